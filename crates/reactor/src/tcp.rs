@@ -1,0 +1,532 @@
+//! TCP handles (libuv's `uv_tcp_t`, `src/unix/tcp.c`): sockets, listen, accept, connect.
+//!
+//! A [`Tcp`] starts empty, like `uv_tcp_init`; `bind`, `listen`, `connect` or
+//! [`Tcp::open`] give it a socket. Sockets are created with `socket2` (non-blocking,
+//! close-on-exec, `SO_REUSEADDR` on bind, optionally `SO_REUSEPORT`) and handed to mio.
+//! The byte-stream half (reading, the write queue, shutdown) is in `stream.rs`.
+//!
+//! A listening handle accepts until `EAGAIN` and calls the connection callback once per
+//! connection; if the callback does not [`accept`](Tcp::accept), accepting pauses until
+//! it does (libuv's `delayed_accept`). When the process runs out of descriptors
+//! (`EMFILE`), libuv's trick sheds the load: a spare descriptor is closed, the waiting
+//! connections are accepted and closed at once, and the spare is reopened.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use mio::Interest;
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+use crate::error::{Error, Result};
+use crate::handle::{sealed::HandleImpl, CallbackSlot, Handle, HandleCore};
+use crate::loop_::{IoEntry, Loop};
+use crate::metrics::StreamStats;
+
+/// What a read callback receives (libuv's `nread`/`buf` pair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadEvent {
+    /// Bytes read from the socket.
+    Data(Bytes),
+    /// The peer shut down its side (`UV_EOF`). Reading stops; the handle stays readable,
+    /// so `read_start` again reports `Eof` again, as in libuv.
+    Eof,
+    /// A read failed (`ECONNRESET`, …). Reading stops; the stream is neither readable nor
+    /// writable any more: close it.
+    Error(Error),
+}
+
+pub(crate) type ReadCb = dyn FnMut(&Tcp, ReadEvent);
+pub(crate) type ConnectionCb = dyn FnMut(&Tcp, Result<()>);
+pub(crate) type ReqCb = dyn FnOnce(&Tcp, Result<()>);
+
+/// Options for [`Tcp::bind_with`] (libuv's `UV_TCP_*` bind flags).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BindOptions {
+    /// `SO_REUSEPORT`: several sockets may bind the same address and port, and the
+    /// kernel spreads connections over them.
+    pub reuse_port: bool,
+    /// `IPV6_V6ONLY` for an IPv6 address.
+    pub ipv6_only: bool,
+}
+
+pub(crate) enum Sock {
+    Empty,
+    Bound(Socket),
+    Listener(mio::net::TcpListener),
+    Stream(mio::net::TcpStream),
+}
+
+/// One queued write request.
+pub(crate) struct WriteEntry {
+    /// Bytes of this request not yet written.
+    pub(crate) remaining: usize,
+    pub(crate) cb: Box<ReqCb>,
+}
+
+pub(crate) struct TcpState {
+    pub(crate) sock: Sock,
+    pub(crate) io_key: Option<usize>,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+    pub(crate) reading: bool,
+    pub(crate) listening: bool,
+    /// Cached readiness: mio is edge-triggered, so it is cleared only on `EAGAIN` (or a
+    /// short read/write, which means the kernel buffer was drained/filled).
+    pub(crate) ready_r: bool,
+    pub(crate) ready_w: bool,
+    /// The peer closed its side (or the socket errored): sticky, since EOF and errors
+    /// stay readable forever and no further edge will announce them.
+    pub(crate) hup_r: bool,
+    pub(crate) hup_w: bool,
+    pub(crate) in_ready: bool,
+    pub(crate) in_pending: bool,
+    pub(crate) connect_cb: Option<Box<ReqCb>>,
+    pub(crate) delayed_error: Option<Error>,
+    pub(crate) shutdown_cb: Option<Box<ReqCb>>,
+    pub(crate) shut: bool,
+    pub(crate) write_bufs: VecDeque<Bytes>,
+    pub(crate) write_reqs: VecDeque<WriteEntry>,
+    pub(crate) completed: VecDeque<(Box<ReqCb>, Result<()>)>,
+    pub(crate) write_queue_size: usize,
+    pub(crate) corked: bool,
+    pub(crate) accepted: Option<mio::net::TcpStream>,
+    pub(crate) stats: StreamStats,
+    nodelay: Option<bool>,
+    keepalive: Option<Option<Duration>>,
+}
+
+pub(crate) struct TcpInner {
+    pub(crate) core: HandleCore,
+    pub(crate) st: RefCell<TcpState>,
+    pub(crate) read_cb: CallbackSlot<ReadCb>,
+    pub(crate) connection_cb: CallbackSlot<ConnectionCb>,
+}
+
+/// A TCP handle (`uv_tcp_t`): a listener or a byte stream.
+///
+/// ```
+/// use millrace_reactor::{Handle, Loop, ReadEvent, RunMode, Tcp};
+/// use bytes::Bytes;
+///
+/// let lp = Loop::new()?;
+/// let server = Tcp::new(&lp);
+/// server.bind("127.0.0.1:0".parse().unwrap())?;
+/// server.listen(128, |server, _| {
+///     let conn = server.accept().unwrap();
+///     conn.read_start(|conn, ev| match ev {
+///         ReadEvent::Data(b) => { conn.write(vec![b], |_, _| {}).unwrap(); }
+///         _ => conn.close(|_| {}),
+///     }).unwrap();
+/// })?;
+/// let addr = server.local_addr()?;
+/// let client = Tcp::new(&lp);
+/// let srv = server.clone();
+/// client.connect(addr, move |c, r| {
+///     r.unwrap();
+///     c.write(vec![Bytes::from_static(b"ping")], |_, r| r.unwrap()).unwrap();
+///     let srv = srv.clone();
+///     c.read_start(move |c, ev| {
+///         assert_eq!(ev, ReadEvent::Data(Bytes::from_static(b"ping")));
+///         c.close(|_| {});
+///         srv.close(|_| {});
+///     }).unwrap();
+/// })?;
+/// lp.run(RunMode::Default);
+/// # Ok::<(), millrace_reactor::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Tcp(pub(crate) Rc<TcpInner>);
+
+impl Tcp {
+    /// `uv_tcp_init`: a handle without a socket yet.
+    pub fn new(lp: &Loop) -> Tcp {
+        Tcp(Rc::new(TcpInner {
+            core: HandleCore::new(lp),
+            st: RefCell::new(TcpState {
+                sock: Sock::Empty,
+                io_key: None,
+                readable: false,
+                writable: false,
+                reading: false,
+                listening: false,
+                ready_r: false,
+                ready_w: false,
+                hup_r: false,
+                hup_w: false,
+                in_ready: false,
+                in_pending: false,
+                connect_cb: None,
+                delayed_error: None,
+                shutdown_cb: None,
+                shut: false,
+                write_bufs: VecDeque::new(),
+                write_reqs: VecDeque::new(),
+                completed: VecDeque::new(),
+                write_queue_size: 0,
+                corked: false,
+                accepted: None,
+                stats: StreamStats::default(),
+                nodelay: None,
+                keepalive: None,
+            }),
+            read_cb: CallbackSlot::empty(),
+            connection_cb: CallbackSlot::empty(),
+        }))
+    }
+
+    /// `uv_tcp_open`: adopts a connected `std` stream (made non-blocking here).
+    pub fn open(lp: &Loop, stream: std::net::TcpStream) -> Result<Tcp> {
+        stream.set_nonblocking(true)?;
+        let tcp = Tcp::new(lp);
+        tcp.attach_stream(mio::net::TcpStream::from_std(stream))?;
+        Ok(tcp)
+    }
+
+    pub(crate) fn lp(&self) -> &Loop {
+        &self.0.core.lp
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.0.core.is_closing() {
+            return Err(Error::EINVAL);
+        }
+        Ok(())
+    }
+
+    fn new_socket(&self, addr: &SocketAddr) -> Result<Socket> {
+        let sock = Socket::new(Domain::for_address(*addr), Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))?;
+        self.apply_options(&SockRef::from(&sock))?;
+        Ok(sock)
+    }
+
+    fn apply_options(&self, s: &SockRef<'_>) -> Result<()> {
+        let st = self.0.st.borrow();
+        if let Some(on) = st.nodelay {
+            s.set_tcp_nodelay(on)?;
+        }
+        if let Some(ka) = st.keepalive {
+            set_keepalive(s, ka)?;
+        }
+        Ok(())
+    }
+
+    /// `uv_tcp_bind` with `SO_REUSEADDR`.
+    pub fn bind(&self, addr: SocketAddr) -> Result<()> {
+        self.bind_with(addr, BindOptions::default())
+    }
+
+    /// `uv_tcp_bind` with flags.
+    pub fn bind_with(&self, addr: SocketAddr, opts: BindOptions) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.0.st.borrow().sock, Sock::Empty) {
+            return Err(Error::EINVAL);
+        }
+        let sock = self.new_socket(&addr)?;
+        sock.set_reuse_address(true)?;
+        if opts.reuse_port {
+            sock.set_reuse_port(true)?;
+        }
+        if opts.ipv6_only && addr.is_ipv6() {
+            sock.set_only_v6(true)?;
+        }
+        sock.bind(&addr.into())?;
+        self.0.st.borrow_mut().sock = Sock::Bound(sock);
+        Ok(())
+    }
+
+    /// `uv_listen`: starts accepting; `cb(server, status)` runs once per connection,
+    /// and should call [`accept`](Tcp::accept). An unbound handle listens on an
+    /// ephemeral port of every interface, as `listen(2)` does.
+    pub fn listen(&self, backlog: i32, cb: impl FnMut(&Tcp, Result<()>) + 'static) -> Result<()> {
+        self.check_open()?;
+        let mut st = self.0.st.borrow_mut();
+        if st.listening {
+            drop(st);
+            self.0.connection_cb.set(Box::new(cb));
+            return Ok(());
+        }
+        let sock = match std::mem::replace(&mut st.sock, Sock::Empty) {
+            Sock::Bound(s) => s,
+            Sock::Empty => {
+                drop(st);
+                let s = self.new_socket(&"0.0.0.0:0".parse().expect("literal address"))?;
+                st = self.0.st.borrow_mut();
+                s
+            }
+            other => {
+                st.sock = other;
+                return Err(Error::EINVAL);
+            }
+        };
+        if let Err(e) = sock.listen(backlog) {
+            st.sock = Sock::Bound(sock);
+            return Err(e.into());
+        }
+        let mut listener = mio::net::TcpListener::from_std(sock.into());
+        drop(st);
+        let (key, _) = self.lp().io_register(&mut listener, IoEntry::Tcp(self.0.clone()), Interest::READABLE)?;
+        let mut st = self.0.st.borrow_mut();
+        st.sock = Sock::Listener(listener);
+        st.io_key = Some(key);
+        st.listening = true;
+        drop(st);
+        ensure_emfile_spare();
+        self.0.connection_cb.set(Box::new(cb));
+        self.0.core.start();
+        Ok(())
+    }
+
+    /// `uv_accept`: the connection announced by the connection callback, as a new
+    /// handle on the same loop. `EAGAIN` if there is none.
+    pub fn accept(&self) -> Result<Tcp> {
+        let stream = {
+            let mut st = self.0.st.borrow_mut();
+            st.accepted.take().ok_or(Error::EAGAIN)?
+        };
+        let client = Tcp::new(self.lp());
+        let attached = client.attach_stream(stream);
+        // More connections may be waiting: resume accepting.
+        crate::stream::queue_ready(&self.0);
+        attached.map(|_| client)
+    }
+
+    /// Gives the handle a connected (or connecting) stream and registers it.
+    pub(crate) fn attach_stream(&self, mut stream: mio::net::TcpStream) -> Result<()> {
+        self.apply_options(&SockRef::from(&stream))?;
+        let (key, _) = self.lp().io_register(
+            &mut stream,
+            IoEntry::Tcp(self.0.clone()),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        let mut st = self.0.st.borrow_mut();
+        st.sock = Sock::Stream(stream);
+        st.io_key = Some(key);
+        st.readable = true;
+        st.writable = true;
+        Ok(())
+    }
+
+    /// `uv_tcp_connect`: `cb(handle, status)` runs when the connection is made or fails
+    /// (always later, never on this stack). Writes issued meanwhile wait for it.
+    pub fn connect(&self, addr: SocketAddr, cb: impl FnOnce(&Tcp, Result<()>) + 'static) -> Result<()> {
+        self.check_open()?;
+        {
+            let st = self.0.st.borrow();
+            if st.connect_cb.is_some() {
+                return Err(Error::EALREADY);
+            }
+            if matches!(st.sock, Sock::Stream(_)) {
+                return Err(Error::EISCONN);
+            }
+            if matches!(st.sock, Sock::Listener(_)) {
+                return Err(Error::EINVAL);
+            }
+        }
+        let prior = std::mem::replace(&mut self.0.st.borrow_mut().sock, Sock::Empty);
+        let sock = match prior {
+            Sock::Bound(s) => s,
+            _ => self.new_socket(&addr)?,
+        };
+        let delayed = match sock.connect(&addr.into()) {
+            Ok(()) => None,
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => None,
+            Err(e) => Some(Error::from(e)),
+        };
+        let stream = mio::net::TcpStream::from_std(sock.into());
+        self.attach_stream(stream)?;
+        let mut st = self.0.st.borrow_mut();
+        st.connect_cb = Some(Box::new(cb));
+        st.delayed_error = delayed;
+        drop(st);
+        self.lp().req_register();
+        if delayed.is_some() {
+            crate::stream::queue_pending(&self.0);
+        }
+        Ok(())
+    }
+
+    /// `uv_tcp_nodelay`: `TCP_NODELAY` (applied when the socket exists).
+    pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        self.0.st.borrow_mut().nodelay = Some(on);
+        self.with_sock(|s| s.set_tcp_nodelay(on).map_err(Error::from)).unwrap_or(Ok(()))
+    }
+
+    /// `uv_tcp_keepalive`: `SO_KEEPALIVE`, with the idle delay before the first probe.
+    pub fn set_keepalive(&self, on: bool, delay: Duration) -> Result<()> {
+        let ka = on.then_some(delay);
+        self.0.st.borrow_mut().keepalive = Some(ka);
+        self.with_sock(|s| set_keepalive(s, ka)).unwrap_or(Ok(()))
+    }
+
+    fn with_sock<R>(&self, f: impl FnOnce(&SockRef<'_>) -> R) -> Option<R> {
+        let st = self.0.st.borrow();
+        match &st.sock {
+            Sock::Empty => None,
+            Sock::Bound(s) => Some(f(&SockRef::from(s))),
+            Sock::Listener(l) => Some(f(&SockRef::from(l))),
+            Sock::Stream(s) => Some(f(&SockRef::from(s))),
+        }
+    }
+
+    /// `uv_tcp_getsockname`.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.with_sock(|s| s.local_addr()).ok_or(Error::EBADF)??.as_socket().ok_or(Error::EINVAL)
+    }
+
+    /// `uv_tcp_getpeername`.
+    pub fn peer_addr(&self) -> Result<SocketAddr> {
+        if !matches!(self.0.st.borrow().sock, Sock::Stream(_)) {
+            return Err(Error::ENOTCONN);
+        }
+        self.with_sock(|s| s.peer_addr()).ok_or(Error::EBADF)??.as_socket().ok_or(Error::EINVAL)
+    }
+
+    /// `uv_fileno`: the socket's descriptor, if it has one.
+    pub fn fileno(&self) -> Option<RawFd> {
+        match &self.0.st.borrow().sock {
+            Sock::Empty => None,
+            Sock::Bound(s) => Some(s.as_raw_fd()),
+            Sock::Listener(l) => Some(l.as_raw_fd()),
+            Sock::Stream(s) => Some(s.as_raw_fd()),
+        }
+    }
+
+    /// `uv_tcp_close_reset`: closes with `SO_LINGER` 0, so the peer gets a RST instead
+    /// of a FIN. `EINVAL` while a shutdown is pending (as libuv).
+    pub fn close_reset(&self, cb: impl FnOnce(&Tcp) + 'static) -> Result<()> {
+        if self.0.st.borrow().shutdown_cb.is_some() {
+            return Err(Error::EINVAL);
+        }
+        if let Some(r) = self.with_sock(|s| s.set_linger(Some(Duration::ZERO))) {
+            r?;
+        }
+        self.close(cb);
+        Ok(())
+    }
+
+    /// Per-stream counters.
+    pub fn stats(&self) -> StreamStats {
+        self.0.st.borrow().stats
+    }
+}
+
+fn set_keepalive(s: &SockRef<'_>, ka: Option<Duration>) -> Result<()> {
+    match ka {
+        None => s.set_keepalive(false)?,
+        Some(delay) => {
+            let secs = delay.as_secs().max(1);
+            s.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(Duration::from_secs(secs)))?;
+        }
+    }
+    Ok(())
+}
+
+thread_local! {
+    static EMFILE_SPARE: RefCell<Option<std::fs::File>> = const { RefCell::new(None) };
+}
+
+fn ensure_emfile_spare() {
+    EMFILE_SPARE.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.is_none() {
+            *s = std::fs::File::open("/").ok();
+        }
+    });
+}
+
+/// libuv's `uv__emfile_trick`: returns true if it could shed the waiting connections.
+pub(crate) fn emfile_trick(listener: &mio::net::TcpListener) -> bool {
+    let spare = EMFILE_SPARE.with(|s| s.borrow_mut().take());
+    let Some(spare) = spare else { return false };
+    drop(spare);
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => drop(stream),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+    ensure_emfile_spare();
+    true
+}
+
+impl HandleImpl for Tcp {
+    fn core(&self) -> &HandleCore {
+        &self.0.core
+    }
+
+    /// `uv__stream_close`: stop reading and accepting, deregister, close the socket.
+    fn close_now(&self) {
+        let mut st = self.0.st.borrow_mut();
+        st.reading = false;
+        st.listening = false;
+        st.readable = false;
+        st.writable = false;
+        st.accepted = None;
+        let key = st.io_key.take();
+        let sock = std::mem::replace(&mut st.sock, Sock::Empty);
+        drop(st);
+        let lp = self.lp();
+        match sock {
+            Sock::Stream(mut s) => {
+                if let Some(k) = key {
+                    lp.io_deregister(k, &mut s);
+                }
+            }
+            Sock::Listener(mut l) => {
+                if let Some(k) = key {
+                    lp.io_deregister(k, &mut l);
+                }
+            }
+            Sock::Bound(_) | Sock::Empty => {}
+        }
+        self.0.read_cb.clear();
+    }
+
+    /// `uv__stream_destroy`: cancel the connect, the queued writes, the shutdown.
+    fn finish_close(&self) {
+        crate::stream::cancel_requests(self);
+    }
+
+    fn drop_callbacks(&self) {
+        self.0.read_cb.clear();
+        self.0.connection_cb.clear();
+    }
+}
+
+/// Handles compare by identity, like JavaScript object references.
+impl PartialEq for Tcp {
+    fn eq(&self, other: &Tcp) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Tcp {}
+
+impl fmt::Debug for Tcp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.0.st.borrow();
+        let kind = match st.sock {
+            Sock::Empty => "empty",
+            Sock::Bound(_) => "bound",
+            Sock::Listener(_) => "listener",
+            Sock::Stream(_) => "stream",
+        };
+        f.debug_struct("Tcp")
+            .field("socket", &kind)
+            .field("fd", &self.fileno())
+            .field("reading", &st.reading)
+            .field("readable", &st.readable)
+            .field("writable", &st.writable)
+            .field("connecting", &st.connect_cb.is_some())
+            .field("write_queue_size", &st.write_queue_size)
+            .field("closing", &self.0.core.is_closing())
+            .finish()
+    }
+}

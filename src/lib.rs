@@ -1,0 +1,7 @@
+//! # millrace
+//!
+//! libuv, Node's stream state machines and Node's HTTP server, rebuilt in Rust on mio.
+//! This facade re-exports the layers: [`reactor`] (the libuv-style loop).
+#![deny(missing_docs)]
+
+pub use millrace_reactor as reactor;
