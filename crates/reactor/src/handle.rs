@@ -19,6 +19,8 @@ const ACTIVE: u8 = 1;
 const REF: u8 = 2;
 const CLOSING: u8 = 4;
 const CLOSED: u8 = 8;
+/// The loop's own handle (libuv's `UV_HANDLE_INTERNAL`): not counted by `Loop::close`.
+const INTERNAL: u8 = 16;
 
 /// The state every handle carries (public only to seal [`Handle`]; not nameable outside).
 pub struct HandleCore {
@@ -115,8 +117,19 @@ impl HandleCore {
     /// Called in the closing phase, just before the close callback.
     pub(crate) fn finish_close(&self) {
         self.set(CLOSED, true);
-        let inner = self.lp.inner();
-        inner.handle_count.set(inner.handle_count.get() - 1);
+        if !self.has(INTERNAL) {
+            let inner = self.lp.inner();
+            inner.handle_count.set(inner.handle_count.get() - 1);
+        }
+    }
+
+    /// Marks a handle the loop uses for itself; it does not keep `Loop::close` busy.
+    pub(crate) fn mark_internal(&self) {
+        if !self.has(INTERNAL) {
+            self.set(INTERNAL, true);
+            let inner = self.lp.inner();
+            inner.handle_count.set(inner.handle_count.get() - 1);
+        }
     }
 }
 
@@ -127,8 +140,10 @@ impl Drop for HandleCore {
         // `Loop::close`.
         if !self.has(CLOSED) {
             self.stop();
-            let inner = self.lp.inner();
-            inner.handle_count.set(inner.handle_count.get() - 1);
+            if !self.has(INTERNAL) {
+                let inner = self.lp.inner();
+                inner.handle_count.set(inner.handle_count.get() - 1);
+            }
         }
     }
 }

@@ -43,6 +43,7 @@ mod async_;
 mod error;
 pub mod fs;
 mod handle;
+mod immediate;
 mod loop_;
 mod metrics;
 mod remote;

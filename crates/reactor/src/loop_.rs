@@ -101,6 +101,7 @@ pub(crate) struct LoopInner {
     pub(crate) signals: RefCell<LoopSignals>,
     pub(crate) asyncs: RefCell<Slab<Rc<crate::async_::AsyncInner>>>,
     pub(crate) work: RefCell<Slab<crate::threadpool::WorkEntry>>,
+    pub(crate) immediates: RefCell<Option<crate::immediate::Immediates>>,
 }
 
 /// An event loop (libuv's `uv_loop_t`): single-threaded, cheap to clone (an `Rc`).
@@ -165,6 +166,7 @@ impl Loop {
             signals: RefCell::new(LoopSignals::default()),
             asyncs: RefCell::new(Slab::new()),
             work: RefCell::new(Slab::new()),
+            immediates: RefCell::new(None),
         };
         let lp = Loop { inner: Rc::new(inner) };
         lp.update_time();
@@ -172,14 +174,20 @@ impl Loop {
     }
 
     /// The calling thread's default loop (libuv's `uv_default_loop`), created on first
-    /// use. Functions that need a loop and are not given one use this one.
+    /// use, and created anew after it was [closed](Loop::close), as `uv_default_loop`
+    /// is after `uv_loop_close`. Functions that need a loop and are not given one use
+    /// this one.
     ///
     /// # Panics
     ///
     /// If the OS refuses to create an epoll instance (out of file descriptors).
     pub fn current() -> Loop {
         CURRENT.with(|c| {
-            c.borrow_mut().get_or_insert_with(|| Loop::new().expect("millrace: cannot create the event loop")).clone()
+            let mut c = c.borrow_mut();
+            if c.as_ref().is_some_and(|lp| lp.inner.closed.get()) {
+                *c = None;
+            }
+            c.get_or_insert_with(|| Loop::new().expect("millrace: cannot create the event loop")).clone()
         })
     }
 

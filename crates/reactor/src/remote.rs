@@ -69,10 +69,36 @@ impl Remote {
 /// Runs on the loop thread when the waker's event arrives (poll phase).
 pub(crate) fn dispatch(lp: &Loop) {
     let inbox = lp.inner().remote.take();
-    for shared in inbox.asyncs {
+    let mut rest =
+        Undelivered { remote: &lp.inner().remote, asyncs: inbox.asyncs.into_iter(), work: inbox.work.into_iter() };
+    for shared in rest.asyncs.by_ref() {
         crate::async_::deliver(lp, &shared);
     }
-    for (key, result) in inbox.work {
+    for (key, result) in rest.work.by_ref() {
         crate::threadpool::deliver(lp, key, result);
+    }
+}
+
+/// What a dispatch has not delivered yet. A callback may panic (a panic in work is
+/// resumed on purpose); the rest of the batch then goes back to the inbox, so that a
+/// caller who catches the panic and runs the loop again still gets every completion,
+/// instead of a request that keeps the loop alive forever.
+struct Undelivered<'a> {
+    remote: &'a Remote,
+    asyncs: std::vec::IntoIter<Arc<AsyncShared>>,
+    work: std::vec::IntoIter<(usize, WorkResult)>,
+}
+
+impl Drop for Undelivered<'_> {
+    fn drop(&mut self) {
+        if self.asyncs.as_slice().is_empty() && self.work.as_slice().is_empty() {
+            return;
+        }
+        let (asyncs, work) = (self.asyncs.by_ref().collect::<Vec<_>>(), self.work.by_ref().collect::<Vec<_>>());
+        // Ahead of anything posted since, to keep the order of delivery.
+        self.remote.post(|inbox| {
+            inbox.asyncs.splice(0..0, asyncs);
+            inbox.work.splice(0..0, work);
+        });
     }
 }

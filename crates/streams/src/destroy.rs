@@ -1,0 +1,214 @@
+//! Destroy, errors, construct (Node 20, `lib/internal/streams/destroy.js`).
+//!
+//! `destroy(err)` marks both sides destroyed at once, calls `_destroy`, and when that
+//! calls back, emits `error` (if any) and then `close`, each on a next tick. Errors
+//! raised inside the machinery go through `errorOrDestroy`: with `autoDestroy` (the
+//! default) they destroy the stream; without, they only mark it errored and emit
+//! `error`. `error` is emitted at most once per stream.
+//!
+//! After `close` the stream drops every listener, which breaks the reference cycles
+//! that Node code builds without a thought (a stream's listener capturing another
+//! stream whose listener captures the first).
+
+use crate::chunk::Side;
+use crate::errors::Error;
+use crate::stream::{ConstructCallback, DestroyCallback, Stream};
+
+impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+    /// `stream.destroy(err)`: releases the stream at once; `error` (with `err`) and
+    /// `close` follow on next ticks. Destroying twice does nothing.
+    pub fn destroy(&self, err: Option<Error>) -> &Self {
+        // Writable.prototype.destroy: fail what is still buffered, on the next tick.
+        if let Some(w) = self.ws_ref() {
+            if !w.destroyed && (!w.buffered.is_empty() || !w.on_finished.is_empty()) {
+                drop(w);
+                self.tick(|s| crate::writable::error_buffer(s));
+            }
+        }
+        destroy(self, err);
+        self
+    }
+
+    /// `destroyed`.
+    pub fn destroyed(&self) -> bool {
+        match (self.rs_ref(), self.ws_ref()) {
+            (Some(r), Some(w)) => r.destroyed && w.destroyed,
+            (Some(r), None) => r.destroyed,
+            (None, Some(w)) => w.destroyed,
+            (None, None) => false,
+        }
+    }
+
+    /// `closed`: `_destroy` has called back.
+    pub fn closed(&self) -> bool {
+        self.ws_ref().map(|w| w.closed).or_else(|| self.rs_ref().map(|r| r.closed)).unwrap_or(false)
+    }
+
+    /// `errored`: the error the stream failed with.
+    pub fn errored(&self) -> Option<Error> {
+        self.ws_ref().and_then(|w| w.errored.clone()).or_else(|| self.rs_ref().and_then(|r| r.errored.clone()))
+    }
+}
+
+/// `checkError`: records `err` on both sides (first error wins).
+fn check_error<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: &Option<Error>) {
+    let Some(err) = err else { return };
+    if let Some(mut w) = s.ws() {
+        if w.errored.is_none() {
+            w.errored = Some(err.clone());
+        }
+    }
+    if let Some(mut r) = s.rs() {
+        if r.errored.is_none() {
+            r.errored = Some(err.clone());
+        }
+    }
+}
+
+fn destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+    let already = s.ws_ref().is_some_and(|w| w.destroyed) || s.rs_ref().is_some_and(|r| r.destroyed);
+    if already {
+        return;
+    }
+    check_error(s, &err);
+    if let Some(mut w) = s.ws() {
+        w.destroyed = true;
+    }
+    if let Some(mut r) = s.rs() {
+        r.destroyed = true;
+    }
+    let constructed = s.ws_ref().map(|w| w.constructed).or_else(|| s.rs_ref().map(|r| r.constructed)).unwrap_or(true);
+    if !constructed {
+        *s.0.pending_destroy.borrow_mut() = Some(err);
+    } else {
+        call_destroy_hook(s, err);
+    }
+}
+
+/// `_destroy(self, err, cb)`.
+fn call_destroy_hook<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+    let cb = DestroyCallback { stream: s.clone() };
+    match &s.0.hooks.destroy {
+        Some(f) => f(s, err, cb),
+        None => cb.call(err),
+    }
+}
+
+/// `onDestroy`: the `_destroy` callback.
+pub(crate) fn on_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+    check_error(s, &err);
+    if let Some(mut w) = s.ws() {
+        w.closed = true;
+    }
+    if let Some(mut r) = s.rs() {
+        r.closed = true;
+    }
+    match err {
+        Some(err) => s.tick(move |s| {
+            emit_error_nt(s, &err);
+            emit_close_nt(s);
+        }),
+        None => s.tick(|s| emit_close_nt(s)),
+    }
+}
+
+/// `emitCloseNT`.
+fn emit_close_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    let mut emit = false;
+    if let Some(mut w) = s.ws() {
+        w.close_emitted = true;
+        emit |= w.emit_close;
+    }
+    if let Some(mut r) = s.rs() {
+        r.close_emitted = true;
+        emit |= r.emit_close;
+    }
+    if emit {
+        emit_close_and_release(s);
+    }
+}
+
+/// Emits `close` and drops every listener: nothing can follow `close`.
+pub(crate) fn emit_close_and_release<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    s.emit_plain(|e| &e.close);
+    s.drop_listeners();
+}
+
+/// `emitErrorNT`: `error`, at most once.
+pub(crate) fn emit_error_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: &Error) {
+    let emitted = s.ws_ref().is_some_and(|w| w.error_emitted) || s.rs_ref().is_some_and(|r| r.error_emitted);
+    if emitted {
+        return;
+    }
+    if let Some(mut w) = s.ws() {
+        w.error_emitted = true;
+    }
+    if let Some(mut r) = s.rs() {
+        r.error_emitted = true;
+    }
+    s.emit_error(err);
+}
+
+/// `errorOrDestroy`.
+pub(crate) fn error_or_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Error, sync: bool) {
+    let destroyed = s.ws_ref().is_some_and(|w| w.destroyed) || s.rs_ref().is_some_and(|r| r.destroyed);
+    if destroyed {
+        return;
+    }
+    let auto = s.rs_ref().is_some_and(|r| r.auto_destroy) || s.ws_ref().is_some_and(|w| w.auto_destroy);
+    if auto {
+        s.destroy(Some(err));
+        return;
+    }
+    check_error(s, &Some(err.clone()));
+    if sync {
+        s.tick(move |s| emit_error_nt(s, &err));
+    } else {
+        emit_error_nt(s, &err);
+    }
+}
+
+/// `construct`: `_construct` runs on the next tick; both sides wait for it.
+pub(crate) fn construct<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    if let Some(mut r) = s.rs() {
+        r.constructed = false;
+    }
+    if let Some(mut w) = s.ws() {
+        w.constructed = false;
+    }
+    s.tick(|s| {
+        if let Some(f) = &s.0.hooks.construct {
+            f(s, ConstructCallback { stream: s.clone() });
+        }
+    });
+}
+
+/// `onConstruct`: the `_construct` callback.
+pub(crate) fn on_construct<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+    if let Some(mut r) = s.rs() {
+        r.constructed = true;
+    }
+    if let Some(mut w) = s.ws() {
+        w.constructed = true;
+    }
+    let pending = s.0.pending_destroy.borrow_mut().take();
+    if let Some(destroy_err) = pending {
+        call_destroy_hook(s, err.or(destroy_err));
+    } else if let Some(err) = err {
+        error_or_destroy(s, err, true);
+    } else {
+        s.tick(|s| {
+            // kConstruct: the Readable's listener, then the Writable's.
+            let need_readable = s.rs_ref().is_some_and(|r| r.need_readable);
+            if need_readable {
+                crate::readable::maybe_read_more(s);
+            }
+            if s.has_writable() {
+                if !s.w().writing {
+                    crate::writable::clear_buffer(s);
+                }
+                crate::writable::finish_maybe(s, false);
+            }
+        });
+    }
+}

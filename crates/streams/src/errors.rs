@@ -1,0 +1,189 @@
+//! Stream errors with Node's codes (Node's `lib/internal/errors.js`).
+//!
+//! [`Error`] is cheap to clone (one `Arc`): Node hands the same error object to the
+//! `error` event, to write callbacks and to `finished`, and so do we. Its
+//! [`code`](Error::code) is Node's string (`ERR_STREAM_WRITE_AFTER_END`, `ECONNRESET`, …),
+//! and its message is Node's message, word for word.
+
+use std::fmt;
+use std::sync::Arc;
+
+use millrace_reactor as reactor;
+
+/// Node's error codes for streams.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// `write()` after `end()`.
+    ERR_STREAM_WRITE_AFTER_END,
+    /// A call on a destroyed stream; the detail names the call (`write`, `end`, `pipe`).
+    ERR_STREAM_DESTROYED,
+    /// A callback called twice (`_final`, `_construct`).
+    ERR_MULTIPLE_CALLBACK,
+    /// The stream closed before it ended or finished.
+    ERR_STREAM_PREMATURE_CLOSE,
+    /// `push()` after `push(None)`.
+    ERR_STREAM_PUSH_AFTER_EOF,
+    /// `unshift()` after the `end` event.
+    ERR_STREAM_UNSHIFT_AFTER_END_EVENT,
+    /// `end()` on a stream that already finished.
+    ERR_STREAM_ALREADY_FINISHED,
+    /// `pipe()` from a stream that is not readable.
+    ERR_STREAM_CANNOT_PIPE,
+    /// A required method (`_read`, `_write`, `_transform`) was not given.
+    ERR_METHOD_NOT_IMPLEMENTED,
+    /// An argument out of range (`read(n)` above 1 GiB).
+    ERR_OUT_OF_RANGE,
+    /// An argument with an invalid value (an unknown encoding).
+    ERR_INVALID_ARG_VALUE,
+    /// An operation on a closed socket.
+    ERR_SOCKET_CLOSED,
+    /// `write()` before a socket connected, with no connection coming.
+    ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+}
+
+impl Code {
+    /// The code as Node prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ERR_STREAM_WRITE_AFTER_END => "ERR_STREAM_WRITE_AFTER_END",
+            Code::ERR_STREAM_DESTROYED => "ERR_STREAM_DESTROYED",
+            Code::ERR_MULTIPLE_CALLBACK => "ERR_MULTIPLE_CALLBACK",
+            Code::ERR_STREAM_PREMATURE_CLOSE => "ERR_STREAM_PREMATURE_CLOSE",
+            Code::ERR_STREAM_PUSH_AFTER_EOF => "ERR_STREAM_PUSH_AFTER_EOF",
+            Code::ERR_STREAM_UNSHIFT_AFTER_END_EVENT => "ERR_STREAM_UNSHIFT_AFTER_END_EVENT",
+            Code::ERR_STREAM_ALREADY_FINISHED => "ERR_STREAM_ALREADY_FINISHED",
+            Code::ERR_STREAM_CANNOT_PIPE => "ERR_STREAM_CANNOT_PIPE",
+            Code::ERR_METHOD_NOT_IMPLEMENTED => "ERR_METHOD_NOT_IMPLEMENTED",
+            Code::ERR_OUT_OF_RANGE => "ERR_OUT_OF_RANGE",
+            Code::ERR_INVALID_ARG_VALUE => "ERR_INVALID_ARG_VALUE",
+            Code::ERR_SOCKET_CLOSED => "ERR_SOCKET_CLOSED",
+            Code::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+        }
+    }
+}
+
+enum Repr {
+    Node { code: Code, message: String },
+    Sys { err: reactor::Error, syscall: &'static str },
+    Custom { code: Option<String>, message: String },
+}
+
+/// A stream error: Node's code and message, shared by every place it is reported.
+#[derive(Clone)]
+pub struct Error(Arc<Repr>);
+
+impl Error {
+    /// A Node stream error with its standard message; `what` names the call for the
+    /// codes whose message does (`ERR_STREAM_DESTROYED`: "Cannot call write after …").
+    pub fn node(code: Code, what: &str) -> Error {
+        let message = match code {
+            Code::ERR_STREAM_WRITE_AFTER_END => "write after end".to_owned(),
+            Code::ERR_STREAM_DESTROYED => format!("Cannot call {what} after a stream was destroyed"),
+            Code::ERR_MULTIPLE_CALLBACK => "Callback called multiple times".to_owned(),
+            Code::ERR_STREAM_PREMATURE_CLOSE => "Premature close".to_owned(),
+            Code::ERR_STREAM_PUSH_AFTER_EOF => "stream.push() after EOF".to_owned(),
+            Code::ERR_STREAM_UNSHIFT_AFTER_END_EVENT => "stream.unshift() after end event".to_owned(),
+            Code::ERR_STREAM_ALREADY_FINISHED => format!("Cannot call {what} after a stream was finished"),
+            Code::ERR_STREAM_CANNOT_PIPE => "Cannot pipe, not readable".to_owned(),
+            Code::ERR_METHOD_NOT_IMPLEMENTED => format!("The {what} method is not implemented"),
+            Code::ERR_OUT_OF_RANGE => format!("The value of \"{what}\" is out of range."),
+            Code::ERR_INVALID_ARG_VALUE => format!("The argument {what} is invalid."),
+            Code::ERR_SOCKET_CLOSED => "Socket is closed".to_owned(),
+            Code::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => {
+                "Socket closed before the connection was established".to_owned()
+            }
+        };
+        Error(Arc::new(Repr::Node { code, message }))
+    }
+
+    /// A system error from the reactor, with the call that failed (`read`, `write`,
+    /// `connect`, …), as Node's `uvException`: "read ECONNRESET".
+    pub fn sys(err: reactor::Error, syscall: &'static str) -> Error {
+        Error(Arc::new(Repr::Sys { err, syscall }))
+    }
+
+    /// A user error without a code (JavaScript's `new Error(message)`).
+    pub fn msg(message: impl Into<String>) -> Error {
+        Error(Arc::new(Repr::Custom { code: None, message: message.into() }))
+    }
+
+    /// A user error with a code.
+    pub fn with_code(code: impl Into<String>, message: impl Into<String>) -> Error {
+        Error(Arc::new(Repr::Custom { code: Some(code.into()), message: message.into() }))
+    }
+
+    /// Node's `err.code`: `ERR_…` for stream errors, the errno name for system errors,
+    /// the given code (or none) for user errors.
+    pub fn code(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Node { code, .. } => Some(code.as_str()),
+            Repr::Sys { err, .. } => Some(err.code()),
+            Repr::Custom { code, .. } => code.as_deref(),
+        }
+    }
+
+    /// The Node code, if this is one of the stream errors.
+    pub fn node_code(&self) -> Option<Code> {
+        match &*self.0 {
+            Repr::Node { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// True if this error has Node code `code`.
+    pub fn is(&self, code: Code) -> bool {
+        self.node_code() == Some(code)
+    }
+
+    /// The reactor error, for system errors.
+    pub fn sys_error(&self) -> Option<reactor::Error> {
+        match &*self.0 {
+            Repr::Sys { err, .. } => Some(*err),
+            _ => None,
+        }
+    }
+
+    /// Node's `err.message`.
+    pub fn message(&self) -> String {
+        match &*self.0 {
+            Repr::Node { message, .. } | Repr::Custom { message, .. } => message.clone(),
+            Repr::Sys { err, syscall: "" } => err.code().to_owned(),
+            Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
+        }
+    }
+
+    /// True if `a` and `b` are the same error object (JavaScript's `===`).
+    pub fn ptr_eq(a: &Error, b: &Error) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl From<reactor::Error> for Error {
+    fn from(e: reactor::Error) -> Error {
+        Error::sys(e, "")
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code() {
+            Some(code) => write!(f, "Error [{code}]: {}", self.message()),
+            None => write!(f, "Error: {}", self.message()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code() {
+            Some(code) if !matches!(&*self.0, Repr::Sys { .. }) => write!(f, "{} ({code})", self.message()),
+            _ => f.write_str(&self.message()),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result` with the streams' [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

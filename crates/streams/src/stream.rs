@@ -1,0 +1,689 @@
+//! The one stream type: `Stream<R, W, E>`, Node's Readable, Writable and Duplex at once.
+//!
+//! A Node Duplex is one object holding a `_readableState` and a `_writableState`, with
+//! one set of listeners and one destroy machine. [`Stream`] is the same: `R` is the type
+//! it yields (its readable side), `W` the type it accepts (its writable side), and a side
+//! it does not have is [`Absent`], so the compiler rejects `write` on a [`Readable`] and
+//! `push` on a [`Writable`]. `E` is an extension value (`()` for plain streams; the socket
+//! state for [`net::Socket`](crate::net::Socket)), so listeners receive the full stream,
+//! as `this` in Node.
+//!
+//! Behaviour comes from hooks given to the builder (Node's `new Readable({ read })`):
+//! `read`, `write`, `writev`, `final_`, `destroy`, `construct`. A hook receives the stream
+//! it belongs to, so it never needs to capture it.
+//!
+//! The state machines themselves are in `readable.rs`, `writable.rs`, `destroy.rs`,
+//! `duplex.rs` and `transform.rs`.
+
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::fmt;
+use std::rc::Rc;
+
+use millrace_reactor::Loop;
+
+use crate::chunk::{Absent, Chunk, Side};
+use crate::errors::{Error, Result};
+use crate::events::{Event, ListenerId, Listeners};
+use crate::readable::ReadableState;
+use crate::transform::Xform;
+use crate::writable::WritableState;
+
+/// A stream with readable side `R`, writable side `W` and extension `E`.
+pub struct Stream<R, W, E = ()>(pub(crate) Rc<Core<R, W, E>>);
+
+/// Node's `Readable` of `T` (`Bytes` by default).
+pub type Readable<T = bytes::Bytes, E = ()> = Stream<T, Absent, E>;
+/// Node's `Writable` of `T`.
+pub type Writable<T = bytes::Bytes, E = ()> = Stream<Absent, T, E>;
+/// Node's `Duplex`: yields `R`, accepts `W`.
+pub type Duplex<R = bytes::Bytes, W = R, E = ()> = Stream<R, W, E>;
+
+impl<R, W, E> Clone for Stream<R, W, E> {
+    fn clone(&self) -> Self {
+        Stream(self.0.clone())
+    }
+}
+
+impl<R, W, E> PartialEq for Stream<R, W, E> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<R, W, E> Eq for Stream<R, W, E> {}
+
+pub(crate) type ReadHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, usize)>;
+pub(crate) type WriteHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, W, WriteCallback<R, W, E>)>;
+pub(crate) type WritevHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Vec<W>, WriteCallback<R, W, E>)>;
+pub(crate) type FinalHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FinalCallback<R, W, E>)>;
+pub(crate) type DestroyHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<Error>, DestroyCallback<R, W, E>)>;
+pub(crate) type ConstructHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, ConstructCallback<R, W, E>)>;
+
+/// A stream's behaviour: Node's `_read`, `_write`, `_writev`, `_final`, `_destroy`,
+/// `_construct`.
+pub(crate) struct Hooks<R, W, E> {
+    pub(crate) read: Option<ReadHook<R, W, E>>,
+    pub(crate) write: Option<WriteHook<R, W, E>>,
+    pub(crate) writev: Option<WritevHook<R, W, E>>,
+    pub(crate) final_: Option<FinalHook<R, W, E>>,
+    pub(crate) destroy: Option<DestroyHook<R, W, E>>,
+    pub(crate) construct: Option<ConstructHook<R, W, E>>,
+}
+
+impl<R, W, E> Default for Hooks<R, W, E> {
+    fn default() -> Self {
+        Hooks { read: None, write: None, writev: None, final_: None, destroy: None, construct: None }
+    }
+}
+
+type Plain<S> = Listeners<dyn Fn(&S)>;
+type DataListeners<R, W, E> = Listeners<dyn Fn(&Stream<R, W, E>, R)>;
+type ErrorListeners<S> = Listeners<dyn Fn(&S, &Error)>;
+type PipeListeners<S> = Listeners<dyn Fn(&S, &dyn AnyStream)>;
+
+/// The listener lists, one per event.
+pub(crate) struct EventLists<R, W, E> {
+    pub(crate) data: DataListeners<R, W, E>,
+    pub(crate) end: Plain<Stream<R, W, E>>,
+    pub(crate) readable: Plain<Stream<R, W, E>>,
+    pub(crate) pause: Plain<Stream<R, W, E>>,
+    pub(crate) resume: Plain<Stream<R, W, E>>,
+    pub(crate) error: ErrorListeners<Stream<R, W, E>>,
+    pub(crate) close: Plain<Stream<R, W, E>>,
+    pub(crate) drain: Plain<Stream<R, W, E>>,
+    pub(crate) finish: Plain<Stream<R, W, E>>,
+    pub(crate) prefinish: Plain<Stream<R, W, E>>,
+    pub(crate) pipe: PipeListeners<Stream<R, W, E>>,
+    pub(crate) unpipe: PipeListeners<Stream<R, W, E>>,
+}
+
+impl<R, W, E> Default for EventLists<R, W, E> {
+    fn default() -> Self {
+        EventLists {
+            data: Listeners::default(),
+            end: Listeners::default(),
+            readable: Listeners::default(),
+            pause: Listeners::default(),
+            resume: Listeners::default(),
+            error: Listeners::default(),
+            close: Listeners::default(),
+            drain: Listeners::default(),
+            finish: Listeners::default(),
+            prefinish: Listeners::default(),
+            pipe: Listeners::default(),
+            unpipe: Listeners::default(),
+        }
+    }
+}
+
+impl<R, W, E> EventLists<R, W, E> {
+    fn remove(&self, id: ListenerId) -> bool {
+        match id.event {
+            Event::Data => self.data.remove(id.id),
+            Event::End => self.end.remove(id.id),
+            Event::Readable => self.readable.remove(id.id),
+            Event::Pause => self.pause.remove(id.id),
+            Event::Resume => self.resume.remove(id.id),
+            Event::Error => self.error.remove(id.id),
+            Event::Close => self.close.remove(id.id),
+            Event::Drain => self.drain.remove(id.id),
+            Event::Finish => self.finish.remove(id.id),
+            Event::Prefinish => self.prefinish.remove(id.id),
+            Event::Pipe => self.pipe.remove(id.id),
+            Event::Unpipe => self.unpipe.remove(id.id),
+        }
+    }
+
+    fn clear(&self) {
+        self.data.clear();
+        self.end.clear();
+        self.readable.clear();
+        self.pause.clear();
+        self.resume.clear();
+        self.error.clear();
+        self.close.clear();
+        self.drain.clear();
+        self.finish.clear();
+        self.prefinish.clear();
+        self.pipe.clear();
+        self.unpipe.clear();
+    }
+}
+
+pub(crate) struct Core<R, W, E> {
+    pub(crate) lp: Loop,
+    pub(crate) r: Option<RefCell<ReadableState<R>>>,
+    pub(crate) w: Option<RefCell<WritableState<W>>>,
+    pub(crate) ev: EventLists<R, W, E>,
+    pub(crate) hooks: Hooks<R, W, E>,
+    pub(crate) xform: Option<Xform<R, W, E>>,
+    pub(crate) allow_half_open: Cell<bool>,
+    /// A destroy that waits for `_construct` (Node's `kDestroy` listener).
+    pub(crate) pending_destroy: RefCell<Option<Option<Error>>>,
+    next_listener: Cell<u64>,
+    pub(crate) ext: E,
+}
+
+/// Options shared by every kind of stream (Node's stream constructor options).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `highWaterMark` for both sides (bytes, or chunks in object mode).
+    pub high_water_mark: Option<usize>,
+    /// `readableHighWaterMark` (Duplex), over `high_water_mark`.
+    pub readable_high_water_mark: Option<usize>,
+    /// `writableHighWaterMark` (Duplex), over `high_water_mark`.
+    pub writable_high_water_mark: Option<usize>,
+    /// `objectMode` for both sides; forced for chunk types that are not bytes.
+    pub object_mode: bool,
+    /// `readableObjectMode` (Duplex).
+    pub readable_object_mode: bool,
+    /// `writableObjectMode` (Duplex).
+    pub writable_object_mode: bool,
+    /// `emitClose` (default true).
+    pub emit_close: bool,
+    /// `autoDestroy` (default true).
+    pub auto_destroy: bool,
+    /// `allowHalfOpen` (Duplex; default true).
+    pub allow_half_open: bool,
+    /// `readable: false` (Duplex): the readable side starts ended.
+    pub readable: bool,
+    /// `writable: false` (Duplex): the writable side starts finished.
+    pub writable: bool,
+    /// `encoding` (Readable): decode byte chunks as this text encoding.
+    pub encoding: Option<crate::decoder::Encoding>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            high_water_mark: None,
+            readable_high_water_mark: None,
+            writable_high_water_mark: None,
+            object_mode: false,
+            readable_object_mode: false,
+            writable_object_mode: false,
+            emit_close: true,
+            auto_destroy: true,
+            allow_half_open: true,
+            readable: true,
+            writable: true,
+            encoding: None,
+        }
+    }
+}
+
+/// Node's default highWaterMark for byte streams in Node 20: 16 KiB (Node 22 moved to
+/// 64 KiB; we follow 20, the Node our goldens come from).
+pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
+/// Node's default highWaterMark for object-mode streams: 16 objects.
+pub const DEFAULT_OBJECT_HIGH_WATER_MARK: usize = 16;
+
+/// Builds a stream from options and hooks (Node's `new Duplex({ read, write, … })`).
+pub struct Builder<R, W, E = ()> {
+    pub(crate) opts: Options,
+    pub(crate) hooks: Hooks<R, W, E>,
+    pub(crate) sides: (bool, bool),
+    pub(crate) xform: Option<Xform<R, W, E>>,
+    pub(crate) ext: E,
+}
+
+impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
+    pub(crate) fn with_ext(readable: bool, writable: bool, ext: E) -> Self {
+        Builder { opts: Options::default(), hooks: Hooks::default(), sides: (readable, writable), xform: None, ext }
+    }
+}
+
+impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
+    /// Replaces all options.
+    pub fn options(mut self, opts: Options) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// `highWaterMark`.
+    pub fn high_water_mark(mut self, hwm: usize) -> Self {
+        self.opts.high_water_mark = Some(hwm);
+        self
+    }
+
+    /// `objectMode: true`.
+    pub fn object_mode(mut self) -> Self {
+        self.opts.object_mode = true;
+        self
+    }
+
+    /// `emitClose: false`.
+    pub fn no_emit_close(mut self) -> Self {
+        self.opts.emit_close = false;
+        self
+    }
+
+    /// `autoDestroy: false`.
+    pub fn no_auto_destroy(mut self) -> Self {
+        self.opts.auto_destroy = false;
+        self
+    }
+
+    /// `_destroy(err, cb)`.
+    pub fn destroy(mut self, f: impl Fn(&Stream<R, W, E>, Option<Error>, DestroyCallback<R, W, E>) + 'static) -> Self {
+        self.hooks.destroy = Some(Box::new(f));
+        self
+    }
+
+    /// `_construct(cb)`: runs on the next tick; reads and writes wait for it.
+    pub fn construct(mut self, f: impl Fn(&Stream<R, W, E>, ConstructCallback<R, W, E>) + 'static) -> Self {
+        self.hooks.construct = Some(Box::new(f));
+        self
+    }
+
+    pub(crate) fn build_stream(self) -> Stream<R, W, E> {
+        let lp = Loop::current();
+        let o = &self.opts;
+        let (readable, writable) = self.sides;
+        let r = readable.then(|| {
+            let object_mode = o.object_mode || o.readable_object_mode;
+            RefCell::new(ReadableState::new(o, object_mode, o.readable_high_water_mark))
+        });
+        let w = writable.then(|| {
+            let object_mode = o.object_mode || o.writable_object_mode;
+            RefCell::new(WritableState::new(o, object_mode, o.writable_high_water_mark))
+        });
+        let has_construct = self.hooks.construct.is_some();
+        if let (Some(r), true) = (&r, self.xform.is_some()) {
+            // Transform: pushes from _transform are not "inside _read".
+            r.borrow_mut().sync = false;
+        }
+        let core = Core {
+            lp,
+            r,
+            w,
+            ev: EventLists::default(),
+            hooks: self.hooks,
+            xform: self.xform,
+            allow_half_open: Cell::new(o.allow_half_open),
+            pending_destroy: RefCell::new(None),
+            next_listener: Cell::new(0),
+            ext: self.ext,
+        };
+        let s = Stream(Rc::new(core));
+        if readable && writable {
+            crate::duplex::apply_side_options(&s, &self.opts);
+        }
+        if has_construct {
+            crate::destroy::construct(&s);
+        }
+        s
+    }
+}
+
+impl<R, W, E> Stream<R, W, E> {
+    /// The extension value given at build time.
+    pub fn ext(&self) -> &E {
+        &self.0.ext
+    }
+
+    /// The loop the stream schedules its next ticks on.
+    pub fn get_loop(&self) -> &Loop {
+        &self.0.lp
+    }
+
+    /// True if `a` and `b` are the same stream.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        Rc::ptr_eq(&a.0, &b.0)
+    }
+
+    pub(crate) fn rs(&self) -> Option<RefMut<'_, ReadableState<R>>> {
+        self.0.r.as_ref().map(|r| r.borrow_mut())
+    }
+
+    pub(crate) fn ws(&self) -> Option<RefMut<'_, WritableState<W>>> {
+        self.0.w.as_ref().map(|w| w.borrow_mut())
+    }
+
+    pub(crate) fn rs_ref(&self) -> Option<Ref<'_, ReadableState<R>>> {
+        self.0.r.as_ref().map(|r| r.borrow())
+    }
+
+    pub(crate) fn ws_ref(&self) -> Option<Ref<'_, WritableState<W>>> {
+        self.0.w.as_ref().map(|w| w.borrow())
+    }
+
+    pub(crate) fn has_readable(&self) -> bool {
+        self.0.r.is_some()
+    }
+
+    pub(crate) fn has_writable(&self) -> bool {
+        self.0.w.is_some()
+    }
+
+    fn listener_id(&self, event: Event) -> ListenerId {
+        let id = self.0.next_listener.get();
+        self.0.next_listener.set(id + 1);
+        ListenerId { event, id }
+    }
+
+    /// Schedules `f(self)` on the next tick.
+    pub(crate) fn tick(&self, f: impl FnOnce(&Stream<R, W, E>) + 'static)
+    where
+        R: 'static,
+        W: 'static,
+        E: 'static,
+    {
+        let me = self.clone();
+        self.0.lp.next_tick(move || f(&me));
+    }
+
+    /// Removes a listener; false if it was not registered (or already ran, for `once`).
+    pub fn off(&self, id: ListenerId) -> bool
+    where
+        R: Side,
+        W: Side,
+        E: 'static,
+    {
+        let removed = self.0.ev.remove(id);
+        if removed && id.event == Event::Readable {
+            self.tick(|s| crate::readable::update_readable_listening(s));
+        }
+        removed
+    }
+
+    /// The number of listeners of `event`.
+    pub fn listener_count(&self, event: Event) -> usize {
+        let ev = &self.0.ev;
+        match event {
+            Event::Data => ev.data.count(),
+            Event::End => ev.end.count(),
+            Event::Readable => ev.readable.count(),
+            Event::Pause => ev.pause.count(),
+            Event::Resume => ev.resume.count(),
+            Event::Error => ev.error.count(),
+            Event::Close => ev.close.count(),
+            Event::Drain => ev.drain.count(),
+            Event::Finish => ev.finish.count(),
+            Event::Prefinish => ev.prefinish.count(),
+            Event::Pipe => ev.pipe.count(),
+            Event::Unpipe => ev.unpipe.count(),
+        }
+    }
+
+    /// Drops every listener: done once `close` has been emitted, which breaks the
+    /// reference cycles between streams and the closures that capture them.
+    pub(crate) fn drop_listeners(&self) {
+        self.0.ev.clear();
+    }
+
+    pub(crate) fn add_plain(
+        &self,
+        list: impl Fn(&EventLists<R, W, E>) -> &Plain<Stream<R, W, E>>,
+        event: Event,
+        once: bool,
+        prepend: bool,
+        f: impl Fn(&Stream<R, W, E>) + 'static,
+    ) -> ListenerId {
+        let id = self.listener_id(event);
+        let l = list(&self.0.ev);
+        if prepend {
+            l.prepend(id.id, once, Rc::new(f));
+        } else {
+            l.add(id.id, once, Rc::new(f));
+        }
+        id
+    }
+
+    pub(crate) fn emit_plain(&self, list: impl Fn(&EventLists<R, W, E>) -> &Plain<Stream<R, W, E>>) -> bool {
+        list(&self.0.ev).emit(|f| f(self))
+    }
+}
+
+macro_rules! plain_events {
+    ($($(#[$doc:meta])* $field:ident, $on:ident, $once:ident, $event:ident;)*) => {
+        impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+            $(
+                $(#[$doc])*
+                pub fn $on(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+                    self.add_plain(|e| &e.$field, Event::$event, false, false, f)
+                }
+
+                $(#[$doc])*
+                /// Runs once, then is removed.
+                pub fn $once(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+                    self.add_plain(|e| &e.$field, Event::$event, true, false, f)
+                }
+            )*
+        }
+    };
+}
+
+plain_events! {
+    /// `'close'`: the stream and its resources are gone; emitted last.
+    close, on_close, once_close, Close;
+    /// `'drain'`: the write buffer emptied after `write` returned false.
+    drain, on_drain, once_drain, Drain;
+    /// `'finish'`: every write is done and `end` was called.
+    finish, on_finish, once_finish, Finish;
+    /// `'prefinish'`: after `_final`, just before `finish`.
+    prefinish, on_prefinish, once_prefinish, Prefinish;
+    /// `'pause'`.
+    pause, on_pause, once_pause, Pause;
+    /// `'resume'`.
+    resume, on_resume, once_resume, Resume;
+}
+
+impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+    /// `'error'`. Without an error listener an error is reported through `tracing` (Node
+    /// would crash the process); the stream is destroyed either way.
+    pub fn on_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Error);
+        self.0.ev.error.add(id.id, false, Rc::new(f));
+        id
+    }
+
+    /// `'error'`, once.
+    pub fn once_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Error);
+        self.0.ev.error.add(id.id, true, Rc::new(f));
+        id
+    }
+
+    pub(crate) fn prepend_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Error);
+        self.0.ev.error.prepend(id.id, false, Rc::new(f));
+        id
+    }
+
+    pub(crate) fn emit_error(&self, err: &Error) {
+        let any = self.0.ev.error.emit(|f| f(self, err));
+        if !any {
+            tracing::warn!(target: "millrace::streams", error = %err, "unhandled 'error' event");
+        }
+    }
+
+    /// `'pipe'`: a readable started piping into this stream.
+    pub fn on_pipe(&self, f: impl Fn(&Stream<R, W, E>, &dyn AnyStream) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Pipe);
+        self.0.ev.pipe.add(id.id, false, Rc::new(f));
+        id
+    }
+
+    /// `'unpipe'`: a readable stopped piping into this stream.
+    pub fn on_unpipe(&self, f: impl Fn(&Stream<R, W, E>, &dyn AnyStream) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Unpipe);
+        self.0.ev.unpipe.add(id.id, false, Rc::new(f));
+        id
+    }
+}
+
+impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
+    /// `'data'`: a chunk, in flowing mode. Adding a data listener starts the flow (unless
+    /// the stream was explicitly paused), as in Node.
+    pub fn on_data(&self, f: impl Fn(&Stream<R, W, E>, R) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Data);
+        self.0.ev.data.add(id.id, false, Rc::new(f));
+        crate::readable::on_data_added(self);
+        id
+    }
+
+    /// `'data'`, once.
+    pub fn once_data(&self, f: impl Fn(&Stream<R, W, E>, R) + 'static) -> ListenerId {
+        let id = self.listener_id(Event::Data);
+        self.0.ev.data.add(id.id, true, Rc::new(f));
+        crate::readable::on_data_added(self);
+        id
+    }
+
+    /// `'end'`: no more data; emitted once the buffer is consumed.
+    pub fn on_end(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.end, Event::End, false, false, f)
+    }
+
+    /// `'end'`, once.
+    pub fn once_end(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.end, Event::End, true, false, f)
+    }
+
+    /// `'readable'`: data (or the end) can be read with `read()`. Adding a readable
+    /// listener switches the stream to paused mode, and it takes precedence over
+    /// `data` for flow control, as in Node.
+    pub fn on_readable(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+        let id = self.add_plain(|e| &e.readable, Event::Readable, false, false, f);
+        crate::readable::on_readable_added(self);
+        id
+    }
+
+    /// `'readable'`, once.
+    pub fn once_readable(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+        let id = self.add_plain(|e| &e.readable, Event::Readable, true, false, f);
+        crate::readable::on_readable_added(self);
+        id
+    }
+}
+
+impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+    pub(crate) fn emit_data(&self, chunk: R) {
+        use crate::events::Snapshot;
+        match self.0.ev.data.snapshot() {
+            Snapshot::None => {}
+            Snapshot::One(f) => f(self, chunk),
+            Snapshot::Many(all) => {
+                let last = all.len() - 1;
+                let mut chunk = Some(chunk);
+                for (i, f) in all.iter().enumerate() {
+                    let c = if i == last { chunk.take() } else { chunk.clone() };
+                    if let Some(c) = c {
+                        f(self, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A stream seen without its chunk types: what `pipe`/`unpipe` listeners and pipelines
+/// hold.
+pub trait AnyStream {
+    /// An identity for the stream (stable while it lives).
+    fn stream_id(&self) -> usize;
+    /// `destroy(err)`.
+    fn destroy_any(&self, err: Option<Error>);
+    /// `destroyed`.
+    fn is_destroyed(&self) -> bool;
+}
+
+impl<R: Side, W: Side, E: 'static> AnyStream for Stream<R, W, E> {
+    fn stream_id(&self) -> usize {
+        Rc::as_ptr(&self.0) as *const () as usize
+    }
+
+    fn destroy_any(&self, err: Option<Error>) {
+        self.destroy(err);
+    }
+
+    fn is_destroyed(&self) -> bool {
+        self.destroyed()
+    }
+}
+
+/// Node's `_write` callback: call it once the chunk is handled. It is consumed by the
+/// call, so Node's `ERR_MULTIPLE_CALLBACK` cannot happen:
+///
+/// ```compile_fail
+/// # use millrace_streams::*;
+/// let w = Writable::<bytes::Bytes>::builder().write(|_, _, cb| {
+///     cb.call(Ok(()));
+///     cb.call(Ok(())); // error[E0382]: use of moved value: `cb`
+/// }).build();
+/// ```
+#[must_use = "a write that never calls back stalls the stream"]
+pub struct WriteCallback<R, W, E> {
+    pub(crate) stream: Stream<R, W, E>,
+}
+
+impl<R: Side, W: Side, E: 'static> WriteCallback<R, W, E> {
+    /// Reports the write done (`cb()`) or failed (`cb(err)`).
+    pub fn call(self, result: Result<()>) {
+        crate::writable::onwrite(&self.stream, result.err());
+    }
+
+    /// `cb()`.
+    pub fn ok(self) {
+        self.call(Ok(()))
+    }
+}
+
+/// Node's `_final` callback.
+#[must_use = "a final that never calls back stalls the stream"]
+pub struct FinalCallback<R, W, E> {
+    pub(crate) stream: Stream<R, W, E>,
+}
+
+impl<R: Side, W: Side, E: 'static> FinalCallback<R, W, E> {
+    /// `cb()` or `cb(err)`.
+    pub fn call(self, result: Result<()>) {
+        crate::writable::on_final_done(&self.stream, result.err());
+    }
+}
+
+/// Node's `_destroy` callback.
+#[must_use = "a destroy that never calls back never emits close"]
+pub struct DestroyCallback<R, W, E> {
+    pub(crate) stream: Stream<R, W, E>,
+}
+
+impl<R: Side, W: Side, E: 'static> DestroyCallback<R, W, E> {
+    /// `cb(err)`: the error to report (usually the one `_destroy` was given), or none.
+    pub fn call(self, err: Option<Error>) {
+        crate::destroy::on_destroy(&self.stream, err);
+    }
+}
+
+/// Node's `_construct` callback.
+#[must_use = "a construct that never calls back stalls the stream"]
+pub struct ConstructCallback<R, W, E> {
+    pub(crate) stream: Stream<R, W, E>,
+}
+
+impl<R: Side, W: Side, E: 'static> ConstructCallback<R, W, E> {
+    /// `cb()` or `cb(err)`.
+    pub fn call(self, result: Result<()>) {
+        crate::destroy::on_construct(&self.stream, result.err());
+    }
+}
+
+impl<R, W, E> fmt::Debug for Stream<R, W, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Stream");
+        if let Some(r) = &self.0.r {
+            match r.try_borrow() {
+                Ok(r) => d.field("readable", &r.snapshot()),
+                Err(_) => d.field("readable", &"<busy>"),
+            };
+        }
+        if let Some(w) = &self.0.w {
+            match w.try_borrow() {
+                Ok(w) => d.field("writable", &w.snapshot()),
+                Err(_) => d.field("writable", &"<busy>"),
+            };
+        }
+        d.finish()
+    }
+}

@@ -1,0 +1,146 @@
+//! Transform and PassThrough (Node 20, `lib/internal/streams/transform.js`).
+//!
+//! A Transform is a Duplex whose `_write` hands each chunk to `transform`, which pushes
+//! output and then calls back. The write callback is held back while the readable side
+//! is full (at or above its highWaterMark and the transform added to it), and released
+//! by the next `_read`: that is how backpressure crosses a transform. `flush` runs from
+//! `_final`, before the readable side ends.
+
+use std::cell::RefCell;
+
+use crate::chunk::{Chunk, Side};
+use crate::errors::{Code, Error, Result};
+use crate::stream::{Builder, FinalCallback, Stream, WriteCallback};
+
+pub(crate) type TransformFn<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, W, TransformCallback<R, W, E>)>;
+pub(crate) type FlushFn<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FlushCallback<R, W, E>)>;
+
+/// A Transform's hooks and its held write callback (Node's `kCallback`).
+pub(crate) struct Xform<R, W, E> {
+    transform: Option<TransformFn<R, W, E>>,
+    flush: Option<FlushFn<R, W, E>>,
+    callback: RefCell<Option<WriteCallback<R, W, E>>>,
+}
+
+impl<R: Side, W: Side, E: 'static> Xform<R, W, E> {
+    /// `Transform.prototype._write`.
+    pub(crate) fn write(&self, s: &Stream<R, W, E>, chunk: W, cb: WriteCallback<R, W, E>) {
+        let length = s.r().length;
+        match &self.transform {
+            Some(f) => f(s, chunk, TransformCallback { cb, length }),
+            None => cb.call(Err(Error::node(Code::ERR_METHOD_NOT_IMPLEMENTED, "_transform()"))),
+        }
+    }
+
+    /// `Transform.prototype._read`: releases a held write callback.
+    pub(crate) fn read(&self, _s: &Stream<R, W, E>) {
+        let held = self.callback.borrow_mut().take();
+        if let Some(cb) = held {
+            cb.ok();
+        }
+    }
+
+    /// `final`: `flush`, then the end of the readable side.
+    pub(crate) fn final_(&self, s: &Stream<R, W, E>, cb: FinalCallback<R, W, E>) {
+        match &self.flush {
+            Some(f) if !s.destroyed() => f(s, FlushCallback { cb }),
+            _ => {
+                crate::readable::push_internal(s, None);
+                cb.call(Ok(()));
+            }
+        }
+    }
+}
+
+/// The callback of a `transform` call: `cb.call(Ok(Some(out)))` pushes `out` and asks
+/// for the next chunk; `Ok(None)` just asks; `Err(e)` fails the write.
+#[must_use = "a transform that never calls back stalls the stream"]
+pub struct TransformCallback<R, W, E> {
+    cb: WriteCallback<R, W, E>,
+    length: usize,
+}
+
+impl<R: Side, W: Side, E: 'static> TransformCallback<R, W, E> {
+    /// Reports the transform of one chunk.
+    pub fn call(self, result: Result<Option<R>>) {
+        let s = self.cb.stream.clone();
+        let val = match result {
+            Err(e) => {
+                self.cb.call(Err(e));
+                return;
+            }
+            Ok(v) => v,
+        };
+        if let Some(v) = val {
+            crate::readable::push_internal(&s, Some(v));
+        }
+        let release = {
+            let ended = s.w().ended;
+            let r = s.r();
+            ended || self.length == r.length || r.length < r.hwm
+        };
+        if release {
+            self.cb.ok();
+        } else if let Some(x) = &s.0.xform {
+            *x.callback.borrow_mut() = Some(self.cb);
+        }
+    }
+}
+
+/// The callback of `flush`: pushes a last chunk (if any) and ends the readable side.
+#[must_use = "a flush that never calls back stalls the stream"]
+pub struct FlushCallback<R, W, E> {
+    cb: FinalCallback<R, W, E>,
+}
+
+impl<R: Side, W: Side, E: 'static> FlushCallback<R, W, E> {
+    /// Reports the flush.
+    pub fn call(self, result: Result<Option<R>>) {
+        let s = self.cb.stream.clone();
+        match result {
+            Err(e) => self.cb.call(Err(e)),
+            Ok(data) => {
+                if let Some(d) = data {
+                    crate::readable::push_internal(&s, Some(d));
+                }
+                crate::readable::push_internal(&s, None);
+                self.cb.call(Ok(()));
+            }
+        }
+    }
+}
+
+impl<R: Chunk, W: Chunk, E: 'static> Builder<R, W, E> {
+    /// `_transform(chunk, cb)`: makes the stream a Transform.
+    pub fn transform(mut self, f: impl Fn(&Stream<R, W, E>, W, TransformCallback<R, W, E>) + 'static) -> Self {
+        self.xform_mut().transform = Some(Box::new(f));
+        self
+    }
+
+    /// `_flush(cb)`: runs at the end of a Transform's input.
+    pub fn flush(mut self, f: impl Fn(&Stream<R, W, E>, FlushCallback<R, W, E>) + 'static) -> Self {
+        self.xform_mut().flush = Some(Box::new(f));
+        self
+    }
+
+    fn xform_mut(&mut self) -> &mut Xform<R, W, E> {
+        self.xform.get_or_insert_with(|| Xform { transform: None, flush: None, callback: RefCell::new(None) })
+    }
+}
+
+/// Node's `Transform`: accepts `I`, yields `O`. Build one with
+/// `Transform::<I, O>::builder().transform(…)`.
+pub type Transform<I = bytes::Bytes, O = I, E = ()> = Stream<O, I, E>;
+
+/// Node's `PassThrough`: a Transform that passes every chunk on.
+pub type PassThrough<T = bytes::Bytes> = Stream<T, T, ()>;
+
+/// A new PassThrough with default options.
+pub fn pass_through<T: Chunk>() -> PassThrough<T> {
+    pass_through_builder().build()
+}
+
+/// A PassThrough builder, to set options first.
+pub fn pass_through_builder<T: Chunk>() -> Builder<T, T, ()> {
+    Stream::<T, T, ()>::builder().transform(|_, chunk, cb| cb.call(Ok(Some(chunk))))
+}

@@ -1,0 +1,96 @@
+//! Helpers shared by the top-level tests.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use millrace::reactor::{Loop, RunMode};
+
+/// One line per observable event, as the Node scenario prints them.
+#[derive(Clone, Default)]
+pub struct Trace(Rc<RefCell<Vec<String>>>);
+
+impl Trace {
+    pub fn log(&self, line: impl Into<String>) {
+        self.0.borrow_mut().push(line.into());
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.0.borrow().clone()
+    }
+}
+
+/// Node's `String(x)` for the values the scenarios print.
+pub fn js_bool(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Runs `scenario` on a fresh loop the way Node runs a script (the script, its next
+/// ticks, then the loop until nothing is alive) and compares the trace with the golden
+/// recorded from Node.
+pub fn check_golden(name: &str, scenario: impl FnOnce(&Trace, &Loop)) {
+    let lp = Loop::new().expect("loop");
+    let trace = Trace::default();
+    lp.enter(|| {
+        scenario(&trace, &lp);
+        lp.run_next_ticks();
+        lp.run(RunMode::Default);
+    });
+    let path: PathBuf =
+        [env!("CARGO_MANIFEST_DIR"), "tests", "conformance", "golden", &format!("{name}.txt")].iter().collect();
+    let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let expected: Vec<&str> = golden.lines().collect();
+    let actual = trace.lines();
+    if expected != actual {
+        let mut report = format!("trace of '{name}' differs from Node's golden\n  node | millrace\n");
+        for i in 0..expected.len().max(actual.len()) {
+            let e = expected.get(i).copied().unwrap_or("<none>");
+            let a = actual.get(i).map(String::as_str).unwrap_or("<none>");
+            let mark = if e == a { "   " } else { ">>>" };
+            report.push_str(&format!("{mark} {e:<40} | {a}\n"));
+        }
+        panic!("{report}");
+    }
+}
+
+impl Trace {
+    /// A listener that logs `msg` (for events without arguments).
+    pub fn on<S>(&self, msg: impl Into<String>) -> impl Fn(&S) + 'static {
+        let t = self.clone();
+        let msg = msg.into();
+        move |_| t.log(msg.clone())
+    }
+
+    /// An error listener that logs `"{who} error {code or message}"`.
+    pub fn on_err<S>(&self, who: &str) -> impl Fn(&S, &millrace::streams::Error) + 'static {
+        let t = self.clone();
+        let who = who.to_owned();
+        move |_, e| t.log(format!("{who} error {}", err_name(Some(e))))
+    }
+}
+
+/// The scenarios' `errName`: the code, else the message, else `null`.
+pub fn err_name(e: Option<&millrace::streams::Error>) -> String {
+    match e {
+        None => "null".to_owned(),
+        Some(e) => e.code().map_or_else(|| e.message(), str::to_owned),
+    }
+}
+
+/// JavaScript's `String(x)` of an optional boolean (`null` for `None`).
+pub fn js_opt(b: Option<bool>) -> &'static str {
+    match b {
+        None => "null",
+        Some(b) => js_bool(b),
+    }
+}
+
+/// A chunk's text.
+pub fn text(b: &bytes::Bytes) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
