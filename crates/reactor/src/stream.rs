@@ -151,10 +151,13 @@ impl Tcp {
         st.write_queue_size += len;
         let connecting = st.connect_cb.is_some();
         let corked = st.corked;
+        // Known full (EAGAIN or a short write since the last writable edge): the edge
+        // will flush it, a write now would only return EAGAIN.
+        let blocked = !st.ready_w;
         drop(st);
         self.lp().req_register();
         tracing::trace!(target: "millrace::reactor", fd = ?self.fileno(), bytes = len, queued = !was_empty, "write req");
-        if !connecting && was_empty && !corked {
+        if !connecting && was_empty && !corked && !blocked {
             flush(&self.0);
         }
         if !self.0.st.borrow().completed.is_empty() {
@@ -174,19 +177,23 @@ impl Tcp {
         if !st.writable {
             return Err(Error::EPIPE);
         }
-        let iov: Vec<IoSlice<'_>> =
-            bufs.iter().filter(|b| !b.is_empty()).take(IOV_MAX).map(|b| IoSlice::new(b)).collect();
-        if iov.is_empty() {
-            return Ok(0);
+        if !st.ready_w {
+            return Err(Error::EAGAIN); // known full: the writable edge is pending
         }
         let lp = self.lp().clone();
-        let res = write_syscall(&lp, stream, &iov);
+        let Some((res, offered)) = gather(bufs.iter().filter(|b| !b.is_empty()), |iov| write_syscall(&lp, stream, iov))
+        else {
+            return Ok(0);
+        };
         drop(st);
         let mut st = self.0.st.borrow_mut();
         st.stats.write_calls += 1;
         match res {
             Ok(n) => {
                 st.stats.bytes_written += n as u64;
+                if n < offered {
+                    st.ready_w = st.hup_w; // the kernel buffer is full: an edge will come
+                }
                 Ok(n)
             }
             Err(e) => {
@@ -272,6 +279,31 @@ pub(crate) fn queue_ready(t: &Rc<TcpInner>) {
     t.core.lp.inner().ready.borrow_mut().push_back(t.clone());
 }
 
+/// Gathers up to `IOV_MAX` buffers into iovecs (on the stack when few) and calls `f`
+/// with them; returns its result and the bytes offered, or `None` for no buffers.
+fn gather<'a, R>(bufs: impl Iterator<Item = &'a Bytes>, f: impl FnOnce(&[IoSlice<'_>]) -> R) -> Option<(R, usize)> {
+    let mut bufs = bufs.take(IOV_MAX).peekable();
+    bufs.peek()?;
+    let mut stack = [IoSlice::new(&[]); IOV_STACK];
+    let mut n = 0;
+    let mut offered = 0;
+    let mut heap: Vec<IoSlice<'_>> = Vec::new();
+    for b in bufs {
+        offered += b.len();
+        if n < IOV_STACK {
+            stack[n] = IoSlice::new(b);
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&stack);
+            }
+            heap.push(IoSlice::new(b));
+        }
+        n += 1;
+    }
+    let iov = if heap.is_empty() { &stack[..n] } else { &heap[..] };
+    Some((f(iov), offered))
+}
+
 fn write_syscall(lp: &crate::Loop, stream: &mio::net::TcpStream, iov: &[IoSlice<'_>]) -> Result<usize> {
     let single = iov.len() == 1;
     loop {
@@ -308,18 +340,9 @@ fn flush(t: &Rc<TcpInner>) {
         }
         let Sock::Stream(stream) = &st.sock else { return };
         let count = st.write_bufs.len().min(IOV_MAX);
-        let res = if count <= IOV_STACK {
-            let mut iov = [IoSlice::new(&[]); IOV_STACK];
-            let mut offered = 0;
-            for (slot, b) in iov.iter_mut().zip(st.write_bufs.iter()) {
-                *slot = IoSlice::new(b);
-                offered += b.len();
-            }
-            write_syscall(&lp, stream, &iov[..count]).map(|n| (n, offered))
-        } else {
-            let iov: Vec<IoSlice<'_>> = st.write_bufs.iter().take(count).map(|b| IoSlice::new(b)).collect();
-            let offered = iov.iter().map(|s| s.len()).sum();
-            write_syscall(&lp, stream, &iov).map(|n| (n, offered))
+        let res = match gather(st.write_bufs.iter(), |iov| write_syscall(&lp, stream, iov)) {
+            Some((r, offered)) => r.map(|n| (n, offered)),
+            None => return,
         };
         st.stats.write_calls += 1;
         match res {

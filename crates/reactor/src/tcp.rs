@@ -309,6 +309,8 @@ impl Tcp {
         st.io_key = Some(key);
         st.readable = true;
         st.writable = true;
+        // A new socket's send buffer is empty: writable until the kernel says EAGAIN.
+        st.ready_w = true;
         Ok(())
     }
 

@@ -117,11 +117,9 @@ impl Timer {
         self.0.repeat.get()
     }
 
-    /// `uv_timer_get_due_in`: ms until the timer fires; 0 if due or stopped.
+    /// `uv_timer_get_due_in`: ms from the loop's `now()` to the timer's deadline, 0
+    /// once it has passed. As in libuv, a stopped timer keeps its last deadline.
     pub fn due_in(&self) -> u64 {
-        if !self.0.core.is_active() {
-            return 0;
-        }
         self.0.due.get().saturating_sub(self.0.core.lp.now())
     }
 }
