@@ -7,9 +7,10 @@
 mod util;
 
 use std::cell::Cell;
+use std::rc::Rc;
 
 use bytes::Bytes;
-use millrace::streams::{pipeline, Error, Readable, Transform, Writable};
+use millrace::streams::{fs, net, pipeline, Error, Readable, Transform, Writable};
 use util::{check_golden, err_name, js_bool, js_opt, text};
 
 fn b(s: &'static str) -> Bytes {
@@ -212,5 +213,172 @@ fn pipeline_error() {
         watch!("dst", dst);
         let tt = t.clone();
         pipeline(&src).pipe(&x).pipe(&dst).done(move |err| tt.log(format!("pipeline cb {}", err_name(err.as_ref()))));
+    });
+}
+
+#[test]
+fn net_drain() {
+    const CHUNK: usize = 64 * 1024;
+    const CHUNKS: usize = 64;
+    check_golden("net_drain", |t, lp| {
+        let (tt, lp2) = (t.clone(), lp.clone());
+        let server = net::create_server(move |server, sock| {
+            let got = Rc::new(Cell::new(0usize));
+            sock.pause();
+            let s2 = sock.clone();
+            lp2.set_timeout(20, move || {
+                s2.resume();
+            });
+            let g = got.clone();
+            sock.on_data(move |_, d| g.set(g.get() + d.len()));
+            let t2 = tt.clone();
+            sock.on_end(move |s| {
+                t2.log(format!("server end {}", got.get()));
+                s.end();
+            });
+            let (t2, server) = (tt.clone(), server.clone());
+            sock.on_close(move |s| {
+                t2.log(format!("server socket close {}", js_bool(s.had_error())));
+                let t3 = t2.clone();
+                server.close(move |_| t3.log("server close"));
+            });
+        });
+        let tt = t.clone();
+        let srv = server.clone();
+        server
+            .listen("127.0.0.1:0".parse().unwrap(), move |_| {
+                let c = net::Socket::connect(srv.address().unwrap());
+                let t2 = tt.clone();
+                c.once_connect(move |c| {
+                    t2.log("client connect");
+                    fn more(c: &net::Socket, sent: Rc<Cell<usize>>, falses: Rc<Cell<usize>>, t: util::Trace) {
+                        while sent.get() < CHUNKS {
+                            sent.set(sent.get() + 1);
+                            if !c.write(Bytes::from(vec![120u8; CHUNK])) {
+                                falses.set(falses.get() + 1);
+                                if falses.get() == 1 {
+                                    t.log("client write false");
+                                }
+                                let (sent, falses, t) = (sent.clone(), falses.clone(), t.clone());
+                                c.once_drain(move |c| {
+                                    if falses.get() == 1 {
+                                        t.log("client drain");
+                                    }
+                                    more(c, sent.clone(), falses.clone(), t.clone());
+                                });
+                                return;
+                            }
+                        }
+                        c.end_cb(None, move |_| t.log("client end cb"));
+                    }
+                    more(c, Rc::default(), Rc::default(), t2.clone());
+                });
+                c.on_end(tt.on("client end"));
+                let t2 = tt.clone();
+                c.on_close(move |c| t2.log(format!("client close {}", js_bool(c.had_error()))));
+            })
+            .unwrap();
+    });
+}
+
+#[test]
+fn net_reset() {
+    check_golden("net_reset", |t, _| {
+        let tt = t.clone();
+        let server = net::create_server(move |server, sock| {
+            let (t2, server) = (tt.clone(), server.clone());
+            sock.once_data(move |s, d| {
+                t2.log(format!("server data {}", text(&d)));
+                s.reset_and_destroy();
+                let t3 = t2.clone();
+                server.close(move |_| t3.log("server close"));
+            });
+        });
+        let tt = t.clone();
+        let srv = server.clone();
+        server
+            .listen("127.0.0.1:0".parse().unwrap(), move |_| {
+                let c = net::Socket::connect(srv.address().unwrap());
+                let t2 = tt.clone();
+                c.once_connect(move |c| {
+                    t2.log("client connect");
+                    c.write(b("hello"));
+                });
+                let t2 = tt.clone();
+                c.on_data(move |_, d| t2.log(format!("client data {}", d.len())));
+                c.on_end(tt.on("client end"));
+                let t2 = tt.clone();
+                c.on_error(move |c, e| {
+                    t2.log(format!("client error {} destroyed {}", err_name(Some(e)), js_bool(c.destroyed())))
+                });
+                let t2 = tt.clone();
+                c.on_close(move |c| t2.log(format!("client close {}", js_bool(c.had_error()))));
+            })
+            .unwrap();
+    });
+}
+
+fn temp_path(tag: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("millrace-{tag}-{}-{n}", std::process::id()))
+}
+
+#[test]
+fn fs_read() {
+    let file = temp_path("fs-read");
+    let content: Vec<u8> = b"abcdefghij".iter().copied().cycle().take(100_000).collect();
+    std::fs::write(&file, content).unwrap();
+    let f2 = file.clone();
+    check_golden("fs_read", move |t, _| {
+        let r = fs::create_read_stream_with(
+            &f2,
+            fs::ReadStreamOptions { start: Some(10), end: Some(40009), high_water_mark: 16384 },
+        );
+        t.log(format!("pending {}", js_bool(r.pending())));
+        r.on_open(t.on("r open"));
+        let tt = t.clone();
+        r.on_ready(move |r| tt.log(format!("r ready pending {}", js_bool(r.pending()))));
+        let tt = t.clone();
+        r.on_data(move |_, c| tt.log(format!("r data {} {}", c.len(), text(&c.slice(0..c.len().min(3))))));
+        let tt = t.clone();
+        r.on_end(move |r| tt.log(format!("r end bytesRead {}", r.bytes())));
+        r.on_close(t.on("r close"));
+    });
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn fs_write() {
+    let file = temp_path("fs-write");
+    let f2 = file.clone();
+    check_golden("fs_write", move |t, _| {
+        let w = fs::create_write_stream_with(&f2, fs::WriteStreamOptions { high_water_mark: 8, ..Default::default() });
+        w.on_open(t.on("w open"));
+        w.on_ready(t.on("w ready"));
+        w.on_drain(t.on("w drain"));
+        let tt = t.clone();
+        w.on_finish(move |w| tt.log(format!("w finish bytesWritten {}", w.bytes())));
+        let (tt, f3) = (t.clone(), f2.clone());
+        w.on_close(move |_| tt.log(format!("w close {}", std::fs::read_to_string(&f3).unwrap())));
+        t.log(format!("write abc {}", js_bool(w.write(b("abc")))));
+        t.log(format!("write defgh {}", js_bool(w.write(b("defgh")))));
+        t.log(format!("write ij {}", js_bool(w.write(b("ij")))));
+        let tt = t.clone();
+        w.end_cb(Some(b("k")), move |_| tt.log("w end cb"));
+    });
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[test]
+fn fs_open_error() {
+    check_golden("fs_open_error", |t, _| {
+        let r = fs::create_read_stream("/nonexistent/millrace/file");
+        r.on_open(t.on("r open"));
+        let tt = t.clone();
+        r.on_data(move |_, _| tt.log("r data"));
+        let tt = t.clone();
+        r.on_error(move |r, e| tt.log(format!("r error {} destroyed {}", err_name(Some(e)), js_bool(r.destroyed()))));
+        r.on_close(t.on("r close"));
     });
 }

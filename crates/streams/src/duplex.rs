@@ -116,7 +116,9 @@ impl<R: Side, W: Chunk, E: 'static> Builder<R, W, E> {
         self
     }
 
-    /// `_final(cb)`: runs after `end()` once every write is done, before `finish`.
+    /// `_final(cb)`: runs after `end()` once every write is done, before `finish`. On a
+    /// Transform it replaces the built-in final, and `flush` then runs on `prefinish`,
+    /// as in Node.
     pub fn final_(mut self, f: impl Fn(&Stream<R, W, E>, FinalCallback<R, W, E>) + 'static) -> Self {
         self.hooks.final_ = Some(Box::new(f));
         self

@@ -35,6 +35,14 @@ pub enum Event {
     Pipe,
     /// `'unpipe'`
     Unpipe,
+    /// `'connect'` (sockets)
+    Connect,
+    /// `'timeout'` (sockets)
+    Timeout,
+    /// `'open'` (file streams)
+    Open,
+    /// `'ready'` (file streams)
+    Ready,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.

@@ -95,6 +95,10 @@ pub(crate) struct EventLists<R, W, E> {
     pub(crate) prefinish: Plain<Stream<R, W, E>>,
     pub(crate) pipe: PipeListeners<Stream<R, W, E>>,
     pub(crate) unpipe: PipeListeners<Stream<R, W, E>>,
+    pub(crate) connect: Plain<Stream<R, W, E>>,
+    pub(crate) timeout: Plain<Stream<R, W, E>>,
+    pub(crate) open: Plain<Stream<R, W, E>>,
+    pub(crate) ready: Plain<Stream<R, W, E>>,
 }
 
 impl<R, W, E> Default for EventLists<R, W, E> {
@@ -112,6 +116,10 @@ impl<R, W, E> Default for EventLists<R, W, E> {
             prefinish: Listeners::default(),
             pipe: Listeners::default(),
             unpipe: Listeners::default(),
+            connect: Listeners::default(),
+            timeout: Listeners::default(),
+            open: Listeners::default(),
+            ready: Listeners::default(),
         }
     }
 }
@@ -131,6 +139,10 @@ impl<R, W, E> EventLists<R, W, E> {
             Event::Prefinish => self.prefinish.remove(id.id),
             Event::Pipe => self.pipe.remove(id.id),
             Event::Unpipe => self.unpipe.remove(id.id),
+            Event::Connect => self.connect.remove(id.id),
+            Event::Timeout => self.timeout.remove(id.id),
+            Event::Open => self.open.remove(id.id),
+            Event::Ready => self.ready.remove(id.id),
         }
     }
 
@@ -147,7 +159,22 @@ impl<R, W, E> EventLists<R, W, E> {
         self.prefinish.clear();
         self.pipe.clear();
         self.unpipe.clear();
+        self.connect.clear();
+        self.timeout.clear();
+        self.open.clear();
+        self.ready.clear();
     }
+}
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Streams created on this thread and not yet dropped. After a program's streams have
+/// all closed and their owners let go, this returns to zero: close drops every
+/// listener, which breaks the reference cycles streams form with their listeners.
+pub fn live_streams() -> usize {
+    LIVE.with(Cell::get)
 }
 
 pub(crate) struct Core<R, W, E> {
@@ -276,17 +303,23 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
         self
     }
 
-    pub(crate) fn build_stream(self) -> Stream<R, W, E> {
+    pub(crate) fn build_stream(mut self) -> Stream<R, W, E> {
+        if self.xform.is_some() {
+            crate::transform::transform_options(&mut self.opts);
+        }
         let lp = Loop::current();
         let o = &self.opts;
         let (readable, writable) = self.sides;
+        // Node's `isDuplex`: the per-side options count only on a Duplex; a plain
+        // Readable or Writable ignores them.
+        let duplex = readable && writable;
         let r = readable.then(|| {
-            let object_mode = o.object_mode || o.readable_object_mode;
-            RefCell::new(ReadableState::new(o, object_mode, o.readable_high_water_mark))
+            let object_mode = o.object_mode || (duplex && o.readable_object_mode);
+            RefCell::new(ReadableState::new(o, object_mode, o.readable_high_water_mark.filter(|_| duplex)))
         });
         let w = writable.then(|| {
-            let object_mode = o.object_mode || o.writable_object_mode;
-            RefCell::new(WritableState::new(o, object_mode, o.writable_high_water_mark))
+            let object_mode = o.object_mode || (duplex && o.writable_object_mode);
+            RefCell::new(WritableState::new(o, object_mode, o.writable_high_water_mark.filter(|_| duplex)))
         });
         let has_construct = self.hooks.construct.is_some();
         if let (Some(r), true) = (&r, self.xform.is_some()) {
@@ -305,6 +338,7 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             next_listener: Cell::new(0),
             ext: self.ext,
         };
+        LIVE.with(|n| n.set(n.get() + 1));
         let s = Stream(Rc::new(core));
         if readable && writable {
             crate::duplex::apply_side_options(&s, &self.opts);
@@ -313,6 +347,12 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             crate::destroy::construct(&s);
         }
         s
+    }
+}
+
+impl<R, W, E> Drop for Core<R, W, E> {
+    fn drop(&mut self) {
+        LIVE.with(|n| n.set(n.get().saturating_sub(1)));
     }
 }
 
@@ -381,7 +421,9 @@ impl<R, W, E> Stream<R, W, E> {
         E: 'static,
     {
         let removed = self.0.ev.remove(id);
-        if removed && id.event == Event::Readable {
+        // Readable's `removeListener('readable', fn)` schedules the update whether or not
+        // `fn` was still registered.
+        if id.event == Event::Readable && self.has_readable() {
             self.tick(|s| crate::readable::update_readable_listening(s));
         }
         removed
@@ -403,6 +445,10 @@ impl<R, W, E> Stream<R, W, E> {
             Event::Prefinish => ev.prefinish.count(),
             Event::Pipe => ev.pipe.count(),
             Event::Unpipe => ev.unpipe.count(),
+            Event::Connect => ev.connect.count(),
+            Event::Timeout => ev.timeout.count(),
+            Event::Open => ev.open.count(),
+            Event::Ready => ev.ready.count(),
         }
     }
 
@@ -552,7 +598,14 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
 
     /// `'readable'`, once.
     pub fn once_readable(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-        let id = self.add_plain(|e| &e.readable, Event::Readable, true, false, f);
+        // EventEmitter's `once` wrapper removes itself with `removeListener` before calling
+        // the listener, and Readable's `removeListener('readable')` schedules
+        // `updateReadableListening`.
+        let wrapped = move |s: &Stream<R, W, E>| {
+            s.tick(|s| crate::readable::update_readable_listening(s));
+            f(s)
+        };
+        let id = self.add_plain(|e| &e.readable, Event::Readable, true, false, wrapped);
         crate::readable::on_readable_added(self);
         id
     }

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 
 use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error, Result};
-use crate::stream::{Builder, FinalCallback, Stream, WriteCallback};
+use crate::stream::{Builder, FinalCallback, Options, Stream, WriteCallback};
 
 pub(crate) type TransformFn<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, W, TransformCallback<R, W, E>)>;
 pub(crate) type FlushFn<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FlushCallback<R, W, E>)>;
@@ -40,13 +40,16 @@ impl<R: Side, W: Side, E: 'static> Xform<R, W, E> {
         }
     }
 
-    /// `final`: `flush`, then the end of the readable side.
-    pub(crate) fn final_(&self, s: &Stream<R, W, E>, cb: FinalCallback<R, W, E>) {
+    /// `final`: `flush`, then the end of the readable side. Without `cb` (called from
+    /// `prefinish` when a user `final` replaced it) a flush error destroys the stream.
+    pub(crate) fn final_(&self, s: &Stream<R, W, E>, cb: Option<FinalCallback<R, W, E>>) {
         match &self.flush {
-            Some(f) if !s.destroyed() => f(s, FlushCallback { cb }),
+            Some(f) if !s.destroyed() => f(s, FlushCallback { stream: s.clone(), cb }),
             _ => {
                 crate::readable::push_internal(s, None);
-                cb.call(Ok(()));
+                if let Some(cb) = cb {
+                    cb.call(Ok(()));
+                }
             }
         }
     }
@@ -74,12 +77,17 @@ impl<R: Side, W: Side, E: 'static> TransformCallback<R, W, E> {
         if let Some(v) = val {
             crate::readable::push_internal(&s, Some(v));
         }
-        let release = {
+        let (r_ended, release) = {
             let ended = s.w().ended;
             let r = s.r();
-            ended || self.length == r.length || r.length < r.hwm
+            (r.ended, ended || self.length == r.length || r.length < r.hwm)
         };
-        if release {
+        if r_ended {
+            // The transform pushed the end itself: Node delays the callback a tick so
+            // the new state propagates first.
+            let cb = self.cb;
+            s.0.lp.next_tick(move || cb.ok());
+        } else if release {
             self.cb.ok();
         } else if let Some(x) = &s.0.xform {
             *x.callback.borrow_mut() = Some(self.cb);
@@ -90,21 +98,29 @@ impl<R: Side, W: Side, E: 'static> TransformCallback<R, W, E> {
 /// The callback of `flush`: pushes a last chunk (if any) and ends the readable side.
 #[must_use = "a flush that never calls back stalls the stream"]
 pub struct FlushCallback<R, W, E> {
-    cb: FinalCallback<R, W, E>,
+    stream: Stream<R, W, E>,
+    cb: Option<FinalCallback<R, W, E>>,
 }
 
 impl<R: Side, W: Side, E: 'static> FlushCallback<R, W, E> {
     /// Reports the flush.
     pub fn call(self, result: Result<Option<R>>) {
-        let s = self.cb.stream.clone();
+        let s = self.stream;
         match result {
-            Err(e) => self.cb.call(Err(e)),
+            Err(e) => match self.cb {
+                Some(cb) => cb.call(Err(e)),
+                None => {
+                    s.destroy(Some(e));
+                }
+            },
             Ok(data) => {
                 if let Some(d) = data {
                     crate::readable::push_internal(&s, Some(d));
                 }
                 crate::readable::push_internal(&s, None);
-                self.cb.call(Ok(()));
+                if let Some(cb) = self.cb {
+                    cb.call(Ok(()));
+                }
             }
         }
     }
@@ -125,6 +141,17 @@ impl<R: Chunk, W: Chunk, E: 'static> Builder<R, W, E> {
 
     fn xform_mut(&mut self) -> &mut Xform<R, W, E> {
         self.xform.get_or_insert_with(|| Xform { transform: None, flush: None, callback: RefCell::new(None) })
+    }
+}
+
+/// The Transform constructor's options: a readable highWaterMark of 0 makes the
+/// writable side buffer nothing too (unless it has its own), so that a Transform does
+/// not buffer twice.
+pub(crate) fn transform_options(o: &mut Options) {
+    if o.high_water_mark.or(o.readable_high_water_mark) == Some(0) {
+        o.high_water_mark = None;
+        o.readable_high_water_mark = Some(0);
+        o.writable_high_water_mark = Some(o.writable_high_water_mark.unwrap_or(0));
     }
 }
 

@@ -1,12 +1,12 @@
 //! Node's Writable state machine (Node 20, `lib/internal/streams/writable.js`).
 //!
 //! ```text
-//!  write(chunk) ──► length += len; ret = length < hwm (else needDrain)
-//!      │
+//!  write(chunk) ──► length += len ──► ret = length < hwm || length == 0, measured
+//!      │                                after a direct _write (else needDrain)
 //!      ├─ writing, corked, errored or constructing? ──► buffered (later one _writev)
 //!      └─ else _write(chunk, cb) ──► cb ──► onwrite: length -= len
 //!                                              │ buffered? clearBuffer
-//!                                              │ sync? afterWrite on the next tick
+//!                                              │ sync? afterWrite on the next tick (if due)
 //!                                              ▼
 //!                          afterWrite: needDrain && length == 0 && !ending ──► 'drain'
 //!                                      then the write callbacks, then finishMaybe
@@ -18,10 +18,8 @@
 //! `cork`/`uncork` turn the buffered writes into one `_writev`. Function names follow
 //! writable.js so the two read side by side.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::rc::Rc;
 
 use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error};
@@ -73,11 +71,17 @@ pub(crate) struct WritableState<W> {
     pub(crate) corked: u32,
     pub(crate) sync: bool,
     pub(crate) buffer_processing: bool,
+    /// Requests `clearBuffer` has taken out of `buffered` but Node still counts: Node
+    /// advances `bufferedIndex` (or resets the buffer) only after the `_write` loop or
+    /// the `_writev` call, so `bufferedRequestCount` includes them meanwhile.
+    buffer_taken: usize,
     pub(crate) writelen: usize,
     pub(crate) writecb: Option<WriteCb>,
-    /// The pending coalesced after-write tick for callback-less writes (Node's
-    /// `afterWriteTickInfo`, which coalesces writes with the same callback).
-    after_write_tick: Option<Rc<Cell<usize>>>,
+    /// An `afterWrite` is scheduled on a next tick (Node's `kAfterWritePending`); a
+    /// callback-less synchronous write completing meanwhile needs no tick of its own.
+    /// (Node also coalesces writes sharing one callback function, `afterWriteTickInfo`;
+    /// Rust callbacks are distinct values, so each gets its own tick.)
+    after_write_pending: bool,
     pub(crate) buffered: VecDeque<Buffered<W>>,
     all_noop: bool,
     pub(crate) pending_cb: usize,
@@ -123,6 +127,8 @@ pub struct WritableSnapshot {
     pub destroyed: bool,
     /// `closed`.
     pub closed: bool,
+    /// `errorEmitted`: `error` was emitted.
+    pub error_emitted: bool,
     /// `errored` (its code, or message when it has none).
     pub errored: Option<String>,
     /// `pendingcb`.
@@ -156,9 +162,10 @@ impl<W> WritableState<W> {
             corked: 0,
             sync: true,
             buffer_processing: false,
+            buffer_taken: 0,
             writelen: 0,
             writecb: None,
-            after_write_tick: None,
+            after_write_pending: false,
             buffered: VecDeque::new(),
             all_noop: true,
             pending_cb: 0,
@@ -183,13 +190,14 @@ impl<W> WritableState<W> {
             need_drain: self.need_drain,
             writing: self.writing,
             corked: self.corked,
-            buffered: self.buffered.len(),
+            buffered: self.buffered.len() + self.buffer_taken,
             ending: self.ending,
             ended: self.ended,
             prefinished: self.prefinished,
             finished: self.finished,
             destroyed: self.destroyed,
             closed: self.closed,
+            error_emitted: self.error_emitted,
             errored: self.errored.as_ref().map(|e| e.code().map_or_else(|| e.message(), str::to_owned)),
             pending_cb: self.pending_cb,
             sync: self.sync,
@@ -385,33 +393,35 @@ pub(crate) fn write_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W
 
 /// `writeOrBuffer`.
 fn write_or_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, cb: Option<UserCb>) -> bool {
-    let (ret, direct) = {
+    let direct = {
         let mut w = s.w();
         let len = w.len_of(&chunk);
         w.length += len;
-        let ret = w.length < w.hwm;
-        if !ret {
-            w.need_drain = true;
-        }
         if w.writing || w.corked > 0 || w.errored.is_some() || !w.constructed {
             if cb.is_some() {
                 w.all_noop = false;
             }
             w.buffered.push_back(Buffered { chunk, cb });
-            (ret, None)
+            None
         } else {
             w.writelen = len;
             w.writecb = Some(cb.map_or(WriteCb::Nop, WriteCb::One));
             w.writing = true;
             w.sync = true;
-            (ret, Some(chunk))
+            Some(chunk)
         }
     };
     if let Some(chunk) = direct {
         call_write_hook(s, chunk);
         s.w().sync = false;
     }
-    let w = s.w();
+    // Node 20 measures after `_write`: a write that completed synchronously no longer
+    // counts, so it neither returns false nor sets needDrain.
+    let mut w = s.w();
+    let ret = w.length < w.hwm || w.length == 0;
+    if !ret {
+        w.need_drain = true;
+    }
     ret && w.errored.is_none() && !w.destroyed
 }
 
@@ -477,24 +487,22 @@ pub(crate) fn onwrite<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er: Opt
                 clear_buffer(s);
             }
             if sync {
-                match cb {
-                    WriteCb::Nop => {
-                        let existing = s.w().after_write_tick.clone();
-                        match existing {
-                            Some(count) => count.set(count.get() + 1),
-                            None => {
-                                let count = Rc::new(Cell::new(1));
-                                s.w().after_write_tick = Some(count.clone());
-                                s.tick(move |s| {
-                                    s.w().after_write_tick = None;
-                                    after_write(s, count.get(), WriteCb::Nop);
-                                });
-                            }
-                        }
-                    }
-                    cb => {
-                        s.w().after_write_tick = None;
-                        s.tick(move |s| after_write(s, 1, cb));
+                let (need_tick, pending, ending) = {
+                    let w = s.w();
+                    let need_drain = w.need_drain && w.length == 0;
+                    // Node 20 writes `state[kState] & kDestroyed !== 0`, which JavaScript's
+                    // precedence reads as `state[kState] & 1`: the objectMode bit.
+                    let need_tick = need_drain || w.object_mode || !matches!(cb, WriteCb::Nop);
+                    (need_tick, w.after_write_pending, w.ending)
+                };
+                let nop = matches!(cb, WriteCb::Nop);
+                if need_tick && !(nop && pending) {
+                    s.w().after_write_pending = true;
+                    s.tick(move |s| after_write(s, 1, cb));
+                } else {
+                    s.w().pending_cb -= 1;
+                    if ending {
+                        finish_maybe(s, true);
                     }
                 }
             } else {
@@ -515,6 +523,7 @@ fn onwrite_error<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er: Error, c
 fn after_write<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, count: usize, cb: WriteCb) {
     let drain = {
         let mut w = s.w();
+        w.after_write_pending = false;
         let need = !w.ending && !w.destroyed && w.length == 0 && w.need_drain;
         if need {
             w.need_drain = false;
@@ -534,7 +543,9 @@ fn after_write<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, count: usize, 
     if s.w().destroyed {
         error_buffer(s);
     }
-    finish_maybe(s, false);
+    // Node 20: `if (ending) finishMaybe(stream, state, true)`: 'finish' comes on a later
+    // tick, not inside the write callback's tick.
+    finish_maybe(s, true);
 }
 
 /// `errorBuffer`: fails every buffered write and pending `end` callback.
@@ -591,9 +602,11 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
             w.writing = true;
             w.sync = true;
             w.reset_buffer();
+            w.buffer_taken = count;
             chunks
         };
         do_writev(s, chunks);
+        s.w().buffer_taken = 0;
     } else {
         loop {
             let next = {
@@ -601,6 +614,7 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
                 match w.buffered.pop_front() {
                     None => None,
                     Some(b) => {
+                        w.buffer_taken += 1;
                         let len = w.len_of(&b.chunk);
                         w.writelen = len;
                         w.writecb = Some(b.cb.map_or(WriteCb::Nop, WriteCb::One));
@@ -626,6 +640,7 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
                 break;
             }
         }
+        s.w().buffer_taken = 0;
     }
     s.w().buffer_processing = false;
 }
@@ -676,9 +691,16 @@ pub(crate) fn end<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: Opti
         }
     }
     if let Some(cb) = cb {
-        let finished = s.w().finished;
-        if err.is_some() || finished {
+        let (errored, finished) = {
+            let w = s.w();
+            (w.errored.clone(), w.finished)
+        };
+        if err.is_some() {
             s.0.lp.next_tick(move || cb(err));
+        } else if let Some(errored) = errored {
+            s.0.lp.next_tick(move || cb(Some(errored)));
+        } else if finished {
+            s.0.lp.next_tick(move || cb(None));
         } else {
             s.w().on_finished.push(cb);
         }
@@ -708,10 +730,11 @@ fn call_final<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         w.pending_cb += 1;
     }
     let cb = FinalCallback { stream: s.clone() };
-    if let Some(x) = &s.0.xform {
-        x.final_(s, cb);
-    } else if let Some(f) = &s.0.hooks.final_ {
+    // A user `final` replaces Transform's own `_final` (the flush), as in Node.
+    if let Some(f) = &s.0.hooks.final_ {
         f(s, cb);
+    } else if let Some(x) = &s.0.xform {
+        x.final_(s, Some(cb));
     }
     s.w().sync = false;
 }
@@ -737,7 +760,7 @@ pub(crate) fn on_final_done<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, e
                     let mut w = s.w();
                     w.prefinished = true;
                 }
-                s.emit_plain(|e| &e.prefinish);
+                emit_prefinish(s);
                 s.w().pending_cb += 1;
                 s.tick(|s| finish(s));
             }
@@ -764,11 +787,19 @@ fn prefinish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     };
     match action {
         1 => call_final(s),
-        2 => {
-            s.emit_plain(|e| &e.prefinish);
-        }
+        2 => emit_prefinish(s),
         _ => {}
     }
+}
+
+/// Emits `prefinish`. A Transform listens to its own `prefinish` from its constructor,
+/// before any user listener: when a user `final` replaced its `_final`, that listener
+/// runs the flush (without a callback).
+fn emit_prefinish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    if let (Some(x), Some(_)) = (&s.0.xform, &s.0.hooks.final_) {
+        x.final_(s, None);
+    }
+    s.emit_plain(|e| &e.prefinish);
 }
 
 /// `finishMaybe`.

@@ -1,0 +1,262 @@
+//! File streams (Node 20, `lib/internal/fs/streams.js`): `createReadStream` and
+//! `createWriteStream` on the reactor's thread pool.
+//!
+//! Both open the file in `_construct` (on the pool), so reads and writes wait for it,
+//! then emit `open` and `ready`. A read stream reads up to its highWaterMark (64 KiB, as
+//! Node) per `_read`, at an explicit position when `start` is given, and ends after
+//! `end` (inclusive) or at end of file. A write stream writes each chunk (a batch of
+//! buffered chunks as one `_writev`) at its position. `_destroy` waits for an I/O
+//! operation in flight, then closes the file; `close` follows.
+
+use std::cell::{Cell, RefCell};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use millrace_reactor::fs::{self as rfs, File};
+
+use crate::chunk::Absent;
+use crate::errors::Error;
+use crate::events::{Event, ListenerId};
+use crate::stream::{Builder, DestroyCallback, Options, Stream};
+
+/// Node's `fs.ReadStream`.
+pub type ReadStream = Stream<Bytes, Absent, FileExt>;
+/// Node's `fs.WriteStream`.
+pub type WriteStream = Stream<Absent, Bytes, FileExt>;
+
+/// The file half of a file stream.
+pub struct FileExt {
+    path: PathBuf,
+    flags: String,
+    mode: u32,
+    file: RefCell<Option<File>>,
+    pos: Cell<Option<u64>>,
+    end: u64,
+    bytes: Cell<u64>,
+    io_pending: Cell<bool>,
+    /// A destroy waiting for the I/O in flight (Node's `kIoDone`).
+    pending_close: RefCell<Option<Box<dyn FnOnce()>>>,
+}
+
+/// Options of `createReadStream`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadStreamOptions {
+    /// First byte to read (default: from the current position).
+    pub start: Option<u64>,
+    /// Last byte to read, inclusive (default: to the end of the file).
+    pub end: Option<u64>,
+    /// Bytes per read and buffer limit (default 64 KiB).
+    pub high_water_mark: usize,
+}
+
+impl Default for ReadStreamOptions {
+    fn default() -> Self {
+        ReadStreamOptions { start: None, end: None, high_water_mark: 64 * 1024 }
+    }
+}
+
+/// Options of `createWriteStream`.
+#[derive(Clone, Debug)]
+pub struct WriteStreamOptions {
+    /// Node's open flags (default `"w"`).
+    pub flags: String,
+    /// Permission bits for a new file (default 0o666).
+    pub mode: u32,
+    /// Position of the first write (default: the file's position, or its end with `"a"`).
+    pub start: Option<u64>,
+    /// The buffer limit (default 16 KiB).
+    pub high_water_mark: usize,
+}
+
+impl Default for WriteStreamOptions {
+    fn default() -> Self {
+        WriteStreamOptions { flags: "w".into(), mode: 0o666, start: None, high_water_mark: 16 * 1024 }
+    }
+}
+
+fn ext(path: &Path, flags: &str, mode: u32, pos: Option<u64>, end: u64) -> FileExt {
+    FileExt {
+        path: path.to_path_buf(),
+        flags: flags.to_owned(),
+        mode,
+        file: RefCell::new(None),
+        pos: Cell::new(pos),
+        end,
+        bytes: Cell::new(0),
+        io_pending: Cell::new(false),
+        pending_close: RefCell::new(None),
+    }
+}
+
+/// `fs.createReadStream(path)`.
+pub fn create_read_stream(path: impl AsRef<Path>) -> ReadStream {
+    create_read_stream_with(path, ReadStreamOptions::default())
+}
+
+/// `fs.createReadStream(path, { start, end, highWaterMark })`.
+pub fn create_read_stream_with(path: impl AsRef<Path>, opts: ReadStreamOptions) -> ReadStream {
+    let e = ext(path.as_ref(), "r", 0o666, opts.start, opts.end.unwrap_or(u64::MAX));
+    let mut b: Builder<Bytes, Absent, FileExt> = Builder::with_ext(true, false, e)
+        .options(Options { high_water_mark: Some(opts.high_water_mark), ..Options::default() });
+    b.hooks.construct = Some(Box::new(|s: &ReadStream, cb| open_file(s, cb)));
+    b.hooks.read = Some(Box::new(|s: &ReadStream, n| read_file(s, n)));
+    b.hooks.destroy = Some(Box::new(|s: &ReadStream, err, cb| destroy_file(s, err, cb)));
+    b.build()
+}
+
+/// `fs.createWriteStream(path)`.
+pub fn create_write_stream(path: impl AsRef<Path>) -> WriteStream {
+    create_write_stream_with(path, WriteStreamOptions::default())
+}
+
+/// `fs.createWriteStream(path, { flags, mode, start, highWaterMark })`.
+pub fn create_write_stream_with(path: impl AsRef<Path>, opts: WriteStreamOptions) -> WriteStream {
+    let e = ext(path.as_ref(), &opts.flags, opts.mode, opts.start, u64::MAX);
+    let mut b: Builder<Absent, Bytes, FileExt> = Builder::with_ext(false, true, e)
+        .options(Options { high_water_mark: Some(opts.high_water_mark), ..Options::default() });
+    b.hooks.construct = Some(Box::new(|s: &WriteStream, cb| open_file(s, cb)));
+    b.hooks.write = Some(Box::new(|s: &WriteStream, chunk, cb| write_file(s, vec![chunk], cb)));
+    b.hooks.writev = Some(Box::new(|s: &WriteStream, chunks, cb| write_file(s, chunks, cb)));
+    b.hooks.destroy = Some(Box::new(|s: &WriteStream, err, cb| destroy_file(s, err, cb)));
+    b.build()
+}
+
+impl<R: crate::Side, W: crate::Side> Stream<R, W, FileExt> {
+    /// `'open'`: the file is open.
+    pub fn on_open(&self, f: impl Fn(&Self) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.open, Event::Open, false, false, f)
+    }
+
+    /// `'ready'`: right after `open`.
+    pub fn on_ready(&self, f: impl Fn(&Self) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.ready, Event::Ready, false, false, f)
+    }
+
+    /// `path`.
+    pub fn path(&self) -> &Path {
+        &self.ext().path
+    }
+
+    /// `bytesRead` (read streams) or `bytesWritten` (write streams).
+    pub fn bytes(&self) -> u64 {
+        self.ext().bytes.get()
+    }
+
+    /// `pending`: the file is not open yet.
+    pub fn pending(&self) -> bool {
+        self.ext().file.borrow().is_none()
+    }
+}
+
+/// `_construct`: open the file.
+fn open_file<R: crate::Side, W: crate::Side>(s: &Stream<R, W, FileExt>, cb: crate::ConstructCallback<R, W, FileExt>) {
+    let e = s.ext();
+    let me = s.clone();
+    rfs::open(s.get_loop(), e.path.clone(), &e.flags, e.mode, move |r| match r {
+        Ok(file) => {
+            *me.ext().file.borrow_mut() = Some(file);
+            cb.call(Ok(()));
+            me.emit_plain(|e| &e.open);
+            me.emit_plain(|e| &e.ready);
+        }
+        Err(err) => cb.call(Err(Error::sys(err, "open"))),
+    });
+}
+
+/// `_read(n)`.
+fn read_file(s: &ReadStream, n: usize) {
+    let e = s.ext();
+    // Node: end - pos + 1 bytes are left (end is inclusive).
+    let limit = e.end.saturating_add(1).saturating_sub(e.pos.get().unwrap_or(e.bytes.get()));
+    let n = (n as u64).min(limit) as usize;
+    if n == 0 {
+        s.push(None);
+        return;
+    }
+    let Some(file) = e.file.borrow().clone() else { return };
+    e.io_pending.set(true);
+    let me = s.clone();
+    rfs::read(s.get_loop(), &file, n, e.pos.get(), move |r| {
+        let e = me.ext();
+        e.io_pending.set(false);
+        if me.destroyed() {
+            io_done(&me);
+            return;
+        }
+        match r {
+            Err(err) => crate::destroy::error_or_destroy(&me, Error::sys(err, "read"), false),
+            Ok(buf) if buf.is_empty() => {
+                me.push(None);
+            }
+            Ok(buf) => {
+                if let Some(pos) = e.pos.get() {
+                    e.pos.set(Some(pos + buf.len() as u64));
+                }
+                e.bytes.set(e.bytes.get() + buf.len() as u64);
+                me.push(buf);
+            }
+        }
+    });
+}
+
+/// `_write` / `_writev`.
+fn write_file(s: &WriteStream, chunks: Vec<Bytes>, cb: crate::WriteCallback<Absent, Bytes, FileExt>) {
+    let e = s.ext();
+    let Some(file) = e.file.borrow().clone() else {
+        cb.call(Err(Error::node(crate::Code::ERR_STREAM_DESTROYED, "write")));
+        return;
+    };
+    let len: u64 = chunks.iter().map(|c| c.len() as u64).sum();
+    let pos = e.pos.get();
+    if let Some(p) = pos {
+        e.pos.set(Some(p + len));
+    }
+    e.io_pending.set(true);
+    let me = s.clone();
+    rfs::write(s.get_loop(), &file, chunks, pos, move |r| {
+        let e = me.ext();
+        e.io_pending.set(false);
+        if me.destroyed() {
+            io_done(&me);
+        }
+        match r {
+            Ok(n) => {
+                e.bytes.set(e.bytes.get() + n as u64);
+                cb.call(Ok(()));
+            }
+            Err(err) => cb.call(Err(Error::sys(err, "write"))),
+        }
+    });
+}
+
+fn io_done<R: crate::Side, W: crate::Side>(s: &Stream<R, W, FileExt>) {
+    let pending = s.ext().pending_close.borrow_mut().take();
+    if let Some(close) = pending {
+        close();
+    }
+}
+
+/// `_destroy`: close the file (after the I/O in flight, if any).
+fn destroy_file<R: crate::Side, W: crate::Side>(
+    s: &Stream<R, W, FileExt>,
+    err: Option<Error>,
+    cb: DestroyCallback<R, W, FileExt>,
+) {
+    let me = s.clone();
+    let close = move || {
+        let file = me.ext().file.borrow_mut().take();
+        match file {
+            Some(file) => {
+                rfs::close(me.get_loop(), &file, move |r| {
+                    cb.call(err.or(r.err().map(|e| Error::sys(e, "close"))));
+                });
+            }
+            None => cb.call(err),
+        }
+    };
+    if s.ext().io_pending.get() {
+        *s.ext().pending_close.borrow_mut() = Some(Box::new(close));
+    } else {
+        close();
+    }
+}

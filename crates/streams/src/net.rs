@@ -1,0 +1,666 @@
+//! TCP sockets as Duplex streams, and servers (Node 20, `lib/net.js` and
+//! `lib/internal/stream_base_commons.js`): the bridge from reactor handles to streams.
+//!
+//! A [`Socket`] is a `Stream<Bytes, Bytes, SocketExt>` over a reactor [`Tcp`]:
+//!
+//! - **Reading.** The socket starts reading as soon as it has a connected handle (Node's
+//!   `read(0)` in the constructor). Each chunk is `push`ed; when `push` returns false the
+//!   handle stops reading (`read_stop`) until the stream calls `_read` again: that is
+//!   how a slow consumer slows the peer down. EOF pushes the end; a read error destroys
+//!   the socket with it (`ECONNRESET`).
+//! - **Writing.** `_write` and `_writev` first try the kernel directly (one `write`/
+//!   `writev`, as libuv's `uv_try_write` inside Node's StreamBase); if everything went,
+//!   the write completes synchronously, else the rest becomes a reactor write request
+//!   and completes when the kernel takes it. `_writev` of N buffered chunks is one
+//!   system call.
+//! - **Ending.** `_final` shuts the write side down after the queue drains. Sockets do
+//!   not allow half-open connections by default: when the peer ends, the socket ends
+//!   too.
+//! - **Closing.** `destroy` closes the handle; `close` is emitted from the handle's close
+//!   callback, after everything queued was cancelled, with `had_error()` telling whether
+//!   an error caused it (Node's `close(hadError)`).
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use millrace_reactor::{self as reactor, Handle, ReadEvent, Tcp, Timer};
+
+use crate::errors::{Code, Error};
+use crate::events::{Event, ListenerId, Listeners};
+use crate::stream::{Builder, Options, Stream};
+
+/// A TCP connection as a Duplex of bytes (Node's `net.Socket`).
+pub type Socket = Stream<Bytes, Bytes, SocketExt>;
+
+/// The socket half of a [`Socket`]: the handle and the socket-only events.
+pub struct SocketExt {
+    tcp: RefCell<Option<Tcp>>,
+    connecting: Cell<bool>,
+    /// The handle is reading (Node's `handle.reading`).
+    reading: Cell<bool>,
+    had_error: Cell<bool>,
+    bytes_read: Cell<u64>,
+    bytes_written: Cell<u64>,
+    timer: RefCell<Option<Timer>>,
+    server: RefCell<Option<Server>>,
+}
+
+/// Options for a new socket.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SocketOptions {
+    /// `allowHalfOpen` (default false for sockets).
+    pub allow_half_open: bool,
+    /// `pauseOnCreate`: do not start reading.
+    pub pause_on_create: bool,
+    /// The highWaterMark of both sides.
+    pub high_water_mark: Option<usize>,
+}
+
+fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
+    let ext = SocketExt {
+        tcp: RefCell::new(None),
+        connecting: Cell::new(false),
+        reading: Cell::new(false),
+        had_error: Cell::new(false),
+        bytes_read: Cell::new(0),
+        bytes_written: Cell::new(0),
+        timer: RefCell::new(None),
+        server: RefCell::new(None),
+    };
+    let mut b = Builder::with_ext(true, true, ext).options(Options {
+        allow_half_open: opts.allow_half_open,
+        emit_close: false, // net.js: close comes from the handle's close callback
+        high_water_mark: opts.high_water_mark,
+        ..Options::default()
+    });
+    b.hooks.read = Some(Box::new(|s: &Socket, _| socket_read(s)));
+    b.hooks.write = Some(Box::new(|s: &Socket, chunk, cb| socket_write(s, vec![chunk], cb)));
+    b.hooks.writev = Some(Box::new(|s: &Socket, chunks, cb| socket_write(s, chunks, cb)));
+    b.hooks.final_ = Some(Box::new(|s: &Socket, cb| socket_final(s, cb)));
+    b.hooks.destroy = Some(Box::new(|s: &Socket, err, cb| socket_destroy(s, err, cb)));
+    b
+}
+
+impl Socket {
+    /// A socket over a connected handle (what a server's `connection` gives), reading
+    /// at once unless `pause_on_create`.
+    pub fn from_tcp(tcp: Tcp, opts: SocketOptions) -> Socket {
+        let s = socket_builder(&opts).build();
+        *s.ext().tcp.borrow_mut() = Some(tcp);
+        if !opts.pause_on_create {
+            s.read(Some(0));
+        } else {
+            s.r().flowing = Some(false);
+        }
+        s
+    }
+
+    /// `net.connect(port, host)`: a socket connecting to `addr`. Writes made meanwhile
+    /// wait for the connection; `connect` is emitted when it is made, `error`
+    /// (`ECONNREFUSED`, …) if it fails.
+    pub fn connect(addr: SocketAddr) -> Socket {
+        Socket::connect_with(addr, SocketOptions::default())
+    }
+
+    /// `net.connect({ port, host, … })`.
+    pub fn connect_with(addr: SocketAddr, opts: SocketOptions) -> Socket {
+        let s = socket_builder(&opts).build();
+        let tcp = Tcp::new(s.get_loop());
+        s.ext().connecting.set(true);
+        *s.ext().tcp.borrow_mut() = Some(tcp.clone());
+        // The handle owns its socket (Node's owner_symbol): its callbacks hold the
+        // socket until the handle is closed and drops them.
+        let me = s.clone();
+        let started = tcp.connect(addr, move |_, status| after_connect(&me, status));
+        if let Err(e) = started {
+            let s2 = s.clone();
+            s.tick(move |_| {
+                s2.destroy(Some(Error::sys(e, "connect")));
+            });
+        }
+        s
+    }
+
+    /// `'connect'`.
+    pub fn on_connect(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.connect, Event::Connect, false, false, f)
+    }
+
+    /// `'connect'`, once.
+    pub fn once_connect(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.connect, Event::Connect, true, false, f)
+    }
+
+    /// `'timeout'`: the socket was idle for the time given to [`set_timeout`](Socket::set_timeout).
+    pub fn on_timeout(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
+        self.add_plain(|e| &e.timeout, Event::Timeout, false, false, f)
+    }
+
+    /// `socket.setTimeout(ms)`: emit `timeout` once the socket has been idle (no reads
+    /// or writes) for `ms`; activity re-arms it. 0 turns it off. The timer does not keep
+    /// the loop alive.
+    pub fn set_timeout(&self, ms: u64) {
+        if let Some(t) = self.ext().timer.borrow_mut().take() {
+            t.close(|_| {});
+        }
+        if ms == 0 || self.destroyed() {
+            return;
+        }
+        let timer = Timer::new(self.get_loop());
+        let weak = Rc::downgrade(&self.0);
+        // Repeat = ms, so `again()` re-arms it on activity; it stops after firing.
+        let _ = timer.start(ms, ms, move |t| {
+            t.stop();
+            if let Some(core) = weak.upgrade() {
+                Stream(core).emit_plain(|e| &e.timeout);
+            }
+        });
+        timer.unref();
+        *self.ext().timer.borrow_mut() = Some(timer);
+    }
+
+    /// Re-arms the idle timer (Node's `kUpdateTimer`, on every read and write).
+    fn touch(&self) {
+        if let Some(t) = self.ext().timer.borrow().as_ref() {
+            let _ = t.again();
+        }
+    }
+
+    /// `socket.setNoDelay(on)`.
+    pub fn set_no_delay(&self, on: bool) -> &Self {
+        if let Some(t) = self.ext().tcp.borrow().as_ref() {
+            let _ = t.set_nodelay(on);
+        }
+        self
+    }
+
+    /// `socket.setKeepAlive(on, delay)`.
+    pub fn set_keep_alive(&self, on: bool, delay: std::time::Duration) -> &Self {
+        if let Some(t) = self.ext().tcp.borrow().as_ref() {
+            let _ = t.set_keepalive(on, delay);
+        }
+        self
+    }
+
+    /// `socket.connecting`.
+    pub fn connecting(&self) -> bool {
+        self.ext().connecting.get()
+    }
+
+    /// `socket.pending`: not connected yet (or no handle any more).
+    pub fn pending(&self) -> bool {
+        self.ext().tcp.borrow().is_none() || self.connecting()
+    }
+
+    /// The `hadError` argument of `close`: an error caused the destroy.
+    pub fn had_error(&self) -> bool {
+        self.ext().had_error.get()
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read(&self) -> u64 {
+        self.ext().tcp.borrow().as_ref().map_or(self.ext().bytes_read.get(), |t| t.stats().bytes_read)
+    }
+
+    /// `socket.bytesWritten`: bytes handed to the kernel, plus what is buffered.
+    pub fn bytes_written(&self) -> u64 {
+        let sent = self
+            .ext()
+            .tcp
+            .borrow()
+            .as_ref()
+            .map_or(self.ext().bytes_written.get(), |t| t.stats().bytes_written + t.write_queue_size() as u64);
+        sent + self.w().length as u64
+    }
+
+    /// The handle's write queue (libuv's `write_queue_size`): bytes given to the
+    /// reactor and not yet in the kernel.
+    pub fn write_queue_size(&self) -> usize {
+        self.ext().tcp.borrow().as_ref().map_or(0, Tcp::write_queue_size)
+    }
+
+    /// `socket.remoteAddress`/`remotePort`.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.ext().tcp.borrow().as_ref()?.peer_addr().ok()
+    }
+
+    /// `socket.localAddress`/`localPort`.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.ext().tcp.borrow().as_ref()?.local_addr().ok()
+    }
+
+    /// The reactor handle, while the socket has one (for metrics and experiments).
+    pub fn tcp(&self) -> Option<Tcp> {
+        self.ext().tcp.borrow().clone()
+    }
+
+    /// `socket.resetAndDestroy()`: closes with a RST instead of a FIN.
+    pub fn reset_and_destroy(&self) {
+        let tcp = self.ext().tcp.borrow_mut().take();
+        if let Some(tcp) = tcp {
+            let me = self.clone();
+            if tcp.close_reset(move |_| emit_socket_close(&me)).is_err() {
+                let me = self.clone();
+                tcp.close(move |_| emit_socket_close(&me));
+            }
+        }
+        self.ext().connecting.set(false);
+        self.destroy(None);
+    }
+
+    fn run_deferred_on_connect(&self, f: impl Fn(&Socket) + 'static) {
+        self.once_connect(f);
+    }
+}
+
+/// `_read`: start reading, or wait for the connection.
+fn socket_read(s: &Socket) {
+    if s.ext().connecting.get() || s.ext().tcp.borrow().is_none() {
+        if s.ext().connecting.get() {
+            s.run_deferred_on_connect(socket_read);
+        }
+        return;
+    }
+    if !s.ext().reading.get() {
+        try_read_start(s);
+    }
+}
+
+/// `tryReadStart`.
+fn try_read_start(s: &Socket) {
+    let Some(tcp) = s.ext().tcp.borrow().clone() else { return };
+    s.ext().reading.set(true);
+    let me = s.clone();
+    let started = tcp.read_start(move |tcp, ev| on_stream_read(&me, tcp, ev));
+    if let Err(e) = started {
+        if e != reactor::Error::EALREADY {
+            s.destroy(Some(Error::sys(e, "read")));
+        }
+    }
+}
+
+/// `onStreamRead`.
+fn on_stream_read(s: &Socket, tcp: &Tcp, ev: ReadEvent) {
+    s.touch();
+    match ev {
+        ReadEvent::Data(buf) => {
+            if s.destroyed() {
+                return;
+            }
+            if !s.push(buf) {
+                s.ext().reading.set(false);
+                tcp.read_stop();
+            }
+        }
+        ReadEvent::Error(e) => {
+            s.destroy(Some(Error::sys(e, "read")));
+        }
+        ReadEvent::Eof => {
+            s.ext().reading.set(false);
+            if !s.r().end_emitted {
+                s.push(None);
+                s.read(Some(0));
+            }
+        }
+    }
+}
+
+/// `_writeGeneric`: try the kernel now; queue the rest.
+fn socket_write(s: &Socket, mut chunks: Vec<Bytes>, cb: crate::WriteCallback<Bytes, Bytes, SocketExt>) {
+    if s.ext().connecting.get() {
+        let pending = RefCell::new(Some((chunks, cb)));
+        s.run_deferred_on_connect(move |s| {
+            if let Some((chunks, cb)) = pending.borrow_mut().take() {
+                socket_write(s, chunks, cb);
+            }
+        });
+        return;
+    }
+    let Some(tcp) = s.ext().tcp.borrow().clone() else {
+        cb.call(Err(Error::node(Code::ERR_SOCKET_CLOSED, "")));
+        return;
+    };
+    s.touch();
+    chunks.retain(|c| !c.is_empty());
+    let total: usize = chunks.iter().map(Bytes::len).sum();
+    if total == 0 {
+        cb.ok();
+        return;
+    }
+    let queued = tcp.write_queue_size() > 0;
+    let mut written = 0;
+    if !queued {
+        match tcp.try_write(&chunks) {
+            Ok(n) => written = n,
+            Err(e) if e == reactor::Error::EAGAIN => {}
+            Err(e) => {
+                let err = Error::sys(e, "write");
+                s.destroy(Some(err.clone()));
+                cb.call(Err(err));
+                return;
+            }
+        }
+    }
+    if written == total {
+        cb.ok(); // synchronous completion: req.async is false
+        return;
+    }
+    // Drop what went out; queue the rest as one request.
+    let mut skip = written;
+    let rest: Vec<Bytes> = chunks
+        .into_iter()
+        .filter_map(|mut c| {
+            if skip >= c.len() {
+                skip -= c.len();
+                None
+            } else {
+                let c2 = c.split_off(skip);
+                skip = 0;
+                Some(c2)
+            }
+        })
+        .collect();
+    let me = s.clone();
+    let mut cb = Some(cb);
+    let queued = tcp.write(rest, move |_, status| {
+        let Some(cb) = cb.take() else { return };
+        let s = me.clone();
+        // onWriteComplete
+        if s.destroyed() {
+            cb.ok();
+            return;
+        }
+        match status {
+            Ok(()) => {
+                s.touch();
+                cb.ok();
+            }
+            Err(e) => {
+                let err = Error::sys(e, "write");
+                s.destroy(Some(err.clone()));
+                cb.call(Err(err));
+            }
+        }
+    });
+    if let Err(e) = queued {
+        // The request was refused (EPIPE after shutdown, or no socket); the callback
+        // above was dropped with the request.
+        let err = Error::sys(e, "write");
+        s.destroy(Some(err));
+    }
+}
+
+/// `_final`: shut the write side down once the queue drains.
+fn socket_final(s: &Socket, cb: crate::FinalCallback<Bytes, Bytes, SocketExt>) {
+    if s.ext().connecting.get() {
+        let pending = RefCell::new(Some(cb));
+        s.run_deferred_on_connect(move |s| {
+            if let Some(cb) = pending.borrow_mut().take() {
+                socket_final(s, cb);
+            }
+        });
+        return;
+    }
+    let Some(tcp) = s.ext().tcp.borrow().clone() else {
+        cb.call(Ok(()));
+        return;
+    };
+    let cb = Rc::new(RefCell::new(Some(cb)));
+    let cb2 = cb.clone();
+    let started = tcp.shutdown(move |_, _| {
+        if let Some(cb) = cb2.borrow_mut().take() {
+            cb.call(Ok(()));
+        }
+    });
+    if let Err(e) = started {
+        let cb = cb.borrow_mut().take();
+        if let Some(cb) = cb {
+            if e == reactor::Error::ENOTCONN {
+                cb.call(Ok(()));
+            } else {
+                cb.call(Err(Error::sys(e, "shutdown")));
+            }
+        }
+    }
+}
+
+/// `_destroy`: close the handle; `close` comes from its close callback.
+fn socket_destroy(s: &Socket, err: Option<Error>, cb: crate::DestroyCallback<Bytes, Bytes, SocketExt>) {
+    s.ext().connecting.set(false);
+    if let Some(t) = s.ext().timer.borrow_mut().take() {
+        t.close(|_| {});
+    }
+    let tcp = s.ext().tcp.borrow_mut().take();
+    s.ext().had_error.set(err.is_some());
+    match tcp {
+        Some(tcp) => {
+            let stats = tcp.stats();
+            s.ext().bytes_read.set(stats.bytes_read);
+            s.ext().bytes_written.set(stats.bytes_written);
+            let me = s.clone();
+            tcp.close(move |_| emit_socket_close(&me));
+            cb.call(err);
+        }
+        None => {
+            cb.call(err);
+            s.tick(emit_socket_close);
+        }
+    }
+    let server = s.ext().server.borrow_mut().take();
+    if let Some(server) = server {
+        server.0.connections.set(server.0.connections.get() - 1);
+        server.emit_close_if_drained();
+    }
+}
+
+/// `close(hadError)`, then nothing: every listener is released.
+fn emit_socket_close(s: &Socket) {
+    if let Some(mut w) = s.ws() {
+        w.close_emitted = true;
+    }
+    if let Some(mut r) = s.rs() {
+        r.close_emitted = true;
+    }
+    crate::destroy::emit_close_and_release(s);
+}
+
+/// `afterConnect`.
+fn after_connect(s: &Socket, status: reactor::Result<()>) {
+    if s.destroyed() {
+        return;
+    }
+    s.ext().connecting.set(false);
+    match status {
+        Ok(()) => {
+            s.touch();
+            s.emit_plain(|e| &e.connect);
+            let paused = s.is_paused();
+            if !paused {
+                s.read(Some(0));
+            }
+        }
+        Err(e) => {
+            s.destroy(Some(Error::sys(e, "connect")));
+        }
+    }
+}
+
+type ConnectionListeners = Listeners<dyn Fn(&Server, &Socket)>;
+type ServerErrorListeners = Listeners<dyn Fn(&Server, &Error)>;
+
+pub(crate) struct ServerInner {
+    tcp: RefCell<Option<Tcp>>,
+    connections: Cell<usize>,
+    opts: SocketOptions,
+    on_connection: ConnectionListeners,
+    on_listening: Listeners<dyn Fn(&Server)>,
+    on_close: Listeners<dyn Fn(&Server)>,
+    on_error: ServerErrorListeners,
+    next_id: Cell<u64>,
+    closing: Cell<bool>,
+    lp: reactor::Loop,
+}
+
+/// A TCP server (Node's `net.Server`).
+#[derive(Clone)]
+pub struct Server(Rc<ServerInner>);
+
+/// `net.createServer(connectionListener)`.
+pub fn create_server(on_connection: impl Fn(&Server, &Socket) + 'static) -> Server {
+    Server::new(SocketOptions::default(), on_connection)
+}
+
+impl Server {
+    /// A server whose connections get `opts`.
+    pub fn new(opts: SocketOptions, on_connection: impl Fn(&Server, &Socket) + 'static) -> Server {
+        let s = Server(Rc::new(ServerInner {
+            tcp: RefCell::new(None),
+            connections: Cell::new(0),
+            opts,
+            on_connection: Listeners::default(),
+            on_listening: Listeners::default(),
+            on_close: Listeners::default(),
+            on_error: Listeners::default(),
+            next_id: Cell::new(0),
+            closing: Cell::new(false),
+            lp: reactor::Loop::current(),
+        }));
+        s.on_connection(on_connection);
+        s
+    }
+
+    fn next_id(&self) -> u64 {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        id
+    }
+
+    /// `'connection'`.
+    pub fn on_connection(&self, f: impl Fn(&Server, &Socket) + 'static) {
+        self.0.on_connection.add(self.next_id(), false, Rc::new(f));
+    }
+
+    /// `'listening'`.
+    pub fn on_listening(&self, f: impl Fn(&Server) + 'static) {
+        self.0.on_listening.add(self.next_id(), false, Rc::new(f));
+    }
+
+    /// `'close'`: the server stopped listening and its last connection closed.
+    pub fn on_close(&self, f: impl Fn(&Server) + 'static) {
+        self.0.on_close.add(self.next_id(), false, Rc::new(f));
+    }
+
+    /// `'error'` (`EADDRINUSE`, accept failures).
+    pub fn on_error(&self, f: impl Fn(&Server, &Error) + 'static) {
+        self.0.on_error.add(self.next_id(), false, Rc::new(f));
+    }
+
+    /// `server.listen(addr, cb)`: binds and listens at once; `cb` and `listening` follow
+    /// on the next tick. A bind failure (`EADDRINUSE`) is returned and also emitted as
+    /// `error` on the next tick, as Node does.
+    pub fn listen(&self, addr: SocketAddr, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
+        self.0.on_listening.add(self.next_id(), true, Rc::new(cb));
+        let tcp = Tcp::new(&self.0.lp);
+        let me = self.clone(); // the listening handle keeps the server alive
+        let result = tcp.bind(addr).and_then(|_| tcp.listen(511, move |tcp, status| me.on_incoming(tcp, status)));
+        match result {
+            Ok(()) => {
+                *self.0.tcp.borrow_mut() = Some(tcp);
+                let me = self.clone();
+                self.0.lp.next_tick(move || {
+                    me.0.on_listening.emit(|f| f(&me));
+                });
+                Ok(())
+            }
+            Err(e) => {
+                tcp.close(|_| {});
+                let err = Error::sys(e, "listen");
+                let (me, e2) = (self.clone(), err.clone());
+                self.0.lp.next_tick(move || {
+                    me.0.on_error.emit(|f| f(&me, &e2));
+                });
+                Err(err)
+            }
+        }
+    }
+
+    /// `onconnection`.
+    fn on_incoming(&self, tcp: &Tcp, status: reactor::Result<()>) {
+        if let Err(e) = status {
+            let err = Error::sys(e, "accept");
+            self.0.on_error.emit(|f| f(self, &err));
+            return;
+        }
+        let Ok(client) = tcp.accept() else { return };
+        let socket = Socket::from_tcp(client, self.0.opts);
+        *socket.ext().server.borrow_mut() = Some(self.clone());
+        self.0.connections.set(self.0.connections.get() + 1);
+        self.0.on_connection.emit(|f| f(self, &socket));
+    }
+
+    /// `server.address()`.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.0.tcp.borrow().as_ref()?.local_addr().ok()
+    }
+
+    /// `server.getConnections()`: open connections.
+    pub fn connections(&self) -> usize {
+        self.0.connections.get()
+    }
+
+    /// `server.listening`.
+    pub fn listening(&self) -> bool {
+        self.0.tcp.borrow().is_some()
+    }
+
+    /// `server.close(cb)`: stops accepting; `close` (and `cb`) come once every open
+    /// connection has closed. Existing connections are not touched.
+    pub fn close(&self, cb: impl Fn(&Server) + 'static) {
+        self.0.on_close.add(self.next_id(), true, Rc::new(cb));
+        let tcp = self.0.tcp.borrow_mut().take();
+        if let Some(tcp) = tcp {
+            self.0.closing.set(true);
+            tcp.close(|_| {});
+        }
+        self.emit_close_if_drained();
+    }
+
+    /// `_emitCloseIfDrained`.
+    fn emit_close_if_drained(&self) {
+        if self.0.tcp.borrow().is_some() || self.0.connections.get() > 0 || !self.0.closing.get() {
+            return;
+        }
+        self.0.closing.set(false);
+        let me = self.clone();
+        self.0.lp.next_tick(move || {
+            me.0.on_close.emit(|f| f(&me));
+            me.release();
+        });
+    }
+
+    /// Drops the listeners once closed (they may hold the server).
+    fn release(&self) {
+        self.0.on_connection.clear();
+        self.0.on_listening.clear();
+        self.0.on_close.clear();
+        self.0.on_error.clear();
+    }
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server").field("address", &self.address()).field("connections", &self.connections()).finish()
+    }
+}
+
+impl fmt::Debug for SocketExt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketExt")
+            .field("connecting", &self.connecting.get())
+            .field("reading", &self.reading.get())
+            .finish()
+    }
+}
