@@ -124,6 +124,13 @@ impl<R: Side, W: Chunk, E: 'static> Builder<R, W, E> {
         self
     }
 
+    /// Called first thing in `end(chunk)`, with the chunk (not a Node hook: Node's
+    /// `OutgoingMessage` is not a Writable and learns its Content-Length there).
+    pub fn before_end(mut self, f: impl Fn(&Stream<R, W, E>, Option<&W>) + 'static) -> Self {
+        self.hooks.before_end = Some(Box::new(f));
+        self
+    }
+
     /// `writableHighWaterMark`.
     pub fn writable_high_water_mark(mut self, hwm: usize) -> Self {
         self.opts.writable_high_water_mark = Some(hwm);

@@ -58,6 +58,7 @@ pub(crate) type WritevHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Vec<W>, Write
 pub(crate) type FinalHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FinalCallback<R, W, E>)>;
 pub(crate) type DestroyHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<Error>, DestroyCallback<R, W, E>)>;
 pub(crate) type ConstructHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, ConstructCallback<R, W, E>)>;
+pub(crate) type BeforeEndHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<&W>)>;
 
 /// A stream's behaviour: Node's `_read`, `_write`, `_writev`, `_final`, `_destroy`,
 /// `_construct`.
@@ -68,11 +69,14 @@ pub(crate) struct Hooks<R, W, E> {
     pub(crate) final_: Option<FinalHook<R, W, E>>,
     pub(crate) destroy: Option<DestroyHook<R, W, E>>,
     pub(crate) construct: Option<ConstructHook<R, W, E>>,
+    /// Called first thing in `end(chunk)` (not a Node hook: Node's OutgoingMessage,
+    /// which is not a Writable, learns its Content-Length there).
+    pub(crate) before_end: Option<BeforeEndHook<R, W, E>>,
 }
 
 impl<R, W, E> Default for Hooks<R, W, E> {
     fn default() -> Self {
-        Hooks { read: None, write: None, writev: None, final_: None, destroy: None, construct: None }
+        Hooks { read: None, write: None, writev: None, final_: None, destroy: None, construct: None, before_end: None }
     }
 }
 
@@ -260,6 +264,28 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     }
 }
 
+impl<T: Chunk, E: 'static> Builder<T, Absent, E> {
+    /// A Readable carrying `ext` (what [`Stream::ext`] returns): the way to build a
+    /// readable stream type of your own, as `IncomingMessage` is.
+    pub fn readable_ext(ext: E) -> Self {
+        Builder::with_ext(true, false, ext)
+    }
+}
+
+impl<T: Chunk, E: 'static> Builder<Absent, T, E> {
+    /// A Writable carrying `ext`.
+    pub fn writable_ext(ext: E) -> Self {
+        Builder::with_ext(false, true, ext)
+    }
+}
+
+impl<R: Chunk, W: Chunk, E: 'static> Builder<R, W, E> {
+    /// A Duplex carrying `ext`.
+    pub fn duplex_ext(ext: E) -> Self {
+        Builder::with_ext(true, true, ext)
+    }
+}
+
 impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     /// Replaces all options.
     pub fn options(mut self, opts: Options) -> Self {
@@ -427,6 +453,37 @@ impl<R, W, E> Stream<R, W, E> {
             self.tick(|s| crate::readable::update_readable_listening(s));
         }
         removed
+    }
+
+    /// `removeAllListeners(event)`.
+    pub fn remove_all_listeners(&self, event: Event)
+    where
+        R: Side,
+        W: Side,
+        E: 'static,
+    {
+        let ev = &self.0.ev;
+        match event {
+            Event::Data => ev.data.clear(),
+            Event::End => ev.end.clear(),
+            Event::Readable => {
+                ev.readable.clear();
+                self.tick(|s| crate::readable::update_readable_listening(s));
+            }
+            Event::Pause => ev.pause.clear(),
+            Event::Resume => ev.resume.clear(),
+            Event::Error => ev.error.clear(),
+            Event::Close => ev.close.clear(),
+            Event::Drain => ev.drain.clear(),
+            Event::Finish => ev.finish.clear(),
+            Event::Prefinish => ev.prefinish.clear(),
+            Event::Pipe => ev.pipe.clear(),
+            Event::Unpipe => ev.unpipe.clear(),
+            Event::Connect => ev.connect.clear(),
+            Event::Timeout => ev.timeout.clear(),
+            Event::Open => ev.open.clear(),
+            Event::Ready => ev.ready.clear(),
+        }
     }
 
     /// The number of listeners of `event`.

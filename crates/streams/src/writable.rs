@@ -647,6 +647,9 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
 
 /// `Writable.prototype.end`.
 pub(crate) fn end<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: Option<W>, cb: Option<UserCb>) {
+    if let Some(f) = &s.0.hooks.before_end {
+        f(s, chunk.as_ref());
+    }
     let mut err = None;
     if let Some(chunk) = chunk {
         let failed = {

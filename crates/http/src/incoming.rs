@@ -1,0 +1,168 @@
+//! `IncomingMessage` (Node 20, `lib/_http_incoming.js`): the request as a Readable.
+//!
+//! The head is parsed before the message is created; the body is pushed into it as the
+//! parser produces it. When `push` returns false the connection's socket is paused, so
+//! a request body read slowly slows the client down; `_read` resumes it (unless the
+//! server paused the socket itself for pipelining backpressure). A body nobody reads is
+//! dumped (drained and discarded) when the response finishes, so keep-alive goes on.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Weak;
+
+use bytes::Bytes;
+use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
+
+use crate::headers::Headers;
+use crate::server::ConnInner;
+
+/// The request half of `IncomingMessage`: what was parsed, and where it came from.
+pub struct IncomingState {
+    method: String,
+    url: String,
+    version: (u8, u8),
+    raw_headers: Vec<(Bytes, Bytes)>,
+    headers: OnceCell<Headers>,
+    raw_trailers: RefCell<Vec<(Bytes, Bytes)>>,
+    pub(crate) complete: Cell<bool>,
+    pub(crate) consuming: Cell<bool>,
+    dumped: Cell<bool>,
+    socket: Socket,
+    conn: Weak<ConnInner>,
+}
+
+/// Node's `http.IncomingMessage`: a Readable of the request body.
+pub type IncomingMessage = Stream<Bytes, Absent, IncomingState>;
+
+/// The request API of an [`IncomingMessage`] (Node's properties as methods).
+pub trait IncomingMessageExt {
+    /// `req.method`.
+    fn method(&self) -> &str;
+    /// `req.url`: the request target as sent.
+    fn url(&self) -> &str;
+    /// `req.httpVersion`: `"1.1"` or `"1.0"`.
+    fn http_version(&self) -> String;
+    /// `req.httpVersionMajor`.
+    fn http_version_major(&self) -> u8;
+    /// `req.httpVersionMinor`.
+    fn http_version_minor(&self) -> u8;
+    /// `req.headers`: lower-cased, duplicates merged as Node merges them.
+    fn headers(&self) -> &Headers;
+    /// `req.rawHeaders`: every (name, value) as received, case and order kept.
+    fn raw_headers(&self) -> &[(Bytes, Bytes)];
+    /// `req.trailers` (after `end`).
+    fn trailers(&self) -> Headers;
+    /// `req.rawTrailers`.
+    fn raw_trailers(&self) -> Vec<(Bytes, Bytes)>;
+    /// `req.complete`: the whole message was received.
+    fn complete(&self) -> bool;
+    /// `req.socket`.
+    fn socket(&self) -> &Socket;
+    /// `req.socket.remoteAddress`/`remotePort`.
+    fn remote_addr(&self) -> Option<SocketAddr>;
+}
+
+impl IncomingMessageExt for IncomingMessage {
+    fn method(&self) -> &str {
+        &self.ext().method
+    }
+
+    fn url(&self) -> &str {
+        &self.ext().url
+    }
+
+    fn http_version(&self) -> String {
+        let (a, b) = self.ext().version;
+        format!("{a}.{b}")
+    }
+
+    fn http_version_major(&self) -> u8 {
+        self.ext().version.0
+    }
+
+    fn http_version_minor(&self) -> u8 {
+        self.ext().version.1
+    }
+
+    fn headers(&self) -> &Headers {
+        let e = self.ext();
+        e.headers.get_or_init(|| Headers::from_raw(&e.raw_headers))
+    }
+
+    fn raw_headers(&self) -> &[(Bytes, Bytes)] {
+        &self.ext().raw_headers
+    }
+
+    fn trailers(&self) -> Headers {
+        Headers::from_raw(&self.ext().raw_trailers.borrow())
+    }
+
+    fn raw_trailers(&self) -> Vec<(Bytes, Bytes)> {
+        self.ext().raw_trailers.borrow().clone()
+    }
+
+    fn complete(&self) -> bool {
+        self.ext().complete.get()
+    }
+
+    fn socket(&self) -> &Socket {
+        &self.ext().socket
+    }
+
+    fn remote_addr(&self) -> Option<SocketAddr> {
+        self.ext().socket.remote_addr()
+    }
+}
+
+pub(crate) fn new_incoming(
+    head: crate::parser::RequestHead,
+    socket: &Socket,
+    conn: Weak<ConnInner>,
+) -> IncomingMessage {
+    let state = IncomingState {
+        method: head.method,
+        url: head.url,
+        version: head.version,
+        raw_headers: head.raw_headers,
+        headers: OnceCell::new(),
+        raw_trailers: RefCell::new(Vec::new()),
+        complete: Cell::new(false),
+        consuming: Cell::new(false),
+        dumped: Cell::new(false),
+        socket: socket.clone(),
+        conn,
+    };
+    Builder::readable_ext(state)
+        .read(|req: &IncomingMessage, _| {
+            // IncomingMessage.prototype._read: consuming; readStart(socket).
+            let e = req.ext();
+            e.consuming.set(true);
+            if let Some(conn) = e.conn.upgrade() {
+                conn.read_start();
+            }
+        })
+        .destroy(|req, err, cb| {
+            // IncomingMessage.prototype._destroy: an incomplete request takes its
+            // socket down with it.
+            let e = req.ext();
+            if !e.complete.get() && !e.socket.destroyed() {
+                e.socket.destroy(err.clone());
+            }
+            cb.call(err);
+        })
+        .build()
+}
+
+pub(crate) fn set_trailers(req: &IncomingMessage, trailers: Vec<(Bytes, Bytes)>) {
+    *req.ext().raw_trailers.borrow_mut() = trailers;
+}
+
+/// `IncomingMessage.prototype._dump`: discard an unread body.
+pub(crate) fn dump(req: &IncomingMessage) {
+    let e = req.ext();
+    if !e.dumped.get() {
+        e.dumped.set(true);
+        req.remove_all_listeners(Event::Data);
+        req.resume();
+    }
+}

@@ -1,0 +1,590 @@
+//! `ServerResponse` (Node 20, `lib/_http_outgoing.js` and `lib/_http_server.js`): the
+//! response as a Writable.
+//!
+//! The head is rendered when it is decided (`write_head`, or implicitly on the first
+//! write or on `end`), and goes out with the first body bytes in one socket write
+//! (Node's `_send` "shameful hack"; here one `writev`). `end(body)` before any write
+//! gives `Content-Length`; a write first gives `Transfer-Encoding: chunked` (HTTP/1.1),
+//! or a body delimited by the connection's end (HTTP/1.0). HEAD, 204, 304 and 1xx
+//! responses have no body: writes are accepted and dropped.
+//!
+//! Backpressure: a `write` completes when the socket has taken its bytes under its
+//! highWaterMark; when the socket is backed up, the write waits for the socket's
+//! `drain`, so `res.write` returns false past the highWaterMark and `res` emits `drain`
+//! after, as in Node. Responses to pipelined requests queue their bytes until the
+//! responses before them have handed all of theirs to the socket, so the bytes on the
+//! wire are in request order.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Weak;
+
+use bytes::{Bytes, BytesMut};
+use millrace_streams::{net::Socket, Absent, Builder, Stream, WriteCallback};
+
+use crate::errors::{Code, Error, Result};
+use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date};
+use crate::incoming::{IncomingMessage, IncomingMessageExt};
+use crate::server::ConnInner;
+
+type Cb = WriteCallback<Absent, Bytes, ResponseState>;
+type FinalCb = millrace_streams::FinalCallback<Absent, Bytes, ResponseState>;
+
+/// A header value to set: one string or several.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeaderInput(Vec<String>);
+
+impl From<&str> for HeaderInput {
+    fn from(s: &str) -> Self {
+        HeaderInput(vec![s.to_owned()])
+    }
+}
+
+impl From<String> for HeaderInput {
+    fn from(s: String) -> Self {
+        HeaderInput(vec![s])
+    }
+}
+
+impl From<Vec<String>> for HeaderInput {
+    fn from(v: Vec<String>) -> Self {
+        HeaderInput(v)
+    }
+}
+
+impl From<Vec<&str>> for HeaderInput {
+    fn from(v: Vec<&str>) -> Self {
+        HeaderInput(v.into_iter().map(str::to_owned).collect())
+    }
+}
+
+macro_rules! number_header {
+    ($($t:ty),*) => { $(impl From<$t> for HeaderInput {
+        fn from(n: $t) -> Self { HeaderInput(vec![n.to_string()]) }
+    })* };
+}
+number_header!(u16, u32, u64, usize, i32, i64);
+
+/// The response half of `ServerResponse`: status, headers, framing, its place on the
+/// connection.
+pub struct ResponseState {
+    req: IncomingMessage,
+    conn: Weak<ConnInner>,
+    status_code: Cell<u16>,
+    status_message: RefCell<Option<String>>,
+    /// (name as set, values), in the order set.
+    headers: RefCell<Vec<(String, Vec<String>)>>,
+    /// The rendered head (Node's `_header`); set means `headersSent`.
+    header: RefCell<Option<Bytes>>,
+    /// The head went out (Node's `_headerSent`).
+    header_on_wire: Cell<bool>,
+    has_body: Cell<bool>,
+    chunked: Cell<bool>,
+    content_length: Cell<Option<u64>>,
+    pub(crate) last: Cell<bool>,
+    pub(crate) should_keep_alive: Cell<bool>,
+    use_chunked_by_default: Cell<bool>,
+    send_date: Cell<bool>,
+    trailer: RefCell<Option<Vec<u8>>>,
+    keep_alive_timeout: u64,
+    max_requests: u32,
+    pub(crate) max_requests_reached: Cell<bool>,
+    pub(crate) expect_continue: Cell<bool>,
+    sent_100: Cell<bool>,
+    socket: RefCell<Option<Socket>>,
+    /// Output waiting for the socket (Node's `outputData`).
+    pending: RefCell<Vec<(Vec<Bytes>, Option<Cb>)>>,
+    /// The whole response was handed to the socket.
+    pub(crate) done: Cell<bool>,
+}
+
+/// Node's `http.ServerResponse`: a Writable of the response body.
+pub type ServerResponse = Stream<Absent, Bytes, ResponseState>;
+
+/// The response API of a [`ServerResponse`] (Node's methods and properties).
+pub trait ServerResponseExt {
+    /// `res.statusCode`.
+    fn status_code(&self) -> u16;
+    /// `res.statusCode = code`.
+    fn set_status_code(&self, code: u16);
+    /// `res.statusMessage` (the reason phrase for the status if not set).
+    fn status_message(&self) -> String;
+    /// `res.statusMessage = msg`.
+    fn set_status_message(&self, msg: &str);
+    /// `res.setHeader(name, value)`: `ERR_INVALID_HTTP_TOKEN` for a bad name,
+    /// `ERR_INVALID_CHAR` for a bad value, `ERR_HTTP_HEADERS_SENT` once the head is out.
+    fn set_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()>;
+    /// `res.appendHeader(name, value)`.
+    fn append_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()>;
+    /// `res.getHeader(name)`.
+    fn get_header(&self, name: &str) -> Option<Vec<String>>;
+    /// `res.getHeaders()`: lower-cased names.
+    fn get_headers(&self) -> Vec<(String, Vec<String>)>;
+    /// `res.getHeaderNames()`.
+    fn get_header_names(&self) -> Vec<String>;
+    /// `res.hasHeader(name)`.
+    fn has_header(&self, name: &str) -> bool;
+    /// `res.removeHeader(name)`.
+    fn remove_header(&self, name: &str) -> Result<()>;
+    /// `res.writeHead(status)`.
+    fn write_head(&self, status: u16) -> Result<&Self>;
+    /// `res.writeHead(status, reason, headers)`.
+    fn write_head_with(&self, status: u16, reason: Option<&str>, headers: &[(&str, &str)]) -> Result<&Self>;
+    /// `res.headersSent`.
+    fn headers_sent(&self) -> bool;
+    /// `res.addTrailers(headers)`: sent after a chunked body.
+    fn add_trailers(&self, trailers: &[(&str, &str)]) -> Result<()>;
+    /// `res.writeContinue()`: `100 Continue`.
+    fn write_continue(&self);
+    /// `res.sendDate = on`.
+    fn set_send_date(&self, on: bool);
+    /// `res.req`.
+    fn req(&self) -> &IncomingMessage;
+    /// `res.socket` (while assigned).
+    fn socket(&self) -> Option<Socket>;
+}
+
+fn validate(name: &str, values: &[String]) -> Result<()> {
+    if !is_token(name) {
+        return Err(Error::invalid_token(name));
+    }
+    if values.iter().any(|v| has_invalid_char(v.as_bytes())) {
+        return Err(Error::invalid_char("header content", name));
+    }
+    Ok(())
+}
+
+impl ServerResponseExt for ServerResponse {
+    fn status_code(&self) -> u16 {
+        self.ext().status_code.get()
+    }
+
+    fn set_status_code(&self, code: u16) {
+        self.ext().status_code.set(code);
+    }
+
+    fn status_message(&self) -> String {
+        let e = self.ext();
+        e.status_message
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| reason_phrase(e.status_code.get()).unwrap_or("unknown").to_owned())
+    }
+
+    fn set_status_message(&self, msg: &str) {
+        *self.ext().status_message.borrow_mut() = Some(msg.to_owned());
+    }
+
+    fn set_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()> {
+        if self.headers_sent() {
+            return Err(Error::headers_sent("set"));
+        }
+        let HeaderInput(values) = value.into();
+        validate(name, &values)?;
+        let mut h = self.ext().headers.borrow_mut();
+        match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some(entry) => *entry = (name.to_owned(), values),
+            None => h.push((name.to_owned(), values)),
+        }
+        Ok(())
+    }
+
+    fn append_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()> {
+        if self.headers_sent() {
+            return Err(Error::headers_sent("append"));
+        }
+        let HeaderInput(values) = value.into();
+        validate(name, &values)?;
+        let mut h = self.ext().headers.borrow_mut();
+        match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            Some((_, existing)) => existing.extend(values),
+            None => h.push((name.to_owned(), values)),
+        }
+        Ok(())
+    }
+
+    fn get_header(&self, name: &str) -> Option<Vec<String>> {
+        self.ext().headers.borrow().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+    }
+
+    fn get_headers(&self) -> Vec<(String, Vec<String>)> {
+        self.ext().headers.borrow().iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect()
+    }
+
+    fn get_header_names(&self) -> Vec<String> {
+        self.ext().headers.borrow().iter().map(|(n, _)| n.to_ascii_lowercase()).collect()
+    }
+
+    fn has_header(&self, name: &str) -> bool {
+        self.ext().headers.borrow().iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
+    fn remove_header(&self, name: &str) -> Result<()> {
+        if self.headers_sent() {
+            return Err(Error::headers_sent("remove"));
+        }
+        self.ext().headers.borrow_mut().retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        Ok(())
+    }
+
+    fn write_head(&self, status: u16) -> Result<&Self> {
+        self.write_head_with(status, None, &[])
+    }
+
+    fn write_head_with(&self, status: u16, reason: Option<&str>, headers: &[(&str, &str)]) -> Result<&Self> {
+        if self.headers_sent() {
+            return Err(Error::headers_sent("write"));
+        }
+        if !(100..=999).contains(&status) {
+            return Err(Error::new(Code::ERR_HTTP_INVALID_STATUS_CODE, format!("Invalid status code: {status}")));
+        }
+        for (n, v) in headers {
+            self.set_header(n, *v)?;
+        }
+        let e = self.ext();
+        if let Some(r) = reason {
+            *e.status_message.borrow_mut() = Some(r.to_owned());
+        }
+        e.status_code.set(status);
+        let msg = self.status_message();
+        if has_invalid_char(msg.as_bytes()) {
+            return Err(Error::invalid_char("statusMessage", &msg));
+        }
+        if status == 204 || status == 304 || (100..=199).contains(&status) {
+            e.has_body.set(false);
+        }
+        if e.expect_continue.get() && !e.sent_100.get() {
+            e.should_keep_alive.set(false);
+        }
+        store_header(self, status, &msg);
+        Ok(self)
+    }
+
+    fn headers_sent(&self) -> bool {
+        self.ext().header.borrow().is_some()
+    }
+
+    fn add_trailers(&self, trailers: &[(&str, &str)]) -> Result<()> {
+        let mut out = Vec::new();
+        for (n, v) in trailers {
+            if !is_token(n) {
+                return Err(Error::new(
+                    Code::ERR_INVALID_HTTP_TOKEN,
+                    format!("Trailer name must be a valid HTTP token [\"{n}\"]"),
+                ));
+            }
+            if has_invalid_char(v.as_bytes()) {
+                return Err(Error::invalid_char("trailer content", n));
+            }
+            out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+        }
+        *self.ext().trailer.borrow_mut() = Some(out);
+        Ok(())
+    }
+
+    fn write_continue(&self) {
+        let e = self.ext();
+        e.sent_100.set(true);
+        send_raw(self, vec![Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n")], None);
+    }
+
+    fn set_send_date(&self, on: bool) {
+        self.ext().send_date.set(on);
+    }
+
+    fn req(&self) -> &IncomingMessage {
+        &self.ext().req
+    }
+
+    fn socket(&self) -> Option<Socket> {
+        self.ext().socket.borrow().clone()
+    }
+}
+
+/// `_storeHeader`: renders the head and decides the framing.
+fn store_header(res: &ServerResponse, status: u16, msg: &str) {
+    let e = res.ext();
+    let mut h = BytesMut::with_capacity(256);
+    h.extend_from_slice(b"HTTP/1.1 ");
+    h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+    h.extend_from_slice(b" ");
+    h.extend_from_slice(msg.as_bytes());
+    h.extend_from_slice(b"\r\n");
+    let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
+    let mut default_keep_alive = true;
+    for (name, values) in e.headers.borrow().iter() {
+        let lower = name.to_ascii_lowercase();
+        let joined;
+        let lines: &[String] = if values.len() >= 2 && lower == "cookie" {
+            joined = [values.join("; ")];
+            &joined
+        } else {
+            values
+        };
+        for v in lines {
+            h.extend_from_slice(name.as_bytes());
+            h.extend_from_slice(b": ");
+            h.extend_from_slice(v.as_bytes());
+            h.extend_from_slice(b"\r\n");
+            // matchHeader
+            match lower.as_str() {
+                "connection" => {
+                    connection = true;
+                    if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
+                        e.last.set(true);
+                    } else {
+                        e.should_keep_alive.set(true);
+                    }
+                }
+                "transfer-encoding" => {
+                    te = true;
+                    if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
+                        e.chunked.set(true);
+                    }
+                }
+                "content-length" => {
+                    cont_len = true;
+                    e.content_length.set(v.trim().parse().ok());
+                }
+                "date" => date = true,
+                "trailer" => trailer_hdr = true,
+                "keep-alive" => default_keep_alive = false,
+                _ => {}
+            }
+        }
+    }
+    if e.send_date.get() && !date {
+        h.extend_from_slice(b"Date: ");
+        h.extend_from_slice(&utc_date());
+        h.extend_from_slice(b"\r\n");
+    }
+    if e.chunked.get() && (status == 204 || status == 304) {
+        e.chunked.set(false);
+        e.should_keep_alive.set(false);
+    }
+    if !connection {
+        // Node: keep-alive needs an explicit Content-Length header or chunked coding
+        // (HTTP/1.0 without either closes).
+        let send_keep_alive = e.should_keep_alive.get() && (cont_len || e.use_chunked_by_default.get());
+        if send_keep_alive && e.max_requests_reached.get() {
+            h.extend_from_slice(b"Connection: close\r\n");
+        } else if send_keep_alive {
+            h.extend_from_slice(b"Connection: keep-alive\r\n");
+            if e.keep_alive_timeout > 0 && default_keep_alive {
+                h.extend_from_slice(b"Keep-Alive: timeout=");
+                h.extend_from_slice(itoa::Buffer::new().format(e.keep_alive_timeout / 1000).as_bytes());
+                if e.max_requests > 0 {
+                    h.extend_from_slice(b", max=");
+                    h.extend_from_slice(itoa::Buffer::new().format(e.max_requests).as_bytes());
+                }
+                h.extend_from_slice(b"\r\n");
+            }
+        } else {
+            e.last.set(true);
+            h.extend_from_slice(b"Connection: close\r\n");
+        }
+    }
+    if !cont_len && !te {
+        if !e.has_body.get() {
+            e.chunked.set(false);
+        } else if !e.use_chunked_by_default.get() {
+            e.last.set(true);
+        } else if !trailer_hdr && e.content_length.get().is_some() {
+            h.extend_from_slice(b"Content-Length: ");
+            h.extend_from_slice(itoa::Buffer::new().format(e.content_length.get().unwrap_or(0)).as_bytes());
+            h.extend_from_slice(b"\r\n");
+        } else {
+            h.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+            e.chunked.set(true);
+        }
+    }
+    h.extend_from_slice(b"\r\n");
+    *e.header.borrow_mut() = Some(h.freeze());
+    e.header_on_wire.set(false);
+    if e.expect_continue.get() && !e.sent_100.get() {
+        // Node sends the head at once when answering an Expect without a 100.
+        send_raw(res, Vec::new(), None);
+    }
+}
+
+/// `_implicitHeader`: `writeHead(statusCode)`.
+fn implicit_header(res: &ServerResponse) {
+    if !res.headers_sent() {
+        let status = res.status_code();
+        // A status set by hand was validated only here, as in Node: an invalid one
+        // falls back to 500 rather than panic.
+        if res.write_head(status).is_err() {
+            res.set_status_code(500);
+            let _ = res.write_head(500);
+        }
+    }
+}
+
+/// `_send`: the head first (once), then `bufs`, to the socket or the pending queue.
+fn send_raw(res: &ServerResponse, mut bufs: Vec<Bytes>, cb: Option<Cb>) {
+    let e = res.ext();
+    if !e.header_on_wire.get() {
+        if let Some(h) = e.header.borrow().clone() {
+            bufs.insert(0, h);
+            e.header_on_wire.set(true);
+        }
+    }
+    let socket = e.socket.borrow().clone();
+    match socket {
+        Some(socket) => write_to_socket(&socket, bufs, cb),
+        None => e.pending.borrow_mut().push((bufs, cb)),
+    }
+}
+
+/// Writes `bufs` to the socket in one corked batch (one `writev`); `cb` runs when the
+/// socket took them under its highWaterMark, else on its `drain`.
+fn write_to_socket(socket: &Socket, bufs: Vec<Bytes>, cb: Option<Cb>) {
+    if socket.destroyed() || !socket.writable() {
+        if let Some(cb) = cb {
+            cb.ok();
+        }
+        return;
+    }
+    let mut ok = true;
+    if bufs.len() > 1 {
+        socket.cork();
+        for b in bufs {
+            ok = socket.write(b);
+        }
+        socket.uncork();
+    } else if let Some(b) = bufs.into_iter().next() {
+        ok = socket.write(b);
+    }
+    if let Some(cb) = cb {
+        if ok || socket.writable_length() == 0 {
+            cb.ok();
+        } else {
+            let cb = RefCell::new(Some(cb));
+            socket.once_drain(move |_| {
+                if let Some(cb) = cb.borrow_mut().take() {
+                    cb.ok();
+                }
+            });
+        }
+    }
+}
+
+/// `assignSocket`: the response may write; its queued output goes first.
+pub(crate) fn assign_socket(res: &ServerResponse, socket: &Socket) {
+    let e = res.ext();
+    *e.socket.borrow_mut() = Some(socket.clone());
+    let pending = std::mem::take(&mut *e.pending.borrow_mut());
+    for (bufs, cb) in pending {
+        write_to_socket(socket, bufs, cb);
+    }
+}
+
+/// `detachSocket`.
+pub(crate) fn detach_socket(res: &ServerResponse) {
+    *res.ext().socket.borrow_mut() = None;
+}
+
+/// The framing of one body chunk.
+fn frame(res: &ServerResponse, chunk: Bytes, out: &mut Vec<Bytes>) {
+    let e = res.ext();
+    if e.chunked.get() && !chunk.is_empty() {
+        let mut size = BytesMut::with_capacity(18);
+        size.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.push(size.freeze());
+        out.push(chunk);
+        out.push(Bytes::from_static(b"\r\n"));
+    } else if !chunk.is_empty() {
+        out.push(chunk);
+    }
+}
+
+fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
+    implicit_header(res);
+    if !res.ext().has_body.get() {
+        cb.ok(); // HEAD, 204, 304: the body is dropped
+        return;
+    }
+    let mut bufs = Vec::with_capacity(chunks.len() * 3 + 1);
+    for c in chunks {
+        frame(res, c, &mut bufs);
+    }
+    send_raw(res, bufs, Some(cb));
+}
+
+/// `end()`'s last bytes, then hand the socket on.
+fn finish_body(res: &ServerResponse, cb: FinalCb) {
+    implicit_header(res);
+    let e = res.ext();
+    let mut bufs = Vec::new();
+    if e.has_body.get() && e.chunked.get() {
+        let mut last = BytesMut::from(&b"0\r\n"[..]);
+        if let Some(t) = e.trailer.borrow().as_ref() {
+            last.extend_from_slice(t);
+        }
+        last.extend_from_slice(b"\r\n");
+        bufs.push(last.freeze());
+    }
+    if !bufs.is_empty() || !e.header_on_wire.get() {
+        send_raw(res, bufs, None);
+    }
+    e.done.set(true);
+    if let Some(conn) = e.conn.upgrade() {
+        conn.response_done(res);
+    }
+    cb.call(Ok(()));
+}
+
+pub(crate) struct ResponseConfig {
+    pub(crate) keep_alive_timeout: u64,
+    pub(crate) max_requests: u32,
+    pub(crate) high_water_mark: usize,
+}
+
+/// `new ServerResponse(req)`.
+pub(crate) fn new_response(
+    req: &IncomingMessage,
+    keep_alive: bool,
+    conn: Weak<ConnInner>,
+    cfg: &ResponseConfig,
+) -> ServerResponse {
+    let http10 = req.http_version_minor() < 1;
+    let te_chunked =
+        req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
+    let state = ResponseState {
+        req: req.clone(),
+        conn,
+        status_code: Cell::new(200),
+        status_message: RefCell::new(None),
+        headers: RefCell::new(Vec::new()),
+        header: RefCell::new(None),
+        header_on_wire: Cell::new(false),
+        has_body: Cell::new(req.method() != "HEAD"),
+        chunked: Cell::new(false),
+        content_length: Cell::new(None),
+        last: Cell::new(false),
+        should_keep_alive: Cell::new(keep_alive),
+        use_chunked_by_default: Cell::new(!http10 || te_chunked),
+        send_date: Cell::new(true),
+        trailer: RefCell::new(None),
+        keep_alive_timeout: cfg.keep_alive_timeout,
+        max_requests: cfg.max_requests,
+        max_requests_reached: Cell::new(false),
+        expect_continue: Cell::new(false),
+        sent_100: Cell::new(false),
+        socket: RefCell::new(None),
+        pending: RefCell::new(Vec::new()),
+        done: Cell::new(false),
+    };
+    Builder::writable_ext(state)
+        .high_water_mark(cfg.high_water_mark)
+        .before_end(|res: &ServerResponse, chunk| {
+            // OutgoingMessage.end: the length is known when the head is still unsent.
+            if !res.headers_sent() {
+                res.ext().content_length.set(Some(chunk.map_or(0, |c| c.len() as u64)));
+                implicit_header(res);
+            }
+        })
+        .write(|res, chunk, cb| write_chunks(res, vec![chunk], cb))
+        .writev(write_chunks)
+        .final_(finish_body)
+        .build()
+}

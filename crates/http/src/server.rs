@@ -1,0 +1,716 @@
+//! The HTTP server (Node 20, `lib/_http_server.js`): sockets in, `request` events out.
+//!
+//! Per connection: the socket's data goes through the parser; each request head
+//! becomes an [`IncomingMessage`] and a [`ServerResponse`], and `request` is emitted.
+//! While the server handles everything parsed from one read, the socket is corked, so
+//! the responses to pipelined requests leave in one `writev`. Responses go out in
+//! request order: a response writes to the socket once the ones before it have handed
+//! all their bytes over. Parsing pauses while the socket's write side is backed up past
+//! its highWaterMark (Node's rule), so a client that pipelines without reading cannot
+//! grow the server's memory without bound.
+//!
+//! Limits and timeouts, with Node's defaults: `max_header_size` 16 KiB (431),
+//! `headers_timeout` 60 s and `request_timeout` 300 s (408, checked every
+//! `connections_checking_interval`), `keep_alive_timeout` 5 s, `max_requests_per_socket`
+//! (503 past it), `require_host_header` (400). A request the parser rejects gets Node's
+//! canned response (400, or 431/413/408) with `Connection: close`, then the socket is
+//! destroyed, unless a `client_error` listener takes over.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::rc::{Rc, Weak};
+
+use bytes::Bytes;
+use millrace_reactor::{Handle, Loop, Timer};
+use millrace_streams::{self as streams, net, net::Socket};
+
+use crate::errors::{Code, Error};
+use crate::incoming::{self, IncomingMessage, IncomingMessageExt};
+use crate::parser::{join, Event, Parser};
+use crate::response::{self, ResponseConfig, ServerResponse, ServerResponseExt};
+
+/// Server options, with Node 20's defaults.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// `maxHeaderSize` (16 KiB): a larger head is answered 431.
+    pub max_header_size: usize,
+    /// `headersTimeout` in ms (60 s; 0 = none): a head not complete in time gets 408.
+    pub headers_timeout: u64,
+    /// `requestTimeout` in ms (300 s; 0 = none): a request not complete in time gets 408.
+    pub request_timeout: u64,
+    /// `keepAliveTimeout` in ms (5 s; 0 = none): an idle keep-alive connection closes.
+    pub keep_alive_timeout: u64,
+    /// `connectionsCheckingInterval` in ms (30 s): how often the two timeouts above are
+    /// checked.
+    pub connections_checking_interval: u64,
+    /// `maxRequestsPerSocket` (0 = unlimited): later requests get 503.
+    pub max_requests_per_socket: u32,
+    /// `requireHostHeader` (true): an HTTP/1.1 request without Host gets 400.
+    pub require_host_header: bool,
+    /// `highWaterMark` of the sockets and responses (16 KiB).
+    pub high_water_mark: usize,
+    /// `server.timeout` in ms (0 = none): the socket idle timeout while a request is
+    /// in progress.
+    pub timeout: u64,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            max_header_size: 16 * 1024,
+            headers_timeout: 60_000,
+            request_timeout: 300_000,
+            keep_alive_timeout: 5_000,
+            connections_checking_interval: 30_000,
+            max_requests_per_socket: 0,
+            require_host_header: true,
+            high_water_mark: streams::DEFAULT_HIGH_WATER_MARK,
+            timeout: 0,
+        }
+    }
+}
+
+type RequestFn = dyn Fn(&IncomingMessage, &ServerResponse);
+type ClientErrorFn = dyn Fn(&streams::Error, &Socket);
+type ServerFn = dyn Fn(&Server);
+type SocketFn = dyn Fn(&Socket);
+
+pub(crate) struct ServerInner {
+    net: RefCell<Option<net::Server>>,
+    opts: ServerOptions,
+    on_request: RefCell<Vec<Rc<RequestFn>>>,
+    on_check_continue: RefCell<Vec<Rc<RequestFn>>>,
+    on_client_error: RefCell<Vec<Rc<ClientErrorFn>>>,
+    on_connection: RefCell<Vec<Rc<SocketFn>>>,
+    on_listening: RefCell<Vec<Rc<ServerFn>>>,
+    on_close: RefCell<Vec<Rc<ServerFn>>>,
+    conns: RefCell<Vec<Rc<ConnInner>>>,
+    check_timer: RefCell<Option<Timer>>,
+    closing: Cell<bool>,
+    lp: Loop,
+}
+
+/// Node's `http.Server`.
+#[derive(Clone)]
+pub struct Server(Rc<ServerInner>);
+
+/// `http.createServer(requestListener)`.
+pub fn create_server(on_request: impl Fn(&IncomingMessage, &ServerResponse) + 'static) -> Server {
+    Server::with_options(ServerOptions::default(), on_request)
+}
+
+fn emit<F: ?Sized>(list: &RefCell<Vec<Rc<F>>>, mut call: impl FnMut(&F)) -> bool {
+    let snapshot: Vec<Rc<F>> = list.borrow().clone();
+    for f in &snapshot {
+        call(f);
+    }
+    !snapshot.is_empty()
+}
+
+impl Server {
+    /// `http.createServer(options, requestListener)`.
+    pub fn with_options(
+        opts: ServerOptions,
+        on_request: impl Fn(&IncomingMessage, &ServerResponse) + 'static,
+    ) -> Server {
+        let s = Server(Rc::new(ServerInner {
+            net: RefCell::new(None),
+            opts,
+            on_request: RefCell::new(Vec::new()),
+            on_check_continue: RefCell::new(Vec::new()),
+            on_client_error: RefCell::new(Vec::new()),
+            on_connection: RefCell::new(Vec::new()),
+            on_listening: RefCell::new(Vec::new()),
+            on_close: RefCell::new(Vec::new()),
+            conns: RefCell::new(Vec::new()),
+            check_timer: RefCell::new(None),
+            closing: Cell::new(false),
+            lp: Loop::current(),
+        }));
+        s.on_request(on_request);
+        s
+    }
+
+    /// `'request'`.
+    pub fn on_request(&self, f: impl Fn(&IncomingMessage, &ServerResponse) + 'static) -> &Self {
+        self.0.on_request.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'checkContinue'`: a request with `Expect: 100-continue`; call
+    /// `res.write_continue()` to have the body sent. Without a listener the server
+    /// answers `100 Continue` itself and emits `request`.
+    pub fn on_check_continue(&self, f: impl Fn(&IncomingMessage, &ServerResponse) + 'static) -> &Self {
+        self.0.on_check_continue.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'clientError'`: a request the parser rejected, a timeout, or a socket error. The
+    /// listener owns the socket (write a response, destroy it); without one the server
+    /// answers 400 (431, 413, 408) with `Connection: close` and destroys the socket.
+    pub fn on_client_error(&self, f: impl Fn(&streams::Error, &Socket) + 'static) -> &Self {
+        self.0.on_client_error.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'connection'`.
+    pub fn on_connection(&self, f: impl Fn(&Socket) + 'static) -> &Self {
+        self.0.on_connection.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'close'`: the server stopped and its last connection closed.
+    pub fn on_close(&self, f: impl Fn(&Server) + 'static) -> &Self {
+        self.0.on_close.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// The options in effect.
+    pub fn options(&self) -> &ServerOptions {
+        &self.0.opts
+    }
+
+    /// `server.listen(port, host, cb)`: `cb` runs once listening (next tick). Errors
+    /// (`EADDRINUSE`, an unresolvable host) are returned.
+    pub fn listen(&self, port: u16, host: &str, cb: impl Fn(&Server) + 'static) -> Result<(), streams::Error> {
+        if self.0.net.borrow().is_some() {
+            return Err(
+                Error::new(Code::ERR_SERVER_ALREADY_LISTEN, "Listen method has been called more than once").into()
+            );
+        }
+        let addr: SocketAddr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| streams::Error::with_code("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?;
+        self.0.on_listening.borrow_mut().push(Rc::new(cb));
+        let me = Rc::downgrade(&self.0);
+        let opts = net::SocketOptions { high_water_mark: Some(self.0.opts.high_water_mark), ..Default::default() };
+        let netserver = net::Server::new(opts, move |_, socket| {
+            if let Some(inner) = me.upgrade() {
+                Server(inner).on_socket(socket);
+            }
+        });
+        let me = self.clone();
+        netserver.listen(addr, move |_| {
+            let cbs = std::mem::take(&mut *me.0.on_listening.borrow_mut());
+            for cb in cbs {
+                cb(&me);
+            }
+        })?;
+        *self.0.net.borrow_mut() = Some(netserver);
+        self.start_checking();
+        Ok(())
+    }
+
+    /// `server.address()`.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.0.net.borrow().as_ref()?.address()
+    }
+
+    /// `server.listening`.
+    pub fn listening(&self) -> bool {
+        self.0.net.borrow().as_ref().is_some_and(net::Server::listening)
+    }
+
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.0.conns.borrow().len()
+    }
+
+    /// `server.close(cb)`: stops accepting, ends idle keep-alive connections at once;
+    /// busy connections finish their response (sent with `Connection: close`) and end.
+    /// `cb` and `close` follow once every connection has closed.
+    pub fn close(&self, cb: impl Fn(&Server) + 'static) {
+        self.0.on_close.borrow_mut().push(Rc::new(cb));
+        self.0.closing.set(true);
+        if let Some(t) = self.0.check_timer.borrow_mut().take() {
+            t.close(|_| {});
+        }
+        let netserver = self.0.net.borrow().clone();
+        match netserver {
+            Some(netserver) => {
+                let me = self.clone();
+                netserver.close(move |_| {
+                    let cbs = std::mem::take(&mut *me.0.on_close.borrow_mut());
+                    for cb in cbs {
+                        cb(&me);
+                    }
+                    me.release();
+                });
+            }
+            None => {
+                let me = self.clone();
+                self.0.lp.next_tick(move || {
+                    let cbs = std::mem::take(&mut *me.0.on_close.borrow_mut());
+                    for cb in cbs {
+                        cb(&me);
+                    }
+                });
+            }
+        }
+        self.close_idle_connections();
+    }
+
+    /// Drops the listeners of a closed server (they may hold the server).
+    fn release(&self) {
+        self.0.on_request.borrow_mut().clear();
+        self.0.on_check_continue.borrow_mut().clear();
+        self.0.on_client_error.borrow_mut().clear();
+        self.0.on_connection.borrow_mut().clear();
+    }
+
+    /// `server.closeIdleConnections()`: destroys connections not serving a request.
+    pub fn close_idle_connections(&self) {
+        let idle: Vec<Rc<ConnInner>> = self.0.conns.borrow().iter().filter(|c| c.idle()).cloned().collect();
+        for c in idle {
+            c.socket.destroy(None);
+        }
+    }
+
+    /// `server.closeAllConnections()`.
+    pub fn close_all_connections(&self) {
+        let all: Vec<Rc<ConnInner>> = self.0.conns.borrow().clone();
+        for c in all {
+            c.socket.destroy(None);
+        }
+    }
+
+    /// The periodic check of headers/request timeouts (`checkConnections`).
+    fn start_checking(&self) {
+        let o = &self.0.opts;
+        if (o.headers_timeout == 0 && o.request_timeout == 0) || o.connections_checking_interval == 0 {
+            return;
+        }
+        let t = Timer::new(&self.0.lp);
+        let me = Rc::downgrade(&self.0);
+        let every = o.connections_checking_interval;
+        let _ = t.start(every, every, move |t| match me.upgrade() {
+            Some(inner) => Server(inner).check_connections(),
+            None => t.close(|_| {}),
+        });
+        t.unref();
+        *self.0.check_timer.borrow_mut() = Some(t);
+    }
+
+    fn check_connections(&self) {
+        let now = self.0.lp.now();
+        let o = &self.0.opts;
+        let expired: Vec<Rc<ConnInner>> = self
+            .0
+            .conns
+            .borrow()
+            .iter()
+            .filter(|c| match c.message_start.get() {
+                None => false,
+                Some(start) => {
+                    let age = now.saturating_sub(start);
+                    (o.headers_timeout > 0 && !c.head_done.get() && age > o.headers_timeout)
+                        || (o.request_timeout > 0 && age > o.request_timeout)
+                }
+            })
+            .cloned()
+            .collect();
+        for c in expired {
+            c.message_start.set(None);
+            c.socket_on_error(Error::new(Code::ERR_HTTP_REQUEST_TIMEOUT, "Request timeout").into());
+        }
+    }
+
+    /// `connectionListenerInternal`.
+    fn on_socket(&self, socket: &Socket) {
+        let o = &self.0.opts;
+        let conn = Rc::new(ConnInner {
+            server: Rc::downgrade(&self.0),
+            socket: socket.clone(),
+            parser: RefCell::new(Parser::new(o.max_header_size)),
+            leftover: RefCell::new(Bytes::new()),
+            incoming: RefCell::new(VecDeque::new()),
+            outgoing: RefCell::new(VecDeque::new()),
+            current: RefCell::new(None),
+            body_req: RefCell::new(None),
+            paused: Cell::new(false),
+            requests: Cell::new(0),
+            keep_alive_timeout_set: Cell::new(false),
+            message_start: Cell::new(None),
+            head_done: Cell::new(false),
+            in_execute: Cell::new(false),
+            errored: Cell::new(false),
+            cfg: ResponseConfig {
+                keep_alive_timeout: o.keep_alive_timeout,
+                max_requests: o.max_requests_per_socket,
+                high_water_mark: o.high_water_mark,
+            },
+        });
+        self.0.conns.borrow_mut().push(conn.clone());
+        if o.timeout > 0 {
+            socket.set_timeout(o.timeout);
+        }
+        // The socket's listeners own the connection until the socket closes.
+        let c = conn.clone();
+        socket.on_timeout(move |_| c.socket_on_timeout());
+        let c = conn.clone();
+        socket.on_data(move |_, chunk| c.on_data(chunk));
+        let c = conn.clone();
+        socket.on_error(move |_, e| c.socket_on_error(e.clone()));
+        let c = conn.clone();
+        socket.on_end(move |_| c.socket_on_end());
+        let c = conn.clone();
+        socket.on_drain(move |_| c.socket_on_drain());
+        let c = conn;
+        socket.on_close(move |_| c.socket_on_close());
+        emit(&self.0.on_connection, |f| f(socket));
+    }
+}
+
+/// One connection's state (Node's `state` object in `connectionListenerInternal`, plus
+/// the parser).
+pub(crate) struct ConnInner {
+    server: Weak<ServerInner>,
+    socket: Socket,
+    parser: RefCell<Parser>,
+    leftover: RefCell<Bytes>,
+    /// Requests whose response has not finished.
+    incoming: RefCell<VecDeque<IncomingMessage>>,
+    /// Responses waiting for the socket.
+    outgoing: RefCell<VecDeque<ServerResponse>>,
+    /// The response that may write (Node's `socket._httpMessage`).
+    current: RefCell<Option<ServerResponse>>,
+    /// The request whose body is being parsed.
+    body_req: RefCell<Option<IncomingMessage>>,
+    /// Node's `socket._paused`: parsing stopped for backpressure.
+    paused: Cell<bool>,
+    requests: Cell<u32>,
+    keep_alive_timeout_set: Cell<bool>,
+    /// When the request in progress began (loop ms), for the timeouts.
+    message_start: Cell<Option<u64>>,
+    head_done: Cell<bool>,
+    in_execute: Cell<bool>,
+    errored: Cell<bool>,
+    cfg: ResponseConfig,
+}
+
+impl ConnInner {
+    fn server(&self) -> Option<Server> {
+        self.server.upgrade().map(Server)
+    }
+
+    /// Between requests, with nothing in flight.
+    fn idle(&self) -> bool {
+        self.incoming.borrow().is_empty() && self.parser.borrow().idle() && self.leftover.borrow().is_empty()
+    }
+
+    fn on_data(self: &Rc<Self>, chunk: Bytes) {
+        {
+            let mut left = self.leftover.borrow_mut();
+            let prev = std::mem::take(&mut *left);
+            *left = join(prev, chunk);
+        }
+        self.execute();
+    }
+
+    /// Parses what is buffered and dispatches, the socket corked around the batch.
+    fn execute(self: &Rc<Self>) {
+        if self.in_execute.get() || self.errored.get() {
+            return;
+        }
+        self.in_execute.set(true);
+        self.socket.cork();
+        loop {
+            if self.paused.get() || self.errored.get() {
+                break;
+            }
+            if self.message_start.get().is_none() && !self.leftover.borrow().is_empty() {
+                self.message_start.set(Some(self.socket.get_loop().now()));
+                self.head_done.set(false);
+            }
+            let mut input = std::mem::take(&mut *self.leftover.borrow_mut());
+            let step = self.parser.borrow_mut().execute(&mut input);
+            *self.leftover.borrow_mut() = input;
+            match step {
+                Ok(None) => break,
+                Ok(Some(Event::Head(head))) => {
+                    self.head_done.set(true);
+                    self.on_head(head);
+                }
+                Ok(Some(Event::Body(b))) => {
+                    let req = self.body_req.borrow().clone();
+                    if let Some(req) = req {
+                        if !req.push(b) {
+                            self.socket.pause(); // readStop: the body is read slowly
+                        }
+                    }
+                }
+                Ok(Some(Event::Done(trailers))) => {
+                    self.message_start.set(None);
+                    let req = self.body_req.borrow_mut().take();
+                    if let Some(req) = req {
+                        incoming::set_trailers(&req, trailers);
+                        req.ext().complete.set(true);
+                        req.push(None);
+                    }
+                }
+                Err(e) => {
+                    self.socket_on_error(e.into());
+                    break;
+                }
+            }
+        }
+        self.socket.uncork();
+        self.in_execute.set(false);
+    }
+
+    /// `parserOnIncoming`.
+    fn on_head(self: &Rc<Self>, head: crate::parser::RequestHead) {
+        let Some(server) = self.server() else { return };
+        self.reset_socket_timeout(&server);
+        let has_body = head.has_body;
+        let keep_alive = head.keep_alive && !server.0.closing.get();
+        if head.method == "CONNECT" {
+            self.socket.destroy(None); // no 'connect' listener: Node destroys the socket
+            self.errored.set(true);
+            return;
+        }
+        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self));
+        self.incoming.borrow_mut().push_back(req.clone());
+
+        // Stop reading while the socket's write side is backed up.
+        if !self.paused.get() && self.socket.writable_need_drain() {
+            self.paused.set(true);
+            self.socket.pause();
+        }
+
+        let res = response::new_response(&req, keep_alive, Rc::downgrade(self), &self.cfg);
+        let assigned = self.current.borrow().is_none();
+        if assigned {
+            self.assign(&res);
+        } else {
+            self.outgoing.borrow_mut().push_back(res.clone());
+        }
+        let (c, r) = (self.clone(), req.clone());
+        res.once_finish(move |res| c.res_on_finish(&r, res));
+        let (c, r) = (self.clone(), res.clone());
+        res.once_close(move |_| c.res_on_close(&r));
+
+        let mut handled = false;
+        let o = &server.0.opts;
+        if req.http_version_major() == 1 && req.http_version_minor() == 1 {
+            if o.require_host_header && req.headers().get("host").is_none() {
+                let _ = res.write_head_with(400, None, &[("Connection", "close")]);
+                res.end();
+                self.finish_head(&req, has_body);
+                return;
+            }
+            if o.max_requests_per_socket > 0 {
+                self.requests.set(self.requests.get() + 1);
+                res.ext().max_requests_reached.set(o.max_requests_per_socket <= self.requests.get());
+            }
+            if o.max_requests_per_socket > 0 && o.max_requests_per_socket < self.requests.get() {
+                handled = true;
+                let _ = res.write_head(503);
+                res.end();
+            } else if let Some(expect) = req.headers().get_str("expect").map(str::to_owned) {
+                handled = true;
+                if expect.trim().eq_ignore_ascii_case("100-continue") {
+                    res.ext().expect_continue.set(true);
+                    if !server.0.on_check_continue.borrow().is_empty() {
+                        emit(&server.0.on_check_continue, |f| f(&req, &res));
+                    } else {
+                        res.write_continue();
+                        emit(&server.0.on_request, |f| f(&req, &res));
+                    }
+                } else {
+                    let _ = res.write_head(417);
+                    res.end();
+                }
+            }
+        }
+        if !handled {
+            emit(&server.0.on_request, |f| f(&req, &res));
+        }
+        self.finish_head(&req, has_body);
+    }
+
+    /// After the head: a request without a body is complete at once.
+    fn finish_head(&self, req: &IncomingMessage, has_body: bool) {
+        if has_body {
+            *self.body_req.borrow_mut() = Some(req.clone());
+        } else {
+            self.message_start.set(None);
+            req.ext().complete.set(true);
+            req.push(None);
+        }
+    }
+
+    fn assign(&self, res: &ServerResponse) {
+        *self.current.borrow_mut() = Some(res.clone());
+        response::assign_socket(res, &self.socket);
+    }
+
+    /// A response handed all its bytes to the socket: the next one may write.
+    pub(crate) fn response_done(&self, res: &ServerResponse) {
+        let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);
+        if !is_current || res.ext().last.get() {
+            return;
+        }
+        *self.current.borrow_mut() = None;
+        response::detach_socket(res);
+        let next = self.outgoing.borrow_mut().pop_front();
+        if let Some(next) = next {
+            self.assign(&next);
+        }
+    }
+
+    /// `resOnFinish`.
+    fn res_on_finish(&self, req: &IncomingMessage, res: &ServerResponse) {
+        {
+            let mut inc = self.incoming.borrow_mut();
+            if inc.front().is_some_and(|r| r == req) {
+                inc.pop_front();
+            }
+        }
+        if !req.ext().consuming.get() && !req.readable_state().ended {
+            incoming::dump(req);
+        }
+        let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);
+        if is_current {
+            *self.current.borrow_mut() = None;
+            response::detach_socket(res);
+        }
+        let closing = self.server().is_some_and(|s| s.0.closing.get());
+        if res.ext().last.get() || (closing && self.incoming.borrow().is_empty()) {
+            // destroySoon: end, then destroy once finished.
+            if self.socket.writable() {
+                self.socket.end();
+            }
+            if self.socket.writable_finished() {
+                self.socket.destroy(None);
+            } else {
+                self.socket.once_finish(|s| {
+                    s.destroy(None);
+                });
+            }
+        } else if self.current.borrow().is_none() {
+            let next = self.outgoing.borrow_mut().pop_front();
+            match next {
+                Some(next) => self.assign(&next),
+                None => {
+                    if let Some(server) = self.server() {
+                        let ka = server.0.opts.keep_alive_timeout;
+                        if ka > 0 {
+                            // Node adds a second so the client times out first.
+                            self.socket.set_timeout(ka + 1000);
+                            self.keep_alive_timeout_set.set(true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The response closed; if it never finished, the connection is gone.
+    fn res_on_close(&self, res: &ServerResponse) {
+        let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);
+        if is_current && !res.writable_finished() {
+            *self.current.borrow_mut() = None;
+        }
+    }
+
+    /// `resetSocketTimeout`.
+    fn reset_socket_timeout(&self, server: &Server) {
+        if self.keep_alive_timeout_set.get() {
+            self.socket.set_timeout(server.0.opts.timeout);
+            self.keep_alive_timeout_set.set(false);
+        }
+    }
+
+    /// `readStart(socket)` from `IncomingMessage._read`.
+    pub(crate) fn read_start(&self) {
+        if !self.paused.get() && self.socket.readable() {
+            self.socket.resume();
+        }
+    }
+
+    /// `socketOnDrain`: the write side caught up; parsing may go on.
+    fn socket_on_drain(self: &Rc<Self>) {
+        if self.paused.get() {
+            self.paused.set(false);
+            self.socket.resume();
+            self.execute();
+        }
+    }
+
+    /// `socketOnTimeout`.
+    fn socket_on_timeout(&self) {
+        self.socket.destroy(None);
+    }
+
+    /// `socketOnEnd`.
+    fn socket_on_end(&self) {
+        let pending = self.leftover.borrow().clone();
+        if let Err(e) = self.parser.borrow().finish(&pending) {
+            self.socket_on_error(e.into());
+            return;
+        }
+        if self.socket.writable() && self.incoming.borrow().is_empty() {
+            self.socket.end();
+        } else if let Some(res) = self.outgoing.borrow().back().or(self.current.borrow().as_ref()) {
+            res.ext().last.set(true);
+        }
+    }
+
+    /// `socketOnError`.
+    fn socket_on_error(&self, e: streams::Error) {
+        if self.errored.get() {
+            return;
+        }
+        self.errored.set(true);
+        let server = self.server();
+        let handled = server.as_ref().is_some_and(|s| emit(&s.0.on_client_error, |f| f(&e, &self.socket)));
+        if handled {
+            return;
+        }
+        let head_sent = self.current.borrow().as_ref().is_some_and(|r| r.headers_sent());
+        if self.socket.writable() && !head_sent {
+            let canned: &'static [u8] = match e.code() {
+                Some("HPE_HEADER_OVERFLOW") => {
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+                }
+                Some("HPE_CHUNK_EXTENSIONS_OVERFLOW") => b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n",
+                Some("ERR_HTTP_REQUEST_TIMEOUT") => b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n",
+                _ => b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
+            };
+            // The socket is corked while a batch is handled; the canned response must
+            // leave before the socket is destroyed.
+            while self.socket.writable_corked() > 0 {
+                self.socket.uncork();
+            }
+            self.socket.write(Bytes::from_static(canned));
+        }
+        if !self.socket.destroyed() {
+            self.socket.destroy(Some(e));
+        }
+    }
+
+    /// `socketOnClose`: pending requests are aborted, responses closed.
+    fn socket_on_close(&self) {
+        let incoming: Vec<IncomingMessage> = self.incoming.borrow_mut().drain(..).collect();
+        for req in incoming {
+            if !req.destroyed() {
+                req.destroy(Some(streams::Error::with_code("ECONNRESET", "aborted")));
+            }
+        }
+        let mut responses: Vec<ServerResponse> = self.outgoing.borrow_mut().drain(..).collect();
+        responses.extend(self.current.borrow_mut().take());
+        for res in responses {
+            if !res.destroyed() {
+                res.destroy(None);
+            }
+        }
+        self.body_req.borrow_mut().take();
+        if let Some(server) = self.server() {
+            server.0.conns.borrow_mut().retain(|c| !std::ptr::eq(Rc::as_ptr(c), self));
+        }
+    }
+}

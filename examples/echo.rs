@@ -1,0 +1,36 @@
+//! Every request gets status 200, its own body back, and the headers `x-method` and
+//! `x-url` holding the request's method and url. The reference server for the
+//! conformance tests (`tests/node/echo.js` is the same on Node).
+//!
+//! ```text
+//! cargo run --release --example echo -- 3000
+//! curl -d 'some body' http://127.0.0.1:3000/path?q=1
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use millrace::http::{create_server, IncomingMessageExt, ServerResponseExt};
+use millrace::reactor::{Loop, RunMode};
+
+fn main() {
+    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let server = create_server(|req, res| {
+        let body = Rc::new(RefCell::new(BytesMut::new()));
+        let b = body.clone();
+        req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
+        let res = res.clone();
+        req.on_end(move |req| {
+            let _ = res.set_header("x-method", req.method());
+            let _ = res.set_header("x-url", req.url());
+            let body: Bytes = std::mem::take(&mut *body.borrow_mut()).freeze();
+            res.end_with(body);
+        });
+    });
+    if let Err(e) = server.listen(port, "127.0.0.1", move |_| println!("listening on http://127.0.0.1:{port}")) {
+        eprintln!("echo: {e}");
+        std::process::exit(1);
+    }
+    Loop::current().run(RunMode::Default);
+}
