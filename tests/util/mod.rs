@@ -1,6 +1,8 @@
 //! Helpers shared by the top-level tests.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;

@@ -53,6 +53,10 @@ pub enum Code {
     HPE_INVALID_EOF_STATE,
     /// A request with more than one Host header (RFC 9112 §3.2).
     HPE_DUPLICATE_HOST,
+    /// A malformed chunk extension (llhttp's strict-mode error).
+    HPE_STRICT,
+    /// Bytes other than CR/LF after a request that closes the connection.
+    HPE_CLOSED_CONNECTION,
 }
 
 impl Code {
@@ -81,6 +85,8 @@ impl Code {
             Code::HPE_CHUNK_EXTENSIONS_OVERFLOW => "HPE_CHUNK_EXTENSIONS_OVERFLOW",
             Code::HPE_INVALID_EOF_STATE => "HPE_INVALID_EOF_STATE",
             Code::HPE_DUPLICATE_HOST => "HPE_DUPLICATE_HOST",
+            Code::HPE_STRICT => "HPE_STRICT",
+            Code::HPE_CLOSED_CONNECTION => "HPE_CLOSED_CONNECTION",
         }
     }
 

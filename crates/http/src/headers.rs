@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 /// An RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     matches!(b,
         b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
         | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')

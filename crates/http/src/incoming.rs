@@ -132,7 +132,9 @@ pub(crate) fn new_incoming(
         socket: socket.clone(),
         conn,
     };
+    // Node: `new IncomingMessage(socket)` takes the socket's readableHighWaterMark.
     Builder::readable_ext(state)
+        .high_water_mark(socket.readable_high_water_mark())
         .read(|req: &IncomingMessage, _| {
             // IncomingMessage.prototype._read: consuming; readStart(socket).
             let e = req.ext();

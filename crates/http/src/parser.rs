@@ -1,18 +1,24 @@
-//! The request parser: `httparse` for the head and chunk sizes, plus the checks that
-//! make it as strict as Node's llhttp (and RFC 9112 where llhttp is laxer).
+//! The request parser: the request line and chunk-size lines read as llhttp (Node 20's
+//! parser, strict mode) reads them, `httparse` for header fields, plus the checks that
+//! make it as strict as llhttp (and RFC 9112 where llhttp is laxer).
 //!
 //! The parser is incremental and zero-copy: it consumes a `Bytes` of input from the
 //! front and returns one event at a time; header names and values, and body chunks, are
 //! slices of the input. A head split across reads is joined (the one copy), and is
 //! limited to `max_header_size` bytes (431).
 //!
-//! Rejected, each with its llhttp code (400 unless noted): a line ending that is not
-//! CRLF (a bare CR or LF), obs-fold, whitespace before a colon, control characters in a
-//! name or value, Content-Length together with Transfer-Encoding, a repeated
-//! Content-Length, a Content-Length that is not plain digits or overflows, a request
-//! Transfer-Encoding whose final coding is not `chunked`, more than one Host (RFC 9112),
-//! an invalid chunk size, chunk data not followed by CRLF, chunk extensions over 16 KiB
-//! (413), a head over `max_header_size` (431).
+//! Rejected, each with its llhttp code (400 unless noted): a method llhttp does not
+//! know, a request target that is not origin-, asterisk- or `scheme://` absolute-form
+//! (or has a byte outside `!`..`~`), a version other than 0.9, 1.0, 1.1 or 2.0, a
+//! request line without a version (HTTP/0.9's; RFC 9112, llhttp accepts it), a line
+//! ending that is not CRLF (a bare CR or LF), obs-fold, whitespace before a colon,
+//! control characters in a name or value, Content-Length together with
+//! Transfer-Encoding, a repeated Content-Length, a Content-Length that is not plain
+//! digits (optionally followed by spaces) or overflows, a request Transfer-Encoding
+//! whose final coding is not `chunked`, more than one Host (RFC 9112), an invalid chunk
+//! size or extension, chunk data not followed by CRLF, chunk extensions over 16 KiB
+//! (413), a head over `max_header_size` (431), and anything but CR/LF after a request
+//! that closes the connection.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -51,12 +57,16 @@ enum State {
     ChunkData(u64),
     ChunkCrlf,
     Trailers,
+    /// After a request that closes the connection: only CR/LF may follow.
+    Closed,
 }
 
 /// The incremental request parser of one connection.
 pub(crate) struct Parser {
     state: State,
     max_header_size: usize,
+    /// llhttp's `should_keep_alive` for the message in progress.
+    keep_alive: bool,
 }
 
 fn err(code: Code, msg: &str) -> Error {
@@ -79,10 +89,190 @@ fn check_line_endings(head: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`check_line_endings`] on a head not complete yet: a CR at the very end is waiting
+/// for its LF.
+fn check_partial_line_endings(partial: &[u8]) -> Result<(), Error> {
+    check_line_endings(partial.strip_suffix(b"\r").unwrap_or(partial))
+}
+
+/// The request methods llhttp accepts (Node's `http.METHODS`).
+const METHODS: &[&str] = &[
+    "ACL",
+    "BIND",
+    "CHECKOUT",
+    "CONNECT",
+    "COPY",
+    "DELETE",
+    "GET",
+    "HEAD",
+    "LINK",
+    "LOCK",
+    "M-SEARCH",
+    "MERGE",
+    "MKACTIVITY",
+    "MKCALENDAR",
+    "MKCOL",
+    "MOVE",
+    "NOTIFY",
+    "OPTIONS",
+    "PATCH",
+    "POST",
+    "PROPFIND",
+    "PROPPATCH",
+    "PURGE",
+    "PUT",
+    "QUERY",
+    "REBIND",
+    "REPORT",
+    "SEARCH",
+    "SOURCE",
+    "SUBSCRIBE",
+    "TRACE",
+    "UNBIND",
+    "UNLINK",
+    "UNLOCK",
+    "UNSUBSCRIBE",
+];
+
+/// The request line, read as llhttp reads it: a known method, one or more spaces, the
+/// target, one or more spaces, `HTTP/x.y`, CRLF. `Ok(None)`: not complete, and nothing
+/// invalid so far. Else the method, the target, the version and the line's length.
+#[allow(clippy::type_complexity)]
+fn request_line(buf: &[u8]) -> Result<Option<(&'static str, &[u8], (u8, u8), usize)>, Error> {
+    let bad_method = || err(Code::HPE_INVALID_METHOD, "Invalid method encountered");
+    let bad_version = || err(Code::HPE_INVALID_VERSION, "Invalid HTTP version");
+    let Some(end) = buf.iter().position(|&b| !(b.is_ascii_uppercase() || b == b'-')) else {
+        return match METHODS.iter().any(|m| m.as_bytes().starts_with(buf)) {
+            true => Ok(None),
+            false => Err(bad_method()),
+        };
+    };
+    let method = METHODS.iter().copied().find(|m| m.as_bytes() == &buf[..end]).ok_or_else(bad_method)?;
+    if buf[end] != b' ' {
+        return Err(bad_method());
+    }
+    let spaces = |from: usize| from + buf[from..].iter().take_while(|&&b| b == b' ').count();
+    let url_start = spaces(end);
+    let url_end = url_start + buf[url_start..].iter().take_while(|b| (0x21..=0x7e).contains(*b)).count();
+    let Some(&after) = buf.get(url_end) else { return Ok(None) };
+    if after == b'\r' && url_end > url_start {
+        // `GET /` + CRLF: HTTP/0.9's request line. llhttp accepts it; RFC 9112 §3 has
+        // no request line without a version (400).
+        return Err(err(Code::HPE_INVALID_VERSION, "Missing HTTP version"));
+    }
+    let url = &buf[url_start..url_end];
+    if after != b' ' || !valid_url(url, method == "CONNECT") {
+        return Err(err(Code::HPE_INVALID_URL, "Invalid URL"));
+    }
+    let v = &buf[spaces(url_end)..];
+    if v.len() < 10 {
+        return Ok(None); // `HTTP/x.y` CRLF
+    }
+    let version = match &v[..8] {
+        b"HTTP/1.1" => (1, 1),
+        b"HTTP/1.0" => (1, 0),
+        b"HTTP/2.0" => (2, 0),
+        b"HTTP/0.9" => (0, 9),
+        _ => return Err(bad_version()),
+    };
+    match &v[8..10] {
+        b"\r\n" => Ok(Some((method, url, version, buf.len() - v.len() + 10))),
+        [b'\n', _] => Err(err(Code::HPE_LF_EXPECTED, "Missing expected CR after request line")),
+        _ => Err(bad_version()),
+    }
+}
+
+/// llhttp's check of a request target (strict mode, printable ASCII already checked):
+/// origin-form (`/...`), asterisk-form (`*...`), or absolute-form `scheme://authority`
+/// with only host characters up to the path or query. CONNECT's authority-form is not
+/// checked: without a `connect` listener the connection is dropped anyway.
+fn valid_url(url: &[u8], connect: bool) -> bool {
+    match url.first() {
+        None => false,
+        Some(_) if connect => true,
+        Some(b'/' | b'*') => true,
+        Some(b) if b.is_ascii_alphabetic() => {
+            let scheme = url.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let Some(rest) = url[scheme..].strip_prefix(b"://") else { return false };
+            rest.iter()
+                .take_while(|&&b| b != b'/' && b != b'?')
+                .all(|&b| b.is_ascii_alphanumeric() || b"!$%&'()*+,-.:;=@[]_~".contains(&b))
+        }
+        Some(_) => false,
+    }
+}
+
+/// A chunk-size line, read as llhttp reads it in strict mode: hex digits (any number,
+/// as long as the size fits in 64 bits), then CRLF, or `;` and extensions: `name` or
+/// `name=value` separated by `;`, a name a token (empty only before `;` or `=`), a
+/// value a token or a quoted string, no whitespace outside quotes. `Ok(None)`: not
+/// complete, and nothing invalid so far. Else the line's length and the size.
+fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Error> {
+    #[derive(Clone, Copy)]
+    enum S {
+        ExtStart,
+        Name,
+        ValueStart,
+        Value,
+        Quoted,
+        QuotedPair,
+        QuoteDone,
+    }
+    let bad_size = || err(Code::HPE_INVALID_CHUNK_SIZE, "Invalid character in chunk size");
+    let bad_ext = || err(Code::HPE_STRICT, "Invalid character in chunk extensions");
+    let digits = buf.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let mut size: u64 = 0;
+    for &d in &buf[..digits] {
+        let d = (d as char).to_digit(16).unwrap_or(0) as u64;
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(d))
+            .ok_or_else(|| err(Code::HPE_INVALID_CHUNK_SIZE, "Chunk size overflow"))?;
+    }
+    let mut i = digits;
+    let mut state = match buf.get(i) {
+        None => return Ok(None),
+        Some(_) if digits == 0 => return Err(bad_size()),
+        Some(b'\r') => None,
+        Some(b';') => Some(S::ExtStart),
+        Some(_) => return Err(bad_size()),
+    };
+    i += 1;
+    while let Some(s) = state {
+        let Some(&b) = buf.get(i) else { return Ok(None) };
+        let qdtext = b == b'\t' || b == b' ' || b == 0x21 || ((0x23..=0x7e).contains(&b) && b != b'\\') || b >= 0x80;
+        state = match (s, b) {
+            (S::ExtStart, b' ' | b'\r') => return Err(bad_ext()),
+            (S::Name | S::ExtStart | S::ValueStart | S::Value | S::QuoteDone, b';') => Some(S::ExtStart),
+            (S::Name | S::ValueStart | S::Value | S::QuoteDone, b'\r') => None,
+            (S::Name | S::ExtStart, b'=') => Some(S::ValueStart),
+            (S::Name | S::ExtStart, _) if crate::headers::is_tchar(b) => Some(S::Name),
+            (S::ValueStart, b'"') => Some(S::Quoted),
+            (S::ValueStart | S::Value, _) if crate::headers::is_tchar(b) => Some(S::Value),
+            (S::Quoted, b'"') => Some(S::QuoteDone),
+            (S::Quoted, b'\\') => Some(S::QuotedPair),
+            (S::Quoted, _) if qdtext => Some(S::Quoted),
+            (S::QuotedPair, _) if b == b'\t' || b == b' ' || (0x21..=0x7e).contains(&b) || b >= 0x80 => Some(S::Quoted),
+            _ => return Err(bad_ext()),
+        };
+        i += 1;
+    }
+    // `i` is past the CR.
+    match buf.get(i) {
+        None => Ok(None),
+        Some(b'\n') => Ok(Some((i + 1, size))),
+        Some(_) => Err(err(Code::HPE_LF_EXPECTED, "Expected LF after chunk size")),
+    }
+}
+
 fn trim(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
     let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |e| e + 1);
     &v[start..end.max(start)]
+}
+
+fn trim_spaces_end(v: &[u8]) -> &[u8] {
+    &v[..v.iter().rposition(|&b| b != b' ').map_or(0, |e| e + 1)]
 }
 
 fn has_token(value: &[u8], token: &str) -> bool {
@@ -103,12 +293,19 @@ fn map_httparse(e: httparse::Error) -> Error {
 
 impl Parser {
     pub(crate) fn new(max_header_size: usize) -> Parser {
-        Parser { state: State::Head, max_header_size }
+        Parser { state: State::Head, max_header_size, keep_alive: true }
     }
 
     /// True between messages (nothing of the next request parsed yet).
     pub(crate) fn idle(&self) -> bool {
-        self.state == State::Head
+        matches!(self.state, State::Head | State::Closed)
+    }
+
+    /// The message is complete: llhttp reads the next one, or, after a message that
+    /// closes the connection, nothing more (its `closed` state).
+    fn done(&mut self, trailers: Vec<(Bytes, Bytes)>) -> Event {
+        self.state = if self.keep_alive { State::Head } else { State::Closed };
+        Event::Done(trailers)
     }
 
     /// Consumes from `input` and returns the next event, `Ok(None)` if more input is
@@ -117,10 +314,7 @@ impl Parser {
         loop {
             match self.state {
                 State::Head => return self.head(input),
-                State::Length(0) => {
-                    self.state = State::Head;
-                    return Ok(Some(Event::Done(Vec::new())));
-                }
+                State::Length(0) => return Ok(Some(self.done(Vec::new()))),
                 State::Length(left) => {
                     if input.is_empty() {
                         return Ok(None);
@@ -130,23 +324,12 @@ impl Parser {
                     return Ok(Some(Event::Body(input.split_to(n))));
                 }
                 State::ChunkSize => {
-                    let line_len = match memchr::memchr(b'\n', input) {
-                        Some(i) => i + 1,
-                        None if input.len() > MAX_CHUNK_EXTENSIONS => {
-                            return Err(err(Code::HPE_CHUNK_EXTENSIONS_OVERFLOW, "Chunk extensions overflow"))
-                        }
+                    let overflow = || err(Code::HPE_CHUNK_EXTENSIONS_OVERFLOW, "Chunk extensions overflow");
+                    let (line_len, size) = match chunk_line(input)? {
+                        Some((len, _)) if len > MAX_CHUNK_EXTENSIONS => return Err(overflow()),
+                        Some(line) => line,
+                        None if input.len() > MAX_CHUNK_EXTENSIONS => return Err(overflow()),
                         None => return Ok(None),
-                    };
-                    if line_len > MAX_CHUNK_EXTENSIONS {
-                        return Err(err(Code::HPE_CHUNK_EXTENSIONS_OVERFLOW, "Chunk extensions overflow"));
-                    }
-                    let line = &input[..line_len];
-                    if !line[0].is_ascii_hexdigit() || line_len < 2 || line[line_len - 2] != b'\r' {
-                        return Err(err(Code::HPE_INVALID_CHUNK_SIZE, "Invalid character in chunk size"));
-                    }
-                    let size = match httparse::parse_chunk_size(line) {
-                        Ok(httparse::Status::Complete((_, size))) => size,
-                        _ => return Err(err(Code::HPE_INVALID_CHUNK_SIZE, "Invalid character in chunk size")),
                     };
                     input.advance(line_len);
                     self.state = if size == 0 { State::Trailers } else { State::ChunkData(size) };
@@ -174,37 +357,47 @@ impl Parser {
                     self.state = State::ChunkSize;
                 }
                 State::Trailers => return self.trailers(input),
+                State::Closed => {
+                    let skip = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+                    input.advance(skip);
+                    if input.is_empty() {
+                        return Ok(None);
+                    }
+                    return Err(err(Code::HPE_CLOSED_CONNECTION, "Data after `Connection: close`"));
+                }
             }
         }
     }
 
     fn head(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
-        // Node (llhttp) skips empty lines between requests.
-        while input.starts_with(b"\r\n") {
-            input.advance(2);
-        }
+        // Node (llhttp) skips CR and LF before a request.
+        let skip = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        input.advance(skip);
         if input.is_empty() {
             return Ok(None);
         }
+        let partial = |input: &Bytes| {
+            if input.len() > self.max_header_size {
+                return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
+            }
+            // A bare CR or LF can already be seen in a partial head.
+            check_partial_line_endings(input)?;
+            Ok(None)
+        };
+        let Some((method, url, version, line_len)) = request_line(input)? else { return partial(input) };
+        let fields = &input[line_len..];
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap: Vec<httparse::Header<'_>>;
-        let mut req = httparse::Request::new(&mut stack);
-        let mut status = req.parse(input);
-        if matches!(status, Err(httparse::Error::TooManyHeaders)) {
-            heap = vec![httparse::EMPTY_HEADER; self.max_header_size / 4 + 1];
-            req = httparse::Request::new(&mut heap);
-            status = req.parse(input);
-        }
-        let n = match status {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) => {
-                if input.len() > self.max_header_size {
-                    return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
-                }
-                // A bare LF can already be seen in a partial head.
-                check_line_endings(input)?;
-                return Ok(None);
+        let status = match httparse::parse_headers(fields, &mut stack) {
+            Err(httparse::Error::TooManyHeaders) => {
+                heap = vec![httparse::EMPTY_HEADER; self.max_header_size / 4 + 1];
+                httparse::parse_headers(fields, &mut heap)
             }
+            status => status,
+        };
+        let (n, headers) = match status {
+            Ok(httparse::Status::Complete((n, headers))) => (line_len + n, headers),
+            Ok(httparse::Status::Partial) => return partial(input),
             Err(e) => return Err(map_httparse(e)),
         };
         if n > self.max_header_size {
@@ -214,22 +407,26 @@ impl Parser {
 
         let base = input.as_ptr() as usize;
         let offset = |s: &[u8]| s.as_ptr() as usize - base;
-        let method = req.method.unwrap_or_default().to_owned();
-        let url = crate::headers::latin1(req.path.unwrap_or_default().as_bytes());
-        let minor = req.version.unwrap_or(1);
-        let mut spans = Vec::with_capacity(req.headers.len());
+        let method = method.to_owned();
+        let url = crate::headers::latin1(url);
+        let mut spans = Vec::with_capacity(headers.len());
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
         let mut te_seen = false;
         let mut hosts = 0;
         let mut close = false;
         let mut keep_alive_token = false;
-        for h in req.headers.iter() {
+        for h in headers.iter() {
             let (name, value) = (h.name.as_bytes(), h.value);
             spans.push(((offset(name), name.len()), (offset(value), value.len())));
+            // httparse drops the value's trailing whitespace; llhttp looks at it for
+            // Content-Length and Transfer-Encoding.
+            let ws = input[offset(value) + value.len()..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            let raw_value = &input[offset(value)..offset(value) + value.len() + ws];
             match name.len() {
                 14 if name.eq_ignore_ascii_case(b"content-length") => {
-                    let v = trim(value);
+                    // Digits, then only spaces (llhttp rejects a tab there).
+                    let v = trim_spaces_end(raw_value);
                     if content_length.is_some() {
                         return Err(err(Code::HPE_INVALID_CONTENT_LENGTH, "Duplicate Content-Length"));
                     }
@@ -248,14 +445,20 @@ impl Parser {
                 17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
                     te_seen = true;
                     // Across every Transfer-Encoding header, the final coding must be
-                    // chunked, and chunked may appear nowhere else.
-                    for c in value.split(|&b| b == b',').map(trim).filter(|c| !c.is_empty()) {
+                    // chunked, and chunked may appear nowhere else: not even before an
+                    // empty list element. As llhttp reads it, `chunked` followed by a
+                    // tab is another coding; an empty header is ignored.
+                    if value.is_empty() {
+                        continue;
+                    }
+                    for c in raw_value.split(|&b| b == b',') {
                         if chunked {
                             return Err(err(
                                 Code::HPE_INVALID_TRANSFER_ENCODING,
                                 "Invalid `Transfer-Encoding` header value",
                             ));
                         }
+                        let c = trim_spaces_end(&c[c.iter().take_while(|&&b| b == b' ' || b == b'\t').count()..]);
                         chunked = c.eq_ignore_ascii_case(b"chunked");
                     }
                 }
@@ -282,7 +485,10 @@ impl Parser {
         let head = input.split_to(n);
         let raw_headers =
             spans.into_iter().map(|((no, nl), (vo, vl))| (head.slice(no..no + nl), head.slice(vo..vo + vl))).collect();
-        let keep_alive = if minor >= 1 { !close } else { keep_alive_token && !close };
+        // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
+        // with `keep-alive`.
+        let keep_alive = if version.0 > 0 && version.1 > 0 { !close } else { keep_alive_token && !close };
+        self.keep_alive = keep_alive;
         let has_body = chunked || content_length.is_some_and(|n| n > 0);
         self.state = if chunked {
             State::ChunkSize
@@ -292,14 +498,13 @@ impl Parser {
                 _ => State::Length(0),
             }
         };
-        Ok(Some(Event::Head(RequestHead { method, url, version: (1, minor), raw_headers, keep_alive, has_body })))
+        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body })))
     }
 
     fn trailers(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
         if input.starts_with(b"\r\n") {
             input.advance(2);
-            self.state = State::Head;
-            return Ok(Some(Event::Done(Vec::new())));
+            return Ok(Some(self.done(Vec::new())));
         }
         let mut stack = [httparse::EMPTY_HEADER; 64];
         match httparse::parse_headers(input, &mut stack) {
@@ -320,14 +525,13 @@ impl Parser {
                     .into_iter()
                     .map(|((no, nl), (vo, vl))| (block.slice(no..no + nl), block.slice(vo..vo + vl)))
                     .collect();
-                self.state = State::Head;
-                Ok(Some(Event::Done(trailers)))
+                Ok(Some(self.done(trailers)))
             }
             Ok(httparse::Status::Partial) => {
                 if input.len() > self.max_header_size {
                     return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
                 }
-                check_line_endings(input)?;
+                check_partial_line_endings(input)?;
                 Ok(None)
             }
             Err(e) => Err(map_httparse(e)),
@@ -336,7 +540,7 @@ impl Parser {
 
     /// `parser.finish()` at EOF: an error if a message was in progress.
     pub(crate) fn finish(&self, pending: &[u8]) -> Result<(), Error> {
-        if self.state == State::Head && pending.iter().all(|&b| b == b'\r' || b == b'\n') {
+        if self.idle() && pending.iter().all(|&b| b == b'\r' || b == b'\n') {
             return Ok(());
         }
         Err(err(Code::HPE_INVALID_EOF_STATE, "Invalid EOF state"))

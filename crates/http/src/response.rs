@@ -361,6 +361,11 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         e.chunked.set(false);
         e.should_keep_alive.set(false);
     }
+    // A response whose head is decided after `server.close()` is the connection's
+    // last (`res_on_finish` ends it): say so rather than advertise keep-alive.
+    if e.conn.upgrade().is_some_and(|c| c.server_closing()) {
+        e.should_keep_alive.set(false);
+    }
     if !connection {
         // Node: keep-alive needs an explicit Content-Length header or chunked coding
         // (HTTP/1.0 without either closes).
@@ -546,7 +551,8 @@ pub(crate) fn new_response(
     conn: Weak<ConnInner>,
     cfg: &ResponseConfig,
 ) -> ServerResponse {
-    let http10 = req.http_version_minor() < 1;
+    // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
+    let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
     let te_chunked =
         req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
     let state = ResponseState {

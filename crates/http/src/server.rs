@@ -185,13 +185,11 @@ impl Server {
             .and_then(|mut a| a.next())
             .ok_or_else(|| streams::Error::with_code("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?;
         self.0.on_listening.borrow_mut().push(Rc::new(cb));
-        let me = Rc::downgrade(&self.0);
+        // A listening server stays alive (the listening handle owns it), as in Node;
+        // closing the server breaks the cycle.
+        let me = self.clone();
         let opts = net::SocketOptions { high_water_mark: Some(self.0.opts.high_water_mark), ..Default::default() };
-        let netserver = net::Server::new(opts, move |_, socket| {
-            if let Some(inner) = me.upgrade() {
-                Server(inner).on_socket(socket);
-            }
-        });
+        let netserver = net::Server::new(opts, move |_, socket| me.on_socket(socket));
         let me = self.clone();
         netserver.listen(addr, move |_| {
             let cbs = std::mem::take(&mut *me.0.on_listening.borrow_mut());
@@ -364,6 +362,18 @@ impl Server {
     }
 }
 
+/// Node's `continueExpression`, `/(?:^|\W)100-continue(?:$|\W)/i`.
+fn expects_continue(expect: &str) -> bool {
+    let v = expect.as_bytes();
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    (0..v.len()).any(|i| {
+        v[i..].len() >= 12
+            && v[i..i + 12].eq_ignore_ascii_case(b"100-continue")
+            && (i == 0 || !word(&v[i - 1]))
+            && v.get(i + 12).is_none_or(|b| !word(b))
+    })
+}
+
 /// One connection's state (Node's `state` object in `connectionListenerInternal`, plus
 /// the parser).
 pub(crate) struct ConnInner {
@@ -394,6 +404,11 @@ pub(crate) struct ConnInner {
 impl ConnInner {
     fn server(&self) -> Option<Server> {
         self.server.upgrade().map(Server)
+    }
+
+    /// `close()` was called on the server.
+    pub(crate) fn server_closing(&self) -> bool {
+        self.server().is_some_and(|s| s.0.closing.get())
     }
 
     /// Between requests, with nothing in flight.
@@ -441,6 +456,11 @@ impl ConnInner {
                             self.socket.pause(); // readStop: the body is read slowly
                         }
                     }
+                    // Node calls `parserOnBody` through MakeCallback, which runs the
+                    // next-tick queue after it (unlike the head and message-complete
+                    // callbacks): earlier requests' `end` handlers run here, so their
+                    // responses precede an error later in the same read.
+                    self.socket.get_loop().run_next_ticks();
                 }
                 Ok(Some(Event::Done(trailers))) => {
                     self.message_start.set(None);
@@ -512,7 +532,7 @@ impl ConnInner {
                 res.end();
             } else if let Some(expect) = req.headers().get_str("expect").map(str::to_owned) {
                 handled = true;
-                if expect.trim().eq_ignore_ascii_case("100-continue") {
+                if expects_continue(&expect) {
                     res.ext().expect_continue.set(true);
                     if !server.0.on_check_continue.borrow().is_empty() {
                         emit(&server.0.on_check_continue, |f| f(&req, &res));

@@ -128,10 +128,15 @@ fn emit_close_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     }
 }
 
-/// Emits `close` and drops every listener: nothing can follow `close`.
+/// Emits `close` and drops every listener: the machinery emits nothing after `close`,
+/// except on a source that still pipes somewhere: when that destination finishes or
+/// closes, `unpipe` pauses the source and Node emits `pause` on it then. Such a source
+/// keeps its listeners until its last pipe goes (see `pipe::unpipe`).
 pub(crate) fn emit_close_and_release<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     s.emit_plain(|e| &e.close);
-    s.drop_listeners();
+    if s.rs_ref().is_none_or(|r| r.pipes.is_empty()) {
+        s.drop_listeners();
+    }
 }
 
 /// `emitErrorNT`: `error`, at most once.

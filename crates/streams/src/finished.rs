@@ -265,6 +265,8 @@ pub fn finished_with<R: Side, W: Side, E: 'static>(
     } else if !readable
         && (!f.will_emit_close || is_readable(s) == Some(true))
         && (f.writable_finished || is_writable(s) == Some(false))
+        // Node 20: a write still pending means 'finish' is still to come.
+        && s.ws_ref().is_none_or(|w| w.pending_cb == 0)
     {
         s.tick(move |s| onclosed(s));
     } else if !writable

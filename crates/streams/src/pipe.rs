@@ -49,6 +49,8 @@ pub(crate) type EmitUnpipe = Rc<dyn Fn(&dyn AnyStream)>;
 /// One destination of a source.
 pub(crate) struct PipeEntry {
     pub(crate) dest_id: usize,
+    /// This pipe (a source may pipe into the same destination twice).
+    pub(crate) pipe_id: usize,
     /// Removes the pipe's listeners (Node's `cleanup`, run by `onunpipe`).
     pub(crate) cleanup: Rc<dyn Fn()>,
     /// Emits `unpipe` on the destination.
@@ -76,6 +78,7 @@ struct PipeIds {
     finish: Option<ListenerId>,
     error: Option<ListenerId>,
     drain: Option<ListenerId>,
+    unpipe: Option<ListenerId>,
 }
 
 impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
@@ -128,7 +131,7 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
                 return;
             }
             let taken = std::mem::take(&mut *ids.borrow_mut());
-            for id in [taken.close, taken.finish, taken.drain, taken.error].into_iter().flatten() {
+            for id in [taken.close, taken.finish, taken.drain, taken.error, taken.unpipe].into_iter().flatten() {
                 dest.off(id);
             }
             for id in [taken.end, taken.data].into_iter().flatten() {
@@ -150,7 +153,23 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
             dest.0.ev.unpipe.emit(|f| f(&dest, src));
         })
     };
-    src.r().pipes.push(PipeEntry { dest_id, cleanup: cleanup.clone(), emit_unpipe });
+    let pipe_id = Rc::as_ptr(&cleaned_up) as usize;
+    src.r().pipes.push(PipeEntry { dest_id, pipe_id, cleanup: cleanup.clone(), emit_unpipe });
+
+    // onunpipe: the destination's 'unpipe' listener that cleans this pipe up, in its
+    // place among the destination's listeners. Node's `unpipeInfo.hasUnpiped` lets only
+    // the pipe just removed react; here, the pipe no longer in `pipes`.
+    {
+        let (src2, cleanup2) = (src.clone(), cleanup.clone());
+        let src_id = src.stream_id();
+        let id = dest.on_unpipe(move |_, readable| {
+            let removed = src2.rs_ref().is_some_and(|r| !r.pipes.iter().any(|p| p.pipe_id == pipe_id));
+            if readable.stream_id() == src_id && removed {
+                cleanup2();
+            }
+        });
+        ids.borrow_mut().unpipe = Some(id);
+    }
 
     // 'end' on src: end dest, or just unpipe.
     let end_emitted = src.r().end_emitted;
@@ -301,7 +320,14 @@ pub(crate) fn unpipe<R: Side, W: Side, E: 'static>(src: &Stream<R, W, E>, dest: 
         crate::readable::pause_stream(src);
     }
     for p in removed {
-        (p.cleanup)();
         (p.emit_unpipe)(src);
+        // `onunpipe` ran the cleanup during the emit, unless the destination's listeners
+        // are gone (it closed); cleaning up twice does nothing.
+        (p.cleanup)();
+    }
+    // A source that closed while still piping kept its listeners for this moment.
+    let release = src.rs_ref().is_some_and(|r| r.pipes.is_empty() && r.close_emitted && r.emit_close);
+    if release {
+        src.drop_listeners();
     }
 }

@@ -88,6 +88,8 @@ pub struct ReadableSnapshot {
     pub emitted_readable: bool,
     /// `readableListening`.
     pub readable_listening: bool,
+    /// `resumeScheduled`: a `resume()` waits for its next tick.
+    pub resume_scheduled: bool,
     /// `destroyed`.
     pub destroyed: bool,
     /// `closed`.
@@ -156,6 +158,7 @@ impl<R> ReadableState<R> {
             need_readable: self.need_readable,
             emitted_readable: self.emitted_readable,
             readable_listening: self.readable_listening,
+            resume_scheduled: self.resume_scheduled,
             destroyed: self.destroyed,
             closed: self.closed,
             errored: self.errored.as_ref().map(|e| e.code().map_or_else(|| e.message(), str::to_owned)),
@@ -566,7 +569,10 @@ pub(crate) fn read<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, n_arg: Opt
         let mut r = s.r();
         match &ret {
             None => {
-                r.need_readable = r.length <= r.hwm;
+                // Node 20: `needReadable |= length <= hwm` (never cleared here).
+                if r.length <= r.hwm {
+                    r.need_readable = true;
+                }
                 n = 0;
             }
             Some(_) => {
@@ -754,7 +760,10 @@ fn emit_readable_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     }
     {
         let mut r = s.r();
-        r.need_readable = r.flowing != Some(true) && !r.ended && r.length <= r.hwm;
+        // Node 20 only sets the flag (`|=`): a `needReadable` raised during the emit stays.
+        if r.flowing != Some(true) && !r.ended && r.length <= r.hwm {
+            r.need_readable = true;
+        }
     }
     flow(s);
 }
@@ -797,7 +806,11 @@ fn maybe_read_more_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
 pub(crate) fn on_data_added<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let flowing = {
         let mut r = s.r();
-        r.readable_listening = s.0.ev.readable.count() > 0;
+        // Node 20 only sets the flag here (`|=`); clearing it is left to
+        // `updateReadableListening`, on the tick after a `readable` listener went.
+        if s.0.ev.readable.count() > 0 {
+            r.readable_listening = true;
+        }
         r.flowing
     };
     if flowing != Some(false) {

@@ -1,0 +1,1087 @@
+//! The HTTP server's observable behaviour, end to end over real sockets: real clients
+//! (curl and Node's `http` client), every timeout and limit, `close()` while busy, the
+//! request/response events and API errors, and backpressure in both directions.
+//!
+//! Each test runs a server on its own thread and loop ([`TestServer`]) and drives it
+//! from the test thread with blocking sockets whose every read is bounded, or with
+//! curl/node (skipped, loudly, when not installed). Timeouts are set short; assertions
+//! on time are lower bounds only ("not before"), never exact.
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::process::Command;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use millrace::http::{
+    HeaderValue, IncomingMessage, IncomingMessageExt, ServerOptions, ServerResponse, ServerResponseExt,
+};
+use millrace::reactor::{Handle, Timer};
+use util::http::{
+    have, pattern, run_with_timeout, stash, take, write_all, Client, Closed, Fnv, TempFile, TestServer, WAIT,
+};
+
+/// Accumulates a request body's length and hash, then calls `done(len, hash)`.
+fn on_body(req: &IncomingMessage, done: impl Fn(&IncomingMessage, usize, u64) + 'static) {
+    let acc = Rc::new(Cell::new((0usize, Fnv::default())));
+    let a = acc.clone();
+    req.on_data(move |_, chunk| {
+        let (n, mut h) = a.get();
+        h.update(&chunk);
+        a.set((n + chunk.len(), h));
+    });
+    req.on_end(move |req| {
+        let (n, h) = acc.get();
+        done(req, n, h.0);
+    });
+}
+
+/// A server answering `hello {url}`, logging each connection and request.
+fn hello_server(opts: ServerOptions) -> TestServer {
+    TestServer::start(opts, |s, log| {
+        let l = log.clone();
+        s.on_connection(move |_| l.push("connection"));
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {}", req.url()));
+            res.end_with(format!("hello {}", req.url()));
+        });
+    })
+}
+
+/// A server that answers `{len} {fnv hash} {transfer-encoding}` of the request body.
+fn upload_server() -> TestServer {
+    TestServer::start(ServerOptions::default(), |s, _| {
+        s.on_request(|req, res| {
+            let te = req.headers().get_str("transfer-encoding").unwrap_or("none").to_owned();
+            let res = res.clone();
+            on_body(req, move |_, n, h| {
+                res.end_with(format!("{n} {h:016x} {te}"));
+            });
+        });
+    })
+}
+
+fn curl() -> Command {
+    let mut c = Command::new("curl");
+    c.args(["--silent", "--show-error", "--http1.1", "--noproxy", "*", "--max-time", "30"]);
+    c
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "client failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn node(script: &str, args: &[&str]) -> String {
+    let out = run_with_timeout(Command::new("node").arg("-e").arg(script).args(args), Duration::from_secs(30));
+    stdout(&out)
+}
+
+// ---------------------------------------------------------------------------------
+// 1. Real clients.
+// ---------------------------------------------------------------------------------
+
+/// curl fetching three URLs reuses one keep-alive connection: `num_connects` is 1 for
+/// the first transfer and 0 after, and the server sees one connection, three requests.
+#[test]
+fn curl_keep_alive_reuses_the_connection() {
+    if !have("curl", "curl_keep_alive_reuses_the_connection") {
+        return;
+    }
+    let srv = hello_server(ServerOptions::default());
+    let out = run_with_timeout(
+        curl().args(["-w", "[%{http_code} %{num_connects}]"]).arg(srv.url("/a")).arg(srv.url("/b")).arg(srv.url("/c")),
+        WAIT * 3,
+    );
+    assert_eq!(stdout(&out), "hello /a[200 1]hello /b[200 0]hello /c[200 0]");
+    assert_eq!(srv.log.count("connection"), 1, "{:?}", srv.log.lines());
+    assert_eq!(srv.log.lines().iter().filter(|l| l.starts_with("request")).count(), 3);
+    srv.stop();
+}
+
+/// curl uploads a 3 MiB file with `Transfer-Encoding: chunked`; the server reads the
+/// whole body (length and hash match) and sees the chunked framing.
+#[test]
+fn curl_chunked_upload() {
+    if !have("curl", "curl_chunked_upload") {
+        return;
+    }
+    let data = pattern(3 * 1024 * 1024 + 12_345);
+    let file = TempFile::new("curl-upload");
+    std::fs::write(&file.0, &data).unwrap();
+    let srv = upload_server();
+    let out = run_with_timeout(
+        curl()
+            .args(["-H", "Transfer-Encoding: chunked", "--data-binary"])
+            .arg(format!("@{}", file.path()))
+            .arg(srv.url("/upload")),
+        WAIT * 3,
+    );
+    assert_eq!(stdout(&out), format!("{} {:016x} chunked", data.len(), Fnv::of(&data)));
+    srv.stop();
+}
+
+/// A 32 MiB response (far larger than the socket buffers), written with `write`/`drain`
+/// backpressure, reaches curl whole: length and hash match.
+#[test]
+fn curl_large_response() {
+    if !have("curl", "curl_large_response") {
+        return;
+    }
+    let data = pattern(32 * 1024 * 1024);
+    let d = data.clone();
+    let srv = TestServer::start(ServerOptions::default(), move |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, res| {
+            res.set_header("Content-Length", d.len()).unwrap();
+            let l = l.clone();
+            res.on_finish(move |_| l.push("finish"));
+            write_all(res, d.clone(), 256 * 1024);
+        });
+    });
+    let file = TempFile::new("curl-big");
+    let out = run_with_timeout(
+        curl().args(["-o", file.path(), "-w", "%{http_code} %{size_download}"]).arg(srv.url("/big")),
+        Duration::from_secs(60),
+    );
+    assert_eq!(stdout(&out), format!("200 {}", data.len()));
+    let got = std::fs::read(&file.0).unwrap();
+    assert_eq!(got.len(), data.len());
+    assert_eq!(Fnv::of(&got), Fnv::of(&data), "body hash");
+    srv.log.wait_for("finish");
+    srv.stop();
+}
+
+const NODE_KEEP_ALIVE: &str = r#"
+const http = require('http');
+const port = +process.argv[1];
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+function get(path) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d) => body += d);
+      res.on('end', () => resolve(`${res.statusCode} ${body} reused=${req.reusedSocket} ${res.headers.connection}`));
+    });
+    req.on('error', reject);
+  });
+}
+(async () => {
+  for (const p of ['/n0', '/n1', '/n2']) console.log(await get(p));
+  agent.destroy();
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+
+/// Node's http client with a keep-alive Agent: the second and third requests go out on
+/// the reused socket (`req.reusedSocket`), the server sees one connection.
+#[test]
+fn node_keep_alive_reuses_the_socket() {
+    if !have("node", "node_keep_alive_reuses_the_socket") {
+        return;
+    }
+    let srv = hello_server(ServerOptions::default());
+    let port = srv.addr.port().to_string();
+    let out = node(NODE_KEEP_ALIVE, &[&port]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "200 hello /n0 reused=false keep-alive",
+            "200 hello /n1 reused=true keep-alive",
+            "200 hello /n2 reused=true keep-alive"
+        ]
+    );
+    assert_eq!(srv.log.count("connection"), 1, "{:?}", srv.log.lines());
+    srv.stop();
+}
+
+const NODE_UPLOAD: &str = r#"
+const http = require('http');
+const fs = require('fs');
+const [port, file] = [+process.argv[1], process.argv[2]];
+const req = http.request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', agent: false }, (res) => {
+  let body = '';
+  res.setEncoding('latin1');
+  res.on('data', (d) => body += d);
+  res.on('end', () => console.log(`${res.statusCode} ${body}`));
+});
+req.on('error', (e) => { console.error(e); process.exit(1); });
+// No Content-Length: Node's client sends the body chunked.
+fs.createReadStream(file, { highWaterMark: 100000 }).pipe(req);
+"#;
+
+/// Node's client streams a 3 MiB body without a Content-Length (so chunked); the
+/// server reads it whole.
+#[test]
+fn node_chunked_upload() {
+    if !have("node", "node_chunked_upload") {
+        return;
+    }
+    let data = pattern(3 * 1024 * 1024 + 777);
+    let file = TempFile::new("node-upload");
+    std::fs::write(&file.0, &data).unwrap();
+    let srv = upload_server();
+    let out = node(NODE_UPLOAD, &[&srv.addr.port().to_string(), file.path()]);
+    assert_eq!(out.trim_end(), format!("200 {} {:016x} chunked", data.len(), Fnv::of(&data)));
+    srv.stop();
+}
+
+const NODE_DOWNLOAD: &str = r#"
+const http = require('http');
+const fs = require('fs');
+const [port, file] = [+process.argv[1], process.argv[2]];
+http.get({ host: '127.0.0.1', port, path: '/big', agent: false }, (res) => {
+  const out = fs.createWriteStream(file);
+  res.pipe(out);
+  out.on('finish', () => console.log(`${res.statusCode} ${res.headers['content-length']} ${res.complete}`));
+}).on('error', (e) => { console.error(e); process.exit(1); });
+"#;
+
+/// A 32 MiB body given to `end` in one piece reaches Node's client whole.
+#[test]
+fn node_large_response() {
+    if !have("node", "node_large_response") {
+        return;
+    }
+    let data = pattern(32 * 1024 * 1024);
+    let d = data.clone();
+    let srv = TestServer::start(ServerOptions::default(), move |s, _| {
+        s.on_request(move |_, res| {
+            res.end_with(d.clone());
+        });
+    });
+    let file = TempFile::new("node-big");
+    let out = node(NODE_DOWNLOAD, &[&srv.addr.port().to_string(), file.path()]);
+    assert_eq!(out.trim_end(), format!("200 {} true", data.len()));
+    let got = std::fs::read(&file.0).unwrap();
+    assert_eq!(got.len(), data.len());
+    assert_eq!(Fnv::of(&got), Fnv::of(&data), "body hash");
+    srv.stop();
+}
+
+// ---------------------------------------------------------------------------------
+// 2. Timeouts and limits.
+// ---------------------------------------------------------------------------------
+
+const REQUEST_TIMEOUT_408: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
+
+/// Half a head, then nothing: after `headers_timeout` the client gets Node's canned
+/// 408 with `Connection: close`, then EOF. The request listener never runs.
+#[test]
+fn headers_timeout_answers_408_and_closes() {
+    let opts = ServerOptions {
+        headers_timeout: 300,
+        request_timeout: 5_000,
+        connections_checking_interval: 50,
+        ..Default::default()
+    };
+    let srv = hello_server(opts);
+    let mut c = Client::connect(srv.addr);
+    let start = Instant::now();
+    c.send("GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Half: ");
+    let (how, bytes) = c.expect_closed();
+    assert_eq!(how, Closed::Eof);
+    assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(REQUEST_TIMEOUT_408));
+    assert!(start.elapsed() >= Duration::from_millis(300), "408 before headers_timeout: {:?}", start.elapsed());
+    assert!(!srv.log.lines().iter().any(|l| l.starts_with("request")));
+    srv.stop();
+}
+
+/// A complete head whose body stalls: after `request_timeout` the client gets 408 and
+/// EOF, and the request in progress is aborted (`error` ECONNRESET on it).
+#[test]
+fn request_timeout_answers_408_when_the_body_stalls() {
+    let opts = ServerOptions {
+        headers_timeout: 200,
+        request_timeout: 600,
+        connections_checking_interval: 50,
+        ..Default::default()
+    };
+    let srv = TestServer::start(opts, |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, _| {
+            l.push("request");
+            let l2 = l.clone();
+            req.on_data(move |_, c| l2.push(format!("data {}", c.len())));
+            let l2 = l.clone();
+            req.on_error(move |_, e| l2.push(format!("req error {}", e.code().unwrap_or("?"))));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let start = Instant::now();
+    c.send("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc");
+    srv.log.wait_for("data 3");
+    let (how, bytes) = c.expect_closed();
+    assert_eq!(how, Closed::Eof);
+    assert_eq!(String::from_utf8_lossy(&bytes), String::from_utf8_lossy(REQUEST_TIMEOUT_408));
+    assert!(start.elapsed() >= Duration::from_millis(600), "408 before request_timeout: {:?}", start.elapsed());
+    srv.log.wait_for("req error ECONNRESET");
+    srv.stop();
+}
+
+/// A keep-alive connection serves several requests, then, idle, is closed by the
+/// server: after `keep_alive_timeout` plus Node's extra second (not before a second).
+#[test]
+fn keep_alive_timeout_closes_an_idle_connection() {
+    let srv = hello_server(ServerOptions { keep_alive_timeout: 200, ..Default::default() });
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/one");
+    assert_eq!(r.text(), "hello /one");
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    assert_eq!(r.header("keep-alive"), Some("timeout=0"), "Node floors the seconds");
+    let r = c.get("/two");
+    assert_eq!(r.text(), "hello /two");
+    let idle_since = Instant::now();
+    let (how, extra) = c.expect_closed();
+    assert_eq!(how, Closed::Eof);
+    assert!(extra.is_empty());
+    let idle = idle_since.elapsed();
+    assert!(idle >= Duration::from_millis(1000), "closed after {idle:?}: Node waits keep_alive_timeout + 1 s");
+    assert_eq!(srv.log.count("connection"), 1);
+    srv.stop();
+}
+
+/// `timeout` (Node's `server.timeout`): a socket idle that long while a request is
+/// unanswered is destroyed (no `timeout` listener): EOF, no response, not before.
+#[test]
+fn server_timeout_destroys_an_idle_socket() {
+    let srv = TestServer::start(ServerOptions { timeout: 300, ..Default::default() }, |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {}", req.url()));
+            let l2 = l.clone();
+            res.on_close(move |r| l2.push(format!("res close finished={}", r.writable_finished())));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let start = Instant::now();
+    c.send("GET /hang HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    srv.log.wait_for("request /hang");
+    let (how, bytes) = c.expect_closed();
+    assert_eq!((how, bytes.len()), (Closed::Eof, 0));
+    assert!(start.elapsed() >= Duration::from_millis(300), "closed after {:?}", start.elapsed());
+    srv.log.wait_for("res close finished=false");
+    srv.stop();
+}
+
+/// A head over `max_header_size` gets 431 and EOF; one under it is served.
+#[test]
+fn max_header_size_answers_431() {
+    let srv = hello_server(ServerOptions { max_header_size: 1024, ..Default::default() });
+    let mut c = Client::connect(srv.addr);
+    c.send(format!("GET /big HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "a".repeat(2000)));
+    let (how, bytes) = c.expect_closed();
+    assert_eq!(how, Closed::Eof);
+    assert_eq!(
+        String::from_utf8_lossy(&bytes),
+        "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+    );
+
+    let mut c = Client::connect(srv.addr);
+    c.send(format!("GET /small HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "a".repeat(500)));
+    assert_eq!(c.read_response().text(), "hello /small");
+    assert_eq!(srv.log.lines().iter().filter(|l| l.starts_with("request")).collect::<Vec<_>>(), ["request /small"]);
+    srv.stop();
+}
+
+/// With `max_requests_per_socket` 2, requests one after another on one connection:
+/// the first response advertises `max=2`, the second says `Connection: close`, the
+/// third request gets 503 without reaching the request listener.
+#[test]
+fn max_requests_per_socket_sequential() {
+    let srv = hello_server(ServerOptions { max_requests_per_socket: 2, ..Default::default() });
+    let mut c = Client::connect(srv.addr);
+    let r1 = c.get("/1");
+    assert_eq!((r1.status, r1.text().as_str()), (200, "hello /1"));
+    assert_eq!(r1.header("connection"), Some("keep-alive"));
+    assert_eq!(r1.header("keep-alive"), Some("timeout=5, max=2"));
+    let r2 = c.get("/2");
+    assert_eq!((r2.status, r2.text().as_str()), (200, "hello /2"));
+    assert_eq!(r2.header("connection"), Some("close"));
+    assert_eq!(r2.header("keep-alive"), None);
+    let r3 = c.get("/3");
+    assert_eq!(r3.status, 503);
+    assert_eq!(r3.header("connection"), Some("close"));
+    assert!(r3.body.is_empty());
+    let requests: Vec<String> = srv.log.lines().into_iter().filter(|l| l.starts_with("request")).collect();
+    assert_eq!(requests, ["request /1", "request /2"]);
+    srv.stop();
+}
+
+/// Node's `test-http-keep-alive-max-requests`: four pipelined requests with a limit of
+/// three get keep-alive, keep-alive, close, then 503.
+#[test]
+fn max_requests_per_socket_pipelined() {
+    let srv = TestServer::start(ServerOptions { max_requests_per_socket: 3, ..Default::default() }, |s, _| {
+        s.on_request(|req, res| {
+            let res = res.clone();
+            req.resume();
+            req.on_end(move |_| {
+                res.write_head_with(200, None, &[("Content-Type", "text/plain")]).unwrap();
+                res.write("Hello World!");
+                res.end();
+            });
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let req = "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 18\r\n\r\nThis is my request";
+    c.send(req.repeat(4));
+    for i in 0..3 {
+        let r = c.read_response();
+        assert_eq!((r.status, r.text().as_str()), (200, "Hello World!"), "response {i}");
+        if i < 2 {
+            assert_eq!(r.header("connection"), Some("keep-alive"), "response {i}");
+            assert_eq!(r.header("keep-alive"), Some("timeout=5, max=3"), "response {i}");
+        } else {
+            assert_eq!(r.header("connection"), Some("close"), "response {i}");
+            assert_eq!(r.header("keep-alive"), None);
+        }
+    }
+    let r = c.read_response();
+    assert_eq!((r.status, r.reason.as_str()), (503, "Service Unavailable"));
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(!r.text().contains("Hello World!"));
+    srv.stop();
+}
+
+/// An HTTP/1.1 request without Host gets 400 (`Connection: close`, then EOF); with
+/// `require_host_header: false` it is served; HTTP/1.0 needs no Host either way.
+#[test]
+fn require_host_header_and_its_opt_out() {
+    let srv = hello_server(ServerOptions::default());
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /nohost HTTP/1.1\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(c.expect_closed().0, Closed::Eof);
+
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /http10 HTTP/1.0\r\n\r\n");
+    assert_eq!(c.read_response().text(), "hello /http10");
+    let requests: Vec<String> = srv.log.lines().into_iter().filter(|l| l.starts_with("request")).collect();
+    assert_eq!(requests, ["request /http10"], "the 400 never reached the request listener");
+    srv.stop();
+
+    let srv = hello_server(ServerOptions { require_host_header: false, ..Default::default() });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /nohost HTTP/1.1\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!((r.status, r.text().as_str()), (200, "hello /nohost"));
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    srv.stop();
+}
+
+/// `high_water_mark` reaches the sockets, requests and responses (as Node's option
+/// does): with 1 KiB a 2 KiB `res.write` returns false and `drain` follows; with the
+/// default 16 KiB the same write returns true.
+#[test]
+fn high_water_mark_option() {
+    fn server(hwm: usize) -> TestServer {
+        TestServer::start(ServerOptions { high_water_mark: hwm, ..Default::default() }, |s, log| {
+            let l = log.clone();
+            s.on_request(move |req, res| {
+                l.push(format!(
+                    "hwm req={} res={} socket={}/{}",
+                    req.readable_high_water_mark(),
+                    res.writable_high_water_mark(),
+                    req.socket().readable_high_water_mark(),
+                    req.socket().writable_high_water_mark()
+                ));
+                let ok = res.write(Bytes::from(vec![b'x'; 2048]));
+                l.push(format!("write {ok}"));
+                if ok {
+                    res.end();
+                } else {
+                    let l2 = l.clone();
+                    res.once_drain(move |res| {
+                        l2.push("drain");
+                        res.end();
+                    });
+                }
+            });
+        })
+    }
+    let srv = server(1024);
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/").body.len(), 2048);
+    srv.log.wait_for("drain");
+    assert_eq!(srv.log.lines()[..2], ["hwm req=1024 res=1024 socket=1024/1024", "write false"]);
+    srv.stop();
+
+    let srv = server(16 * 1024);
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/").body.len(), 2048);
+    assert_eq!(srv.log.lines()[..2], ["hwm req=16384 res=16384 socket=16384/16384", "write true"]);
+    srv.stop();
+}
+
+// ---------------------------------------------------------------------------------
+// 3. close() while busy; close_idle_connections, close_all_connections.
+// ---------------------------------------------------------------------------------
+
+/// A server where `/fast` is answered at once and `/slow` waits for the test: its
+/// response is stashed as "slow" and finished by [`finish_slow`].
+fn fast_slow_server(opts: ServerOptions) -> TestServer {
+    TestServer::start(opts, |s, log| {
+        let l = log.clone();
+        s.on_connection(move |_| l.push("connection"));
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {}", req.url()));
+            if req.url() == "/slow" {
+                stash("slow", res.clone());
+                let l = l.clone();
+                res.on_finish(move |_| l.push("slow finish"));
+            } else {
+                res.end_with("fast");
+            }
+        });
+    })
+}
+
+fn finish_slow(srv: &TestServer) {
+    srv.run(|_| {
+        let res: ServerResponse = take("slow");
+        res.write("slow ");
+        res.end_with("done");
+    });
+}
+
+/// `server.close()` with one idle keep-alive connection and one request in flight: the
+/// idle one is closed at once, new connections are refused, the in-flight request still
+/// gets its whole response (with `Connection: close`, then EOF), and the close callback
+/// runs only after that last connection closed.
+#[test]
+fn close_while_busy() {
+    let srv = fast_slow_server(ServerOptions::default());
+    let mut idle = Client::connect(srv.addr);
+    assert_eq!(idle.get("/fast").header("connection"), Some("keep-alive"));
+    let mut busy = Client::connect(srv.addr);
+    busy.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    srv.log.wait_for("request /slow");
+
+    let l = srv.log.clone();
+    srv.run(move |s| {
+        s.close(move |_| l.push("close callback"));
+    });
+    // The idle connection goes at once (the slow response is not finished yet).
+    assert_eq!(idle.expect_closed(), (Closed::Eof, Vec::new()));
+    // No new connections.
+    let refused = std::net::TcpStream::connect_timeout(&srv.addr, WAIT);
+    assert!(refused.is_err(), "a new connection was accepted after close()");
+    assert!(busy.quiet_for(Duration::from_millis(100)), "the busy connection stays open");
+    assert!(!srv.log.has("close callback"), "close callback before the last connection closed");
+
+    finish_slow(&srv);
+    let r = busy.read_response();
+    assert_eq!((r.status, r.text().as_str()), (200, "slow done"));
+    assert_eq!(r.header("connection"), Some("close"), "a response finishing after close() closes its connection");
+    assert_eq!(busy.expect_closed(), (Closed::Eof, Vec::new()));
+    srv.log.wait_for("close callback");
+    assert_eq!(srv.log.count("close callback"), 1);
+    assert_eq!(srv.call(|s| (s.connections(), s.listening())), (0, false));
+    srv.stop();
+}
+
+/// `close_idle_connections` closes connections between requests (and ones that never
+/// sent a request) but leaves a busy one alone; the server keeps listening.
+#[test]
+fn close_idle_connections_spares_busy_ones() {
+    let srv = fast_slow_server(ServerOptions::default());
+    let mut idle = Client::connect(srv.addr);
+    idle.get("/fast");
+    let mut fresh = Client::connect(srv.addr);
+    let mut busy = Client::connect(srv.addr);
+    busy.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    srv.log.wait_for("request /slow");
+    assert!(srv.log.wait_until(WAIT, |l| l.iter().filter(|x| *x == "connection").count() == 3));
+
+    srv.run(|s| s.close_idle_connections());
+    assert_eq!(idle.expect_closed().0, Closed::Eof);
+    assert_eq!(fresh.expect_closed().0, Closed::Eof);
+    assert!(busy.quiet_for(Duration::from_millis(100)));
+    finish_slow(&srv);
+    let r = busy.read_response();
+    assert_eq!(r.text(), "slow done");
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    // Still listening, and the busy connection still serves.
+    assert_eq!(busy.get("/fast").text(), "fast");
+    assert_eq!(Client::connect(srv.addr).get("/fast").text(), "fast");
+    srv.stop();
+}
+
+/// `close_all_connections` destroys every connection, busy or not (the busy request is
+/// aborted and gets no response), and the server keeps listening.
+#[test]
+fn close_all_connections_closes_busy_ones_too() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            if req.url() == "/slow" {
+                let l2 = l.clone();
+                req.on_error(move |_, e| l2.push(format!("req error {}", e.code().unwrap_or("?"))));
+                let l2 = l.clone();
+                res.on_close(move |r| l2.push(format!("res close finished={}", r.writable_finished())));
+                l.push("slow");
+            } else {
+                res.end_with("fast");
+            }
+        });
+    });
+    let mut idle = Client::connect(srv.addr);
+    idle.get("/fast");
+    let mut busy = Client::connect(srv.addr);
+    busy.send("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    srv.log.wait_for("slow");
+    srv.run(|s| s.close_all_connections());
+    assert_eq!(idle.expect_closed().0, Closed::Eof);
+    let (_, bytes) = busy.expect_closed();
+    assert!(bytes.is_empty(), "the aborted request got {:?}", String::from_utf8_lossy(&bytes));
+    srv.log.wait_for("res close finished=false");
+    srv.log.wait_for("req error ECONNRESET");
+    assert_eq!(Client::connect(srv.addr).get("/fast").text(), "fast");
+    srv.stop();
+}
+
+// 4. A client resetting mid-response: tests/http_fd_leak.rs (its own binary, for a
+//    stable count of open fds).
+
+// ---------------------------------------------------------------------------------
+// 5. Events and API.
+// ---------------------------------------------------------------------------------
+
+/// With a `check_continue` listener, `Expect: 100-continue` gets no `100 Continue`
+/// until the listener calls `write_continue`; the client sends the body only then, and
+/// the request is served.
+#[test]
+fn check_continue_sends_100_only_on_write_continue() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, _| l.push("request (must not run)"));
+        let l = log.clone();
+        s.on_check_continue(move |req, res| {
+            l.push(format!("check_continue {}", req.headers().get_str("expect").unwrap_or("")));
+            stash("res", res.clone());
+            let res = res.clone();
+            let l = l.clone();
+            let body = Rc::new(RefCell::new(BytesMut::new()));
+            let b = body.clone();
+            req.on_data(move |_, c| b.borrow_mut().extend_from_slice(&c));
+            req.on_end(move |_| {
+                l.push("end");
+                let body = body.borrow_mut().split().freeze();
+                res.end_with(body);
+            });
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("PUT /up HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    srv.log.wait_for("check_continue 100-continue");
+    assert!(c.quiet_for(Duration::from_millis(200)), "100 Continue before write_continue");
+    srv.run(|_| {
+        let res: ServerResponse = take("res");
+        res.write_continue();
+    });
+    let r = c.read_response();
+    assert_eq!((r.status, r.reason.as_str()), (100, "Continue"));
+    c.send("hello");
+    let r = c.read_response();
+    assert_eq!((r.status, r.text().as_str()), (200, "hello"));
+    assert!(!srv.log.has("request (must not run)"));
+    srv.stop();
+}
+
+/// Without a `check_continue` listener the server answers `100 Continue` itself and
+/// emits `request`.
+#[test]
+fn expect_continue_without_listener_is_automatic() {
+    let srv = upload_server();
+    let mut c = Client::connect(srv.addr);
+    c.send("POST /up HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    assert_eq!(c.read_response().status, 100);
+    c.send("hello");
+    assert_eq!(c.read_response().text(), format!("5 {:016x} none", Fnv::of(b"hello")));
+    srv.stop();
+}
+
+/// A `client_error` listener gets the parser's `HPE_*` code and answers with its own
+/// response; the default canned 400 is not sent.
+#[test]
+fn client_error_listener_gets_the_code_and_answers() {
+    let srv = TestServer::start(ServerOptions { max_header_size: 1024, ..Default::default() }, |s, log| {
+        let l = log.clone();
+        s.on_client_error(move |e, socket| {
+            l.push(format!("client_error {}", e.code().unwrap_or("?")));
+            let body = format!("custom {}", e.code().unwrap_or("?"));
+            socket.write(format!(
+                "HTTP/1.1 418 I'm a Teapot\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ));
+            socket.end();
+        });
+    });
+    for (req, code) in [
+        ("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_owned(), "HPE_INVALID_CONTENT_LENGTH"),
+        ("G@T / HTTP/1.1\r\nHost: x\r\n\r\n".to_owned(), "HPE_INVALID_METHOD"),
+        (format!("GET / HTTP/1.1\r\nHost: x\r\nX: {}\r\n\r\n", "a".repeat(2000)), "HPE_HEADER_OVERFLOW"),
+    ] {
+        let mut c = Client::connect(srv.addr);
+        c.send(req);
+        let r = c.read_response();
+        assert_eq!((r.status, r.text()), (418, format!("custom {code}")));
+        assert_eq!(c.expect_closed().0, Closed::Eof);
+        srv.log.wait_for(&format!("client_error {code}"));
+    }
+    srv.stop();
+}
+
+/// `set_header` validates names (`ERR_INVALID_HTTP_TOKEN`) and values
+/// (`ERR_INVALID_CHAR`); `write_head` rejects statuses outside 100..=999
+/// (`ERR_HTTP_INVALID_STATUS_CODE`); once the head is sent `set_header` fails with
+/// `ERR_HTTP_HEADERS_SENT`; a write after `end` returns false and emits
+/// `ERR_STREAM_WRITE_AFTER_END` on the response, which still finishes and closes, in
+/// Node's order (finish, error, close), and the client gets the whole response.
+#[test]
+fn response_api_errors() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, res| {
+            let code = |r: millrace::http::Result<()>| match r {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => format!("{} {}", e.code().as_str(), e.message()),
+            };
+            l.push(code(res.set_header("bad name", "x")));
+            l.push(code(res.set_header("x-ok", "a\nb")));
+            l.push(code(res.set_header("x-ok", "fine")));
+            l.push(code(res.write_head(1000).map(|_| ())));
+            l.push(code(res.write_head(99).map(|_| ())));
+            assert!(!res.headers_sent());
+            let l2 = l.clone();
+            res.on_error(move |_, e| l2.push(format!("error {}", e.code().unwrap_or("?"))));
+            let l2 = l.clone();
+            res.on_finish(move |_| l2.push("finish"));
+            let l2 = l.clone();
+            res.on_close(move |_| l2.push("close"));
+            res.write("partial ");
+            assert!(res.headers_sent());
+            l.push(code(res.set_header("x-late", "1")));
+            l.push(code(res.remove_header("x-ok")));
+            res.end_with("done");
+            l.push(format!("write after end {}", res.write("x")));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/");
+    assert_eq!((r.status, r.text().as_str()), (200, "partial done"));
+    assert_eq!(r.header("x-ok"), Some("fine"));
+    srv.log.wait_for("close");
+    assert_eq!(
+        srv.log.lines(),
+        [
+            "ERR_INVALID_HTTP_TOKEN Header name must be a valid HTTP token [\"bad name\"]",
+            "ERR_INVALID_CHAR Invalid character in header content [\"x-ok\"]",
+            "ok",
+            "ERR_HTTP_INVALID_STATUS_CODE Invalid status code: 1000",
+            "ERR_HTTP_INVALID_STATUS_CODE Invalid status code: 99",
+            "ERR_HTTP_HEADERS_SENT Cannot set headers after they are sent to the client",
+            "ERR_HTTP_HEADERS_SENT Cannot remove headers after they are sent to the client",
+            "write after end false",
+            "finish",
+            "error ERR_STREAM_WRITE_AFTER_END",
+            "close",
+        ]
+    );
+    // The connection is still good.
+    assert_eq!(c.get("/").text(), "partial done");
+    srv.stop();
+}
+
+/// A client that does not read: the response writes until `write` returns false and
+/// goes on at each `drain`; once the kernel's buffers are full the `drain`s stop and
+/// the server is stuck short of the body, until the client reads: then `drain` comes
+/// again and the whole body arrives. `finish` then `close`.
+#[test]
+fn write_returns_false_and_drain_follows_for_a_slow_client() {
+    const CHUNK: usize = 4 * 1024;
+    const TOTAL: usize = 32 * 1024 * 1024;
+    fn pump(res: &ServerResponse, chunk: Bytes, sent: Rc<Cell<usize>>, log: util::http::Log) {
+        while sent.get() < TOTAL {
+            sent.set(sent.get() + CHUNK);
+            if !res.write(chunk.clone()) {
+                log.push(format!("false at {}", sent.get()));
+                res.once_drain(move |res| {
+                    log.push("drain");
+                    pump(res, chunk.clone(), sent.clone(), log.clone());
+                });
+                return;
+            }
+        }
+        res.end_with("END");
+    }
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, res| {
+            let l2 = l.clone();
+            res.on_finish(move |_| l2.push("finish"));
+            let l2 = l.clone();
+            res.on_close(move |_| l2.push("close"));
+            pump(res, pattern(CHUNK), Rc::new(Cell::new(0)), l.clone());
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    // Wait until the server's log is still for half a second: it is stuck.
+    let deadline = Instant::now() + WAIT;
+    let mut last = 0;
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        let n = srv.log.lines().len();
+        if n != last {
+            (last, since) = (n, Instant::now());
+        } else if n > 0 && since.elapsed() >= Duration::from_millis(500) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lines = srv.log.lines();
+    let stuck = lines.last().expect("the server wrote nothing");
+    let at: usize =
+        stuck.strip_prefix("false at ").unwrap_or_else(|| panic!("not stuck on a write: {stuck}")).parse().unwrap();
+    assert!(at < TOTAL, "the whole body fit in the buffers");
+    // False once the bytes not yet taken by the (corked) socket pass the highWaterMark
+    // (16 KiB); Node's `res.write` returns the socket's verdict, false at 16 KiB.
+    let first: usize = lines[0].strip_prefix("false at ").unwrap().parse().unwrap();
+    assert!((16 * 1024..=32 * 1024).contains(&first), "first false at {first}");
+    let r = c.read_response();
+    assert_eq!(r.body.len(), TOTAL + 3);
+    assert!(r.body.ends_with(b"END"));
+    srv.log.wait_for("close");
+    let lines = srv.log.lines();
+    assert_eq!(lines[lines.len() - 2..], ["finish", "close"]);
+    let stuck_idx = lines.iter().position(|l| l == stuck).unwrap();
+    assert_eq!(lines[stuck_idx + 1], "drain", "drain once the client reads");
+    srv.stop();
+}
+
+/// A request body read slowly slows the client: while the request is paused the
+/// server's socket stops reading, so the client's writes block well short of the body;
+/// once the request is read, the whole body arrives.
+#[test]
+fn request_body_backpressure_blocks_the_client() {
+    const TOTAL: usize = 64 * 1024 * 1024;
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            // Nobody reads the body yet.
+            stash("req", req.clone());
+            stash("res", res.clone());
+            l.push("request");
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send(format!("POST /up HTTP/1.1\r\nHost: localhost\r\nContent-Length: {TOTAL}\r\n\r\n"));
+    srv.log.wait_for("request");
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut w = c.stream.try_clone().unwrap();
+    w.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let s = sent.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let block = pattern(64 * 1024);
+        let mut n = 0;
+        while n < TOTAL {
+            let k = w.write(&block[..(TOTAL - n).min(block.len())]).expect("client body write");
+            n += k;
+            s.store(n, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // Wait until the client's progress stops for half a second.
+    let deadline = Instant::now() + WAIT;
+    let mut last = usize::MAX;
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        let now = sent.load(std::sync::atomic::Ordering::SeqCst);
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= Duration::from_millis(500) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stalled_at = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(stalled_at < TOTAL / 2, "the client was never blocked: sent {stalled_at} of {TOTAL}");
+    let (read, buffered) = srv.call(|_| {
+        let req: IncomingMessage = take("req");
+        let r = (req.socket().bytes_read(), req.readable_length());
+        stash("req", req);
+        r
+    });
+    assert!(read as usize <= stalled_at + 1024, "server read {read} > client sent {stalled_at}");
+    // At most the request's highWaterMark plus the one 64 KiB read being parsed.
+    assert!(buffered <= 16 * 1024 + 64 * 1024, "the request buffered {buffered} bytes");
+
+    srv.run(|_| {
+        let req: IncomingMessage = take("req");
+        let res: ServerResponse = take("res");
+        on_body(&req, move |_, n, _| {
+            res.end_with(format!("got {n}"));
+        });
+    });
+    writer.join().unwrap();
+    assert_eq!(c.read_response().text(), format!("got {TOTAL}"));
+    srv.stop();
+}
+
+/// A request body nobody reads is drained when the response finishes, so the next
+/// request on the connection is parsed and served (Content-Length and chunked).
+#[test]
+fn unread_request_body_is_drained_for_keep_alive() {
+    let srv = hello_server(ServerOptions::default());
+    let mut c = Client::connect(srv.addr);
+    let body = "z".repeat(200_000);
+    c.send(format!("POST /first HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    let r = c.read_response();
+    assert_eq!(r.text(), "hello /first");
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    c.send("POST /second HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
+    c.send(format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len()));
+    assert_eq!(c.read_response().text(), "hello /second");
+    assert_eq!(c.get("/third").text(), "hello /third");
+    assert_eq!(srv.log.count("connection"), 1);
+    srv.stop();
+}
+
+/// Trailers of a chunked request are in `req.trailers()` (and raw, as sent) at `end`.
+#[test]
+fn chunked_request_trailers() {
+    let srv = TestServer::start(ServerOptions::default(), |s, _| {
+        s.on_request(|req, res| {
+            let res = res.clone();
+            on_body(req, move |req, n, _| {
+                let t = req.trailers();
+                let raw: Vec<String> = req
+                    .raw_trailers()
+                    .iter()
+                    .map(|(n, v)| format!("{}={}", String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
+                    .collect();
+                res.end_with(format!(
+                    "{n} {} {} {} [{}]",
+                    t.get_str("x-checksum").unwrap_or("-"),
+                    t.get_str("x-other").unwrap_or("-"),
+                    t.len(),
+                    raw.join(",")
+                ));
+            });
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send(
+        "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n\
+         5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc123\r\nx-OTHER: 1\r\nx-other: 2\r\n\r\n",
+    );
+    assert_eq!(c.read_response().text(), "11 abc123 1, 2 2 [X-Checksum=abc123,x-OTHER=1,x-other=2]");
+    srv.stop();
+}
+
+/// `raw_headers` keep every header as sent (case, order, duplicates); `headers()`
+/// lower-cases and merges duplicates as Node does: `set-cookie` a list, `cookie` joined
+/// with "; ", singletons (content-type, user-agent, …) keep the first, others joined
+/// with ", ".
+#[test]
+fn raw_headers_and_duplicate_rules() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            for (n, v) in req.raw_headers() {
+                l.push(format!("raw {}: {}", String::from_utf8_lossy(n), String::from_utf8_lossy(v)));
+            }
+            for (n, v) in req.headers().iter() {
+                match v {
+                    HeaderValue::One(s) => l.push(format!("one {n}: {s}")),
+                    HeaderValue::Many(list) => l.push(format!("many {n}: {list:?}")),
+                }
+            }
+            res.end();
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send(
+        "GET / HTTP/1.1\r\nhOsT: localhost\r\nX-Foo: 1\r\nSet-Cookie: a=1\r\nCONTENT-TYPE: text/plain\r\n\
+         cookie: c=1\r\nx-foo: 2\r\nset-cookie: b=2\r\nContent-Type: text/html\r\nCookie: d=2\r\n\
+         User-Agent: first\r\nuser-agent: second\r\nAccept: a/b\r\nACCEPT: c/d\r\n\r\n",
+    );
+    assert_eq!(c.read_response().status, 200);
+    assert_eq!(
+        srv.log.lines(),
+        [
+            "raw hOsT: localhost",
+            "raw X-Foo: 1",
+            "raw Set-Cookie: a=1",
+            "raw CONTENT-TYPE: text/plain",
+            "raw cookie: c=1",
+            "raw x-foo: 2",
+            "raw set-cookie: b=2",
+            "raw Content-Type: text/html",
+            "raw Cookie: d=2",
+            "raw User-Agent: first",
+            "raw user-agent: second",
+            "raw Accept: a/b",
+            "raw ACCEPT: c/d",
+            "one host: localhost",
+            "one x-foo: 1, 2",
+            "many set-cookie: [\"a=1\", \"b=2\"]",
+            "one content-type: text/plain",
+            "one cookie: c=1; d=2",
+            "one user-agent: first",
+            "one accept: a/b, c/d",
+        ]
+    );
+    srv.stop();
+}
+
+/// A response emits `finish` then `close`, and the request `end` comes first.
+#[test]
+fn finish_then_close_order() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let l2 = l.clone();
+            req.on_end(move |_| l2.push("req end"));
+            let l2 = l.clone();
+            req.on_close(move |_| l2.push("req close"));
+            let l2 = l.clone();
+            res.on_finish(move |_| l2.push("res finish"));
+            let l2 = l.clone();
+            res.on_close(move |_| l2.push("res close"));
+            req.resume();
+            // Answer a tick later, after the request has ended.
+            let res = res.clone();
+            let t = Timer::new(req.get_loop());
+            t.start(10, 0, move |t| {
+                res.end_with("ok");
+                t.close(|_| {});
+            })
+            .unwrap();
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/").text(), "ok");
+    srv.log.wait_for("res close");
+    let lines = srv.log.lines();
+    let pos = |s: &str| lines.iter().position(|l| l == s).unwrap_or_else(|| panic!("no {s:?} in {lines:?}"));
+    assert!(pos("req end") < pos("res finish"));
+    assert!(pos("res finish") < pos("res close"), "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("res ")).count(), 2);
+    srv.stop();
+}
