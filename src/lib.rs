@@ -47,3 +47,8 @@ pub fn init_tracing() {
             .try_init();
     }
 }
+
+/// The README's example compiles (checked as a doc test).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;

@@ -33,6 +33,9 @@ pub struct Metrics {
     pub read_eagain: u64,
     /// Writes that returned `EAGAIN`.
     pub write_eagain: u64,
+    /// Writes the kernel took only in part (its buffer filled): the reactor then waits
+    /// for the writable edge instead of trying again into `EAGAIN`.
+    pub write_partial: u64,
     /// Bytes read from streams.
     pub bytes_read: u64,
     /// Bytes written to streams.
@@ -58,6 +61,7 @@ impl Metrics {
             accept: self.accept - earlier.accept,
             read_eagain: self.read_eagain - earlier.read_eagain,
             write_eagain: self.write_eagain - earlier.write_eagain,
+            write_partial: self.write_partial - earlier.write_partial,
             bytes_read: self.bytes_read - earlier.bytes_read,
             bytes_written: self.bytes_written - earlier.bytes_written,
         }
@@ -96,4 +100,6 @@ pub struct StreamStats {
     pub write_reqs: u64,
     /// Writes that returned `EAGAIN`.
     pub write_eagain: u64,
+    /// Writes the kernel took only in part.
+    pub write_partial: u64,
 }

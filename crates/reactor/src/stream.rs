@@ -193,6 +193,8 @@ impl Tcp {
                 st.stats.bytes_written += n as u64;
                 if n < offered {
                     st.ready_w = st.hup_w; // the kernel buffer is full: an edge will come
+                    st.stats.write_partial += 1;
+                    lp.inner().metrics.bump(|m| m.write_partial += 1);
                 }
                 Ok(n)
             }
@@ -353,6 +355,8 @@ fn flush(t: &Rc<TcpInner>) {
                 if n < offered {
                     // The kernel buffer is full: an edge will come (unless the peer is
                     // gone, in which case the next write reports why).
+                    st.stats.write_partial += 1;
+                    lp.inner().metrics.bump(|m| m.write_partial += 1);
                     st.ready_w = st.hup_w;
                     if st.hup_w {
                         continue;
