@@ -165,20 +165,13 @@ fn request_line(buf: &[u8]) -> Result<Option<(&'static str, &[u8], (u8, u8), usi
         return Err(err(Code::HPE_INVALID_URL, "Invalid URL"));
     }
     let v = &buf[spaces(url_end)..];
-    if v.len() < 10 {
-        return Ok(None); // `HTTP/x.y` CRLF
-    }
-    let version = match &v[..8] {
-        b"HTTP/1.1" => (1, 1),
-        b"HTTP/1.0" => (1, 0),
-        b"HTTP/2.0" => (2, 0),
-        b"HTTP/0.9" => (0, 9),
-        _ => return Err(bad_version()),
-    };
-    match &v[8..10] {
-        b"\r\n" => Ok(Some((method, url, version, buf.len() - v.len() + 10))),
-        [b'\n', _] => Err(err(Code::HPE_LF_EXPECTED, "Missing expected CR after request line")),
-        _ => Err(bad_version()),
+    let seen = &v[..v.len().min(10)];
+    const VERSIONS: [(&[u8], (u8, u8)); 4] =
+        [(b"HTTP/1.1\r\n", (1, 1)), (b"HTTP/1.0\r\n", (1, 0)), (b"HTTP/2.0\r\n", (2, 0)), (b"HTTP/0.9\r\n", (0, 9))];
+    match VERSIONS.iter().find(|(text, _)| text.starts_with(seen)) {
+        None => Err(bad_version()),
+        Some(_) if seen.len() < 10 => Ok(None),
+        Some(&(_, version)) => Ok(Some((method, url, version, buf.len() - v.len() + 10))),
     }
 }
 
@@ -205,7 +198,8 @@ fn valid_url(url: &[u8], connect: bool) -> bool {
 /// A chunk-size line, read as llhttp reads it in strict mode: hex digits (any number,
 /// as long as the size fits in 64 bits), then CRLF, or `;` and extensions: `name` or
 /// `name=value` separated by `;`, a name a token (empty only before `;` or `=`), a
-/// value a token or a quoted string, no whitespace outside quotes. `Ok(None)`: not
+/// value token characters and quoted strings (a `"` opens one anywhere in the value;
+/// nothing may follow its closing quote), no whitespace outside quotes. `Ok(None)`: not
 /// complete, and nothing invalid so far. Else the line's length and the size.
 fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Error> {
     #[derive(Clone, Copy)]
@@ -247,7 +241,7 @@ fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Error> {
             (S::Name | S::ValueStart | S::Value | S::QuoteDone, b'\r') => None,
             (S::Name | S::ExtStart, b'=') => Some(S::ValueStart),
             (S::Name | S::ExtStart, _) if crate::headers::is_tchar(b) => Some(S::Name),
-            (S::ValueStart, b'"') => Some(S::Quoted),
+            (S::ValueStart | S::Value, b'"') => Some(S::Quoted),
             (S::ValueStart | S::Value, _) if crate::headers::is_tchar(b) => Some(S::Value),
             (S::Quoted, b'"') => Some(S::QuoteDone),
             (S::Quoted, b'\\') => Some(S::QuotedPair),
@@ -265,18 +259,17 @@ fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64)>, Error> {
     }
 }
 
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !matches!(b, b' ' | b'\t')).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !matches!(b, b' ' | b'\t')).map_or(start, |e| e + 1);
-    &v[start..end.max(start)]
-}
-
 fn trim_spaces_end(v: &[u8]) -> &[u8] {
     &v[..v.iter().rposition(|&b| b != b' ').map_or(0, |e| e + 1)]
 }
 
+/// `token` in a comma-separated `value` (with its trailing whitespace, as received): as
+/// llhttp reads it, whitespace may precede a token but only spaces follow it.
 fn has_token(value: &[u8], token: &str) -> bool {
-    value.split(|&b| b == b',').any(|t| trim(t).eq_ignore_ascii_case(token.as_bytes()))
+    value.split(|&b| b == b',').any(|t| {
+        let t = &t[t.iter().take_while(|&&b| b == b' ' || b == b'\t').count()..];
+        trim_spaces_end(t).eq_ignore_ascii_case(token.as_bytes())
+    })
 }
 
 fn map_httparse(e: httparse::Error) -> Error {
@@ -458,14 +451,13 @@ impl Parser {
                                 "Invalid `Transfer-Encoding` header value",
                             ));
                         }
-                        let c = trim_spaces_end(&c[c.iter().take_while(|&&b| b == b' ' || b == b'\t').count()..]);
-                        chunked = c.eq_ignore_ascii_case(b"chunked");
+                        chunked = has_token(c, "chunked");
                     }
                 }
                 4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
                 10 if name.eq_ignore_ascii_case(b"connection") => {
-                    close |= has_token(value, "close");
-                    keep_alive_token |= has_token(value, "keep-alive");
+                    close |= has_token(raw_value, "close");
+                    keep_alive_token |= has_token(raw_value, "keep-alive");
                 }
                 _ => {}
             }
@@ -486,8 +478,8 @@ impl Parser {
         let raw_headers =
             spans.into_iter().map(|((no, nl), (vo, vl))| (head.slice(no..no + nl), head.slice(vo..vo + vl))).collect();
         // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
-        // with `keep-alive`.
-        let keep_alive = if version.0 > 0 && version.1 > 0 { !close } else { keep_alive_token && !close };
+        // with `keep-alive` (a `close` beside it is not looked at).
+        let keep_alive = if version.0 > 0 && version.1 > 0 { !close } else { keep_alive_token };
         self.keep_alive = keep_alive;
         let has_body = chunked || content_length.is_some_and(|n| n > 0);
         self.state = if chunked {

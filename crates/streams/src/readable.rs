@@ -345,67 +345,97 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
     }
 }
 
-/// `readableAddChunk`.
+/// `readableAddChunk`. The common case (a chunk pushed at the back) takes one borrow
+/// of the state, with `addChunk` inlined.
 fn readable_add_chunk<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: Option<R>, add_to_front: bool) -> bool {
     let Some(chunk) = chunk else {
         s.r().reading = false;
         on_eof_chunk(s);
         return ret_value(s);
     };
-    let (object_mode, empty) = {
-        let r = s.r();
-        (r.object_mode, !r.object_mode && chunk.side_byte_len() == Some(0))
-    };
-    if object_mode || !empty {
-        if add_to_front {
-            let (end_emitted, dead) = {
-                let r = s.r();
-                (r.end_emitted, r.destroyed || r.errored.is_some())
-            };
-            if end_emitted {
-                crate::destroy::error_or_destroy(s, Error::node(Code::ERR_STREAM_UNSHIFT_AFTER_END_EVENT, ""), false);
-            } else if dead {
-                return false;
-            } else {
-                add_chunk(s, chunk, true);
-            }
+    let mut r = s.r();
+    if !r.object_mode && chunk.side_byte_len() == Some(0) {
+        // An empty chunk outside object mode only ends a pending _read.
+        if !add_to_front {
+            r.reading = false;
+            drop(r);
+            maybe_read_more(s);
         } else {
-            let (ended, dead) = {
-                let r = s.r();
-                (r.ended, r.destroyed || r.errored.is_some())
-            };
-            if ended {
-                crate::destroy::error_or_destroy(s, Error::node(Code::ERR_STREAM_PUSH_AFTER_EOF, ""), false);
-            } else if dead {
-                return false;
-            } else {
-                enum Next<R> {
-                    Plain(R),
-                    Text(Option<R>),
-                }
-                let next = {
-                    let mut r = s.r();
-                    r.reading = false;
-                    match r.decoder.as_mut() {
-                        Some(d) => match chunk.side_into_bytes() {
-                            Ok(b) => Next::Text(R::side_from_bytes(d.write(&b))),
-                            Err(c) => Next::Plain(c),
-                        },
-                        None => Next::Plain(chunk),
-                    }
-                };
-                match next {
-                    Next::Plain(c) => add_chunk(s, c, false),
-                    Next::Text(Some(t)) if t.side_byte_len() != Some(0) => add_chunk(s, t, false),
-                    Next::Text(_) => maybe_read_more(s),
-                }
-            }
+            drop(r);
         }
-    } else if !add_to_front {
-        s.r().reading = false;
-        maybe_read_more(s);
+        return ret_value(s);
     }
-    ret_value(s)
+    if add_to_front {
+        if r.end_emitted {
+            drop(r);
+            crate::destroy::error_or_destroy(s, Error::node(Code::ERR_STREAM_UNSHIFT_AFTER_END_EVENT, ""), false);
+            return ret_value(s);
+        }
+        if r.destroyed || r.errored.is_some() {
+            return false;
+        }
+        drop(r);
+        add_chunk(s, chunk, true);
+        return ret_value(s);
+    }
+    if r.ended {
+        drop(r);
+        crate::destroy::error_or_destroy(s, Error::node(Code::ERR_STREAM_PUSH_AFTER_EOF, ""), false);
+        return ret_value(s);
+    }
+    if r.destroyed || r.errored.is_some() {
+        return false;
+    }
+    r.reading = false;
+    let chunk = match r.decoder.as_mut() {
+        None => chunk,
+        Some(d) => match chunk.side_into_bytes() {
+            Err(c) => c,
+            Ok(b) => match R::side_from_bytes(d.write(&b)) {
+                Some(text) if text.side_byte_len() != Some(0) => text,
+                _ => {
+                    // Only part of a character: nothing to add yet.
+                    drop(r);
+                    maybe_read_more(s);
+                    return ret_value(s);
+                }
+            },
+        },
+    };
+    // addChunk, inline.
+    if r.flowing == Some(true) && r.length == 0 && !r.sync && s.0.ev.data.count() > 0 {
+        r.clear_await_drain();
+        r.data_emitted = true;
+        drop(r);
+        s.emit_data(chunk);
+    } else {
+        let len = r.chunk_len(&chunk);
+        r.length += len;
+        r.buffer.push_back(chunk);
+        let need_readable = r.need_readable;
+        drop(r);
+        if need_readable {
+            emit_readable(s);
+        }
+    }
+    maybe_read_more_then_ret(s)
+}
+
+/// `maybeReadMore` and the return value of `push`, under one borrow.
+#[inline]
+fn maybe_read_more_then_ret<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) -> bool {
+    let (schedule, ret) = {
+        let mut r = s.r();
+        let schedule = !r.reading_more && r.constructed;
+        if schedule {
+            r.reading_more = true;
+        }
+        (schedule, !r.ended && (r.length < r.hwm || r.length == 0))
+    };
+    if schedule {
+        s.tick(|s| maybe_read_more_(s));
+    }
+    ret
 }
 
 fn ret_value<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) -> bool {
@@ -482,129 +512,128 @@ fn how_much_to_read<R: Side>(n: Option<usize>, r: &ReadableState<R>) -> usize {
 
 /// `Readable.prototype.read`.
 pub(crate) fn read<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, n_arg: Option<usize>) -> Option<R> {
+    match read_impl(s, n_arg, true) {
+        Read::Chunk(c) => Some(c),
+        Read::Emitted | Read::Nothing => None,
+    }
+}
+
+/// What `read_impl` did with the chunk it took.
+enum Read<R> {
+    /// Nothing to take.
+    Nothing,
+    /// Taken and returned (after emitting `data` with a copy).
+    Chunk(R),
+    /// Taken and moved into `data` (`flow` does not need it back).
+    Emitted,
+}
+
+/// `read`, with two borrows of the state: before and after `_read`. With `keep` false
+/// the chunk is moved into the `data` event instead of cloned for the caller.
+fn read_impl<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, n_arg: Option<usize>, keep: bool) -> Read<R> {
     let n_orig = n_arg;
-    {
-        let mut r = s.r();
-        if let Some(n) = n_arg {
-            if n > r.hwm {
-                match compute_new_high_water_mark(n) {
-                    Some(h) => r.hwm = h,
-                    None => {
-                        drop(r);
-                        crate::destroy::error_or_destroy(s, Error::node(Code::ERR_OUT_OF_RANGE, "size"), false);
-                        return None;
-                    }
+    let mut r = s.r();
+    if let Some(n) = n_arg {
+        if n > r.hwm {
+            match compute_new_high_water_mark(n) {
+                Some(h) => r.hwm = h,
+                None => {
+                    drop(r);
+                    crate::destroy::error_or_destroy(s, Error::node(Code::ERR_OUT_OF_RANGE, "size"), false);
+                    return Read::Nothing;
                 }
             }
         }
-        if n_arg != Some(0) {
-            r.emitted_readable = false;
-        }
     }
-
+    if n_arg != Some(0) {
+        r.emitted_readable = false;
+    }
     // read(0) with enough buffered (or at the end): just trigger 'readable'.
-    let early = {
-        let r = s.r();
-        if n_arg == Some(0)
-            && r.need_readable
-            && ((if r.hwm != 0 { r.length >= r.hwm } else { r.length > 0 }) || r.ended)
-        {
-            Some(r.length == 0 && r.ended)
-        } else {
-            None
-        }
-    };
-    if let Some(at_end) = early {
+    if n_arg == Some(0) && r.need_readable && ((if r.hwm != 0 { r.length >= r.hwm } else { r.length > 0 }) || r.ended) {
+        let at_end = r.length == 0 && r.ended;
+        drop(r);
         if at_end {
             end_readable(s);
         } else {
             emit_readable(s);
         }
-        return None;
+        return Read::Nothing;
     }
-
-    let mut n = how_much_to_read(n_arg, &s.r());
-    let (ended, length) = {
-        let r = s.r();
-        (r.ended, r.length)
-    };
-    if n == 0 && ended {
-        if length == 0 {
+    let mut n = how_much_to_read(n_arg, &r);
+    if n == 0 && r.ended {
+        let empty = r.length == 0;
+        drop(r);
+        if empty {
             end_readable(s);
         }
-        return None;
+        return Read::Nothing;
     }
-
-    let call_read = {
-        let mut r = s.r();
-        let mut do_read = r.need_readable;
-        if r.length == 0 || r.length - n < r.hwm {
-            do_read = true;
+    let do_read = r.need_readable || r.length == 0 || r.length - n < r.hwm;
+    let call_read = if r.ended || r.reading || r.destroyed || r.errored.is_some() || !r.constructed {
+        false
+    } else if do_read {
+        r.reading = true;
+        r.sync = true;
+        if r.length == 0 {
+            r.need_readable = true;
         }
-        if r.ended || r.reading || r.destroyed || r.errored.is_some() || !r.constructed {
-            false
-        } else if do_read {
-            r.reading = true;
-            r.sync = true;
-            if r.length == 0 {
-                r.need_readable = true;
-            }
-            true
-        } else {
-            false
-        }
+        true
+    } else {
+        false
     };
     if call_read {
-        let hwm = s.r().hwm;
+        let hwm = r.hwm;
+        drop(r);
         call_read_hook(s, hwm);
-        let mut r = s.r();
+        r = s.r();
         r.sync = false;
         if !r.reading {
             n = how_much_to_read(n_orig, &r);
         }
     }
 
-    let ret = if n > 0 { from_list(n, &mut s.r()) } else { None };
-    let emit = {
-        let mut r = s.r();
-        match &ret {
-            None => {
-                // Node 20: `needReadable |= length <= hwm` (never cleared here).
-                if r.length <= r.hwm {
-                    r.need_readable = true;
-                }
-                n = 0;
-            }
-            Some(_) => {
-                r.length -= n;
-                r.clear_await_drain();
-            }
-        }
-        let mut end = false;
-        if r.length == 0 {
-            if !r.ended {
+    let ret = if n > 0 { from_list(n, &mut r) } else { None };
+    match &ret {
+        None => {
+            // Node 20: `needReadable |= length <= hwm` (never cleared here).
+            if r.length <= r.hwm {
                 r.need_readable = true;
             }
-            if n_orig != Some(n) && r.ended {
-                end = true;
-            }
+            n = 0;
         }
-        let emit = ret.is_some() && !r.error_emitted && !r.close_emitted;
-        if emit {
-            r.data_emitted = true;
-        }
-        drop(r);
-        if end {
-            end_readable(s);
-        }
-        emit
-    };
-    if emit && s.0.ev.data.count() > 0 {
-        if let Some(c) = &ret {
-            s.emit_data(c.clone());
+        Some(_) => {
+            r.length -= n;
+            r.clear_await_drain();
         }
     }
-    ret
+    let mut end = false;
+    if r.length == 0 {
+        if !r.ended {
+            r.need_readable = true;
+        }
+        if n_orig != Some(n) && r.ended {
+            end = true;
+        }
+    }
+    let emit = ret.is_some() && !r.error_emitted && !r.close_emitted;
+    if emit {
+        r.data_emitted = true;
+    }
+    drop(r);
+    if end {
+        end_readable(s);
+    }
+    let Some(chunk) = ret else { return Read::Nothing };
+    if !emit || s.0.ev.data.count() == 0 {
+        return if keep { Read::Chunk(chunk) } else { Read::Emitted };
+    }
+    if keep {
+        s.emit_data(chunk.clone());
+        Read::Chunk(chunk)
+    } else {
+        s.emit_data(chunk);
+        Read::Emitted
+    }
 }
 
 fn call_read_hook<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, hwm: usize) {
@@ -925,7 +954,7 @@ fn resume_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
 /// `flow`: reads while flowing.
 pub(crate) fn flow<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     while s.r().flowing == Some(true) {
-        if read(s, None).is_none() {
+        if matches!(read_impl(s, None, false), Read::Nothing) {
             break;
         }
     }

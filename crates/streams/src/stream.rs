@@ -669,6 +669,7 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
 }
 
 impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+    #[inline]
     pub(crate) fn emit_data(&self, chunk: R) {
         use crate::events::Snapshot;
         match self.0.ev.data.snapshot() {

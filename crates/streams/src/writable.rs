@@ -369,29 +369,34 @@ impl<R: Side, W: Chunk, E: 'static> Stream<R, W, E> {
 
 /// `_write(stream, chunk, encoding, cb)`.
 pub(crate) fn write_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, cb: Option<UserCb>) -> bool {
-    let err = {
-        let w = s.w();
-        if w.ending {
-            Some(Error::node(Code::ERR_STREAM_WRITE_AFTER_END, "write"))
-        } else if w.destroyed {
-            Some(Error::node(Code::ERR_STREAM_DESTROYED, "write"))
-        } else {
-            None
-        }
+    let mut w = s.w();
+    let err = if w.ending {
+        Error::node(Code::ERR_STREAM_WRITE_AFTER_END, "write")
+    } else if w.destroyed {
+        Error::node(Code::ERR_STREAM_DESTROYED, "write")
+    } else {
+        w.pending_cb += 1;
+        drop(w);
+        return write_or_buffer(s, chunk, cb);
     };
-    if let Some(err) = err {
-        if let Some(cb) = cb {
-            let e = err.clone();
-            s.0.lp.next_tick(move || cb(Some(e)));
-        }
-        crate::destroy::error_or_destroy(s, err, true);
-        return false;
+    drop(w);
+    write_refused(s, err, cb)
+}
+
+/// A write after end or destroy (out of the hot path).
+#[cold]
+#[inline(never)]
+fn write_refused<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Error, cb: Option<UserCb>) -> bool {
+    if let Some(cb) = cb {
+        let e = err.clone();
+        s.0.lp.next_tick(move || cb(Some(e)));
     }
-    s.w().pending_cb += 1;
-    write_or_buffer(s, chunk, cb)
+    crate::destroy::error_or_destroy(s, err, true);
+    false
 }
 
 /// `writeOrBuffer`.
+#[inline]
 fn write_or_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, cb: Option<UserCb>) -> bool {
     let direct = {
         let mut w = s.w();
@@ -411,13 +416,16 @@ fn write_or_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, 
             Some(chunk)
         }
     };
+    let called = direct.is_some();
     if let Some(chunk) = direct {
         call_write_hook(s, chunk);
-        s.w().sync = false;
     }
     // Node 20 measures after `_write`: a write that completed synchronously no longer
     // counts, so it neither returns false nor sets needDrain.
     let mut w = s.w();
+    if called {
+        w.sync = false;
+    }
     let ret = w.length < w.hwm || w.length == 0;
     if !ret {
         w.need_drain = true;
@@ -425,6 +433,7 @@ fn write_or_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, 
     ret && w.errored.is_none() && !w.destroyed
 }
 
+#[inline]
 fn call_write_hook<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W) {
     let cb = WriteCallback { stream: s.clone() };
     if let Some(x) = &s.0.xform {
@@ -451,64 +460,68 @@ fn do_writev<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunks: Vec<W>) 
 
 /// `onwrite`: the `_write` callback.
 pub(crate) fn onwrite<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er: Option<Error>) {
-    let (sync, cb) = {
-        let mut w = s.w();
-        let Some(cb) = w.writecb.take() else {
-            drop(w);
-            crate::destroy::error_or_destroy(s, Error::node(Code::ERR_MULTIPLE_CALLBACK, ""), false);
-            return;
-        };
-        w.writing = false;
-        w.length -= w.writelen;
-        w.writelen = 0;
-        (w.sync, cb)
+    let mut w = s.w();
+    let Some(cb) = w.writecb.take() else {
+        drop(w);
+        crate::destroy::error_or_destroy(s, Error::node(Code::ERR_MULTIPLE_CALLBACK, ""), false);
+        return;
     };
-    match er {
-        Some(er) => {
-            {
-                let mut w = s.w();
-                if w.errored.is_none() {
-                    w.errored = Some(er.clone());
-                }
-            }
-            if let Some(mut r) = s.rs() {
-                if r.errored.is_none() {
-                    r.errored = Some(er.clone());
-                }
-            }
-            if sync {
-                s.tick(move |s| onwrite_error(s, er, cb));
-            } else {
-                onwrite_error(s, er, cb);
-            }
+    w.writing = false;
+    w.length -= w.writelen;
+    w.writelen = 0;
+    let sync = w.sync;
+    if let Some(er) = er {
+        drop(w);
+        onwrite_failed(s, er, cb, sync);
+        return;
+    }
+    if !w.buffered.is_empty() {
+        drop(w);
+        clear_buffer(s);
+        w = s.w();
+    }
+    if !sync {
+        drop(w);
+        after_write(s, 1, cb);
+        return;
+    }
+    let nop = matches!(cb, WriteCb::Nop);
+    // Node 20 writes `state[kState] & kDestroyed !== 0`, which JavaScript's precedence
+    // reads as `state[kState] & 1`: the objectMode bit.
+    let need_tick = (w.need_drain && w.length == 0) || w.object_mode || !nop;
+    if need_tick && !(nop && w.after_write_pending) {
+        w.after_write_pending = true;
+        drop(w);
+        s.tick(move |s| after_write(s, 1, cb));
+    } else {
+        w.pending_cb -= 1;
+        let ending = w.ending;
+        drop(w);
+        if ending {
+            finish_maybe(s, true);
         }
-        None => {
-            if !s.w().buffered.is_empty() {
-                clear_buffer(s);
-            }
-            if sync {
-                let (need_tick, pending, ending) = {
-                    let w = s.w();
-                    let need_drain = w.need_drain && w.length == 0;
-                    // Node 20 writes `state[kState] & kDestroyed !== 0`, which JavaScript's
-                    // precedence reads as `state[kState] & 1`: the objectMode bit.
-                    let need_tick = need_drain || w.object_mode || !matches!(cb, WriteCb::Nop);
-                    (need_tick, w.after_write_pending, w.ending)
-                };
-                let nop = matches!(cb, WriteCb::Nop);
-                if need_tick && !(nop && pending) {
-                    s.w().after_write_pending = true;
-                    s.tick(move |s| after_write(s, 1, cb));
-                } else {
-                    s.w().pending_cb -= 1;
-                    if ending {
-                        finish_maybe(s, true);
-                    }
-                }
-            } else {
-                after_write(s, 1, cb);
-            }
+    }
+}
+
+/// `onwrite` with an error (out of the hot path).
+#[cold]
+#[inline(never)]
+fn onwrite_failed<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er: Error, cb: WriteCb, sync: bool) {
+    {
+        let mut w = s.w();
+        if w.errored.is_none() {
+            w.errored = Some(er.clone());
         }
+    }
+    if let Some(mut r) = s.rs() {
+        if r.errored.is_none() {
+            r.errored = Some(er.clone());
+        }
+    }
+    if sync {
+        s.tick(move |s| onwrite_error(s, er, cb));
+    } else {
+        onwrite_error(s, er, cb);
     }
 }
 

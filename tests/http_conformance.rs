@@ -1,0 +1,380 @@
+//! HTTP/1.1 conformance: raw request bytes against the echo server, compared byte for
+//! byte with Node 20's answers.
+//!
+//! The cases are data in `tests/http/cases.txt` (request bytes; sent whole, in pieces
+//! or byte by byte; how long to wait). `scripts/golden-http` sends each one to
+//! `node tests/node/echo.js` and records the response in `tests/http/golden/<name>.txt`
+//! (Date values normalized, `# end: closed|open` for whether the server closed the
+//! connection). A golden whose first line is `# rfc9112: ...` holds the RFC 9112 answer
+//! where Node is laxer, written by hand; the recorder never overwrites it.
+//!
+//! This test needs no Node: it starts `examples/echo.rs`'s server on its own thread and
+//! loop, replays every case over `std::net::TcpStream` (all cases in parallel, every
+//! wait bounded), normalizes the same way and compares with the committed goldens.
+
+use std::collections::BTreeSet;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use millrace::http::{create_server, IncomingMessageExt, ServerResponseExt};
+use millrace::reactor::{Loop, RunMode};
+
+/// The first line of a golden that holds the RFC 9112 answer instead of Node's.
+const OVERRIDE: &str = "# rfc9112:";
+const DATE_PLACEHOLDER: &[u8] = b"<DATE>";
+/// No case may take longer than this, whatever the server does.
+const CASE_LIMIT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Whole,
+    Pieces,
+    Bytes,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    name: String,
+    mode: Mode,
+    pause: Option<u64>,
+    wait: u64,
+    data: Vec<Vec<u8>>,
+}
+
+impl Case {
+    /// The writes to make and the pause between them.
+    fn writes(&self) -> (Vec<Vec<u8>>, Duration) {
+        match self.mode {
+            Mode::Whole => (vec![self.data.concat()], Duration::ZERO),
+            Mode::Pieces => (self.data.clone(), Duration::from_millis(self.pause.unwrap_or(50))),
+            Mode::Bytes => (
+                self.data.concat().into_iter().map(|b| vec![b]).collect(),
+                Duration::from_millis(self.pause.unwrap_or(2)),
+            ),
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/http")
+}
+
+/// The escapes of `cases.txt`: `\r \n \t \\ \xHH`, and `\{N:c}` for `c` repeated N times.
+fn unescape(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(chars[i].encode_utf8(&mut buf).as_bytes());
+            i += 1;
+            continue;
+        }
+        match chars.get(i + 1) {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars[i + 2..i + 4].iter().collect();
+                out.push(u8::from_str_radix(&hex, 16).unwrap_or_else(|_| panic!("bad \\x escape in {s:?}")));
+                i += 2;
+            }
+            Some('{') => {
+                let end = chars[i..].iter().position(|&c| c == '}').map(|p| p + i).expect("unclosed \\{");
+                let inner: String = chars[i + 2..end].iter().collect();
+                let (count, c) = inner.split_once(':').expect("\\{N:c}");
+                let count: usize = count.parse().expect("\\{N:c} count");
+                out.extend(std::iter::repeat_n(c.as_bytes(), count).flatten());
+                i = end + 1;
+                continue;
+            }
+            other => panic!("bad escape \\{other:?} in {s:?}"),
+        }
+        i += 2;
+    }
+    out
+}
+
+fn parse_cases(text: &str) -> Vec<Case> {
+    let mut cases: Vec<Case> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let here = || format!("cases.txt:{}", n + 1);
+        if let Some(data) = line.strip_prefix("> ") {
+            cases.last_mut().unwrap_or_else(|| panic!("{}: data before any case", here())).data.push(unescape(data));
+            continue;
+        }
+        let (key, val) = line.split_once(' ').unwrap_or((line, ""));
+        if key == "case" {
+            cases.push(Case { name: val.to_owned(), mode: Mode::Whole, pause: None, wait: 300, data: Vec::new() });
+            continue;
+        }
+        let case = cases.last_mut().unwrap_or_else(|| panic!("{}: directive before any case", here()));
+        match key {
+            "send" => {
+                case.mode = match val {
+                    "whole" => Mode::Whole,
+                    "pieces" => Mode::Pieces,
+                    "bytes" => Mode::Bytes,
+                    _ => panic!("{}: bad send mode {val:?}", here()),
+                }
+            }
+            "pause" => case.pause = Some(val.parse().unwrap_or_else(|_| panic!("{}: bad pause", here()))),
+            "wait" => case.wait = val.parse().unwrap_or_else(|_| panic!("{}: bad wait", here())),
+            _ => panic!("{}: unknown directive {key:?}", here()),
+        }
+    }
+    cases
+}
+
+/// Every `\r\nDate: <value>` becomes `\r\nDate: <DATE>`.
+fn normalize(resp: &[u8]) -> Vec<u8> {
+    const KEY: &[u8] = b"\r\nDate: ";
+    let mut out = Vec::with_capacity(resp.len());
+    let mut i = 0;
+    while i < resp.len() {
+        if resp[i..].starts_with(KEY) {
+            out.extend_from_slice(KEY);
+            out.extend_from_slice(DATE_PLACEHOLDER);
+            i += KEY.len();
+            while i < resp.len() && resp[i] != b'\r' && resp[i] != b'\n' {
+                i += 1;
+            }
+        } else {
+            out.push(resp[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The goldens' text form: printable ASCII as is, `\\ \r \t \xHH`, and `\n` followed by
+/// a real line break.
+fn escape(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() + 16);
+    for &c in b {
+        match c {
+            b'\\' => s.push_str("\\\\"),
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n\n"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    if !s.is_empty() && !s.ends_with('\n') {
+        s.push('\n');
+    }
+    s
+}
+
+struct Golden {
+    /// The RFC 9112 note, for an override.
+    rfc: Option<String>,
+    end: String,
+    /// The escaped response, line breaks included.
+    text: String,
+}
+
+fn read_golden(path: &Path) -> Result<Golden, String> {
+    let raw = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rfc = None;
+    let mut end = None;
+    let mut body = String::new();
+    let mut in_head = true;
+    for (i, line) in raw.lines().enumerate() {
+        if in_head && line.starts_with("# ") {
+            if i == 0 && line.starts_with(OVERRIDE) {
+                rfc = Some(line[OVERRIDE.len()..].trim().to_owned());
+            }
+            if let Some(e) = line.strip_prefix("# end: ") {
+                end = Some(e.trim().to_owned());
+            }
+            continue;
+        }
+        in_head = false;
+        body.push_str(line);
+        body.push('\n');
+    }
+    let end = end.ok_or_else(|| format!("{}: no `# end:` line", path.display()))?;
+    if end != "closed" && end != "open" {
+        return Err(format!("{}: bad `# end: {end}`", path.display()));
+    }
+    Ok(Golden { rfc, end, text: body })
+}
+
+/// `examples/echo.rs`'s server, on its own thread and loop; returns its address.
+fn start_echo_server() -> SocketAddr {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("echo-server".into())
+        .spawn(move || {
+            let server = create_server(|req, res| {
+                let body = Rc::new(RefCell::new(BytesMut::new()));
+                let b = body.clone();
+                req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
+                let res = res.clone();
+                req.on_end(move |req| {
+                    let _ = res.set_header("x-method", req.method());
+                    let _ = res.set_header("x-url", req.url());
+                    let body: Bytes = std::mem::take(&mut *body.borrow_mut()).freeze();
+                    res.end_with(body);
+                });
+            });
+            server
+                .listen(0, "127.0.0.1", move |s| {
+                    let _ = tx.send(s.address().expect("bound address"));
+                })
+                .expect("listen");
+            // Runs until the test process exits.
+            Loop::current().run(RunMode::Default);
+        })
+        .expect("spawn the server thread");
+    rx.recv_timeout(Duration::from_secs(5)).expect("the echo server did not start")
+}
+
+/// Sends a case the way `scripts/golden-http` does; returns the bytes received and
+/// whether the server closed the connection ("closed") or left it open ("open").
+fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), String> {
+    let (writes, pause) = case.writes();
+    let wait = Duration::from_millis(case.wait);
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| format!("connect: {e}"))?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let (mut out, mut buf) = (Vec::new(), vec![0u8; 65536]);
+    let (mut idx, mut failed) = (0, false);
+    let mut last = start;
+    let mut next_write = start;
+    loop {
+        let now = Instant::now();
+        if now - start > CASE_LIMIT {
+            return Err(format!("no end after {CASE_LIMIT:?}; got so far:\n{}", escape(&normalize(&out))));
+        }
+        let sending = idx < writes.len() && !failed;
+        if sending && now >= next_write {
+            // Read what already arrived first: the server may have answered and closed.
+            s.set_nonblocking(true).map_err(|e| e.to_string())?;
+            let ready = !matches!(s.peek(&mut [0u8; 1]), Err(ref e) if e.kind() == ErrorKind::WouldBlock);
+            s.set_nonblocking(false).map_err(|e| e.to_string())?;
+            if !ready {
+                failed = s.write_all(&writes[idx]).is_err();
+                idx += 1;
+                last = Instant::now();
+                next_write = last + pause;
+                continue;
+            }
+        }
+        let deadline = if sending { next_write } else { last + wait };
+        let timeout = deadline.saturating_duration_since(now).max(Duration::from_millis(1));
+        s.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+        match s.read(&mut buf) {
+            Ok(0) => return Ok((out, "closed")),
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                last = Instant::now();
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {
+                if !sending && Instant::now() >= last + wait {
+                    return Ok((out, "open"));
+                }
+            }
+            // A reset: the server closed with input unread.
+            Err(_) => return Ok((out, "closed")),
+        }
+    }
+}
+
+#[test]
+fn http_conformance() {
+    let started = Instant::now();
+    let text = std::fs::read_to_string(root().join("cases.txt")).expect("tests/http/cases.txt");
+    let cases = parse_cases(&text);
+    let names: BTreeSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names.len(), cases.len(), "duplicate case names in cases.txt");
+    assert!(cases.len() >= 40, "only {} cases", cases.len());
+
+    let mut failures = Vec::new();
+    // Every golden belongs to a case.
+    let golden_dir = root().join("golden");
+    for entry in std::fs::read_dir(&golden_dir).expect("tests/http/golden") {
+        let path = entry.expect("dir entry").path();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        if path.extension().is_some_and(|e| e == "txt") && !names.contains(stem.as_str()) {
+            failures.push(format!("{}: a golden for no case in cases.txt (remove it)", path.display()));
+        }
+    }
+
+    let addr = start_echo_server();
+    let handles: Vec<_> = cases
+        .iter()
+        .cloned()
+        .map(|case| {
+            std::thread::Builder::new()
+                .name(case.name.clone())
+                .spawn(move || {
+                    let r = run_case(addr, &case);
+                    (case, r)
+                })
+                .expect("spawn a case thread")
+        })
+        .collect();
+
+    let mut overrides = Vec::new();
+    for h in handles {
+        let (case, result) = h.join().expect("a case thread panicked");
+        let path = golden_dir.join(format!("{}.txt", case.name));
+        let golden = match read_golden(&path) {
+            Ok(g) => g,
+            Err(e) => {
+                failures.push(format!(
+                    "case {}: golden missing or unreadable ({e}); record it with scripts/golden-http {}",
+                    case.name, case.name
+                ));
+                continue;
+            }
+        };
+        if let Some(note) = &golden.rfc {
+            overrides.push(format!("{} ({note})", case.name));
+        }
+        let (resp, end) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("case {}: {e}", case.name));
+                continue;
+            }
+        };
+        let ours = escape(&normalize(&resp));
+        if ours != golden.text || end != golden.end {
+            let source = match &golden.rfc {
+                Some(note) => format!("RFC 9112 override, where Node is laxer: {note}"),
+                None => "recorded from Node".to_owned(),
+            };
+            failures.push(format!(
+                "case {} differs\n--- expected ({source}), end: {}\n{}--- millrace, end: {end}\n{}",
+                case.name, golden.end, golden.text, ours
+            ));
+        }
+    }
+    eprintln!(
+        "http_conformance: {} cases in {:?}; {} RFC 9112 overrides where Node is laxer:\n  {}",
+        cases.len(),
+        started.elapsed(),
+        overrides.len(),
+        overrides.join("\n  ")
+    );
+    if !failures.is_empty() {
+        panic!("{} of {} cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    }
+}
