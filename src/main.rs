@@ -89,8 +89,6 @@ fn demo(size_mib: u64) -> std::io::Result<()> {
     println!("millrace demo: serving a {size_mib} MiB file with the seed's server, fetched by two clients\n");
     let journeys: Rc<[Journey; 2]> = Rc::new(Default::default());
     let current = Rc::new(Cell::new(0usize));
-    let lp = Loop::current();
-
     let result = millrace::run({
         let (journeys, current, path) = (journeys.clone(), current.clone(), path.clone());
         move || {
@@ -171,7 +169,6 @@ fn demo(size_mib: u64) -> std::io::Result<()> {
          says the buffer is full), res.write() returns false, the file pauses, and memory stays flat\n\
          until 'drain'. Trace every stage with MILLRACE_TRACE=millrace=trace."
     );
-    let _ = lp;
     Ok(())
 }
 
