@@ -29,6 +29,30 @@ use crate::server::ConnInner;
 type Cb = WriteCallback<Absent, Bytes, ResponseState>;
 type FinalCb = millrace_streams::FinalCallback<Absent, Bytes, ResponseState>;
 
+/// What completes when a piece of output reaches the socket.
+enum Done {
+    /// A body write: its callback.
+    Write(Cb),
+    /// The last bytes (`_final`): 'finish' may come, and the next response may write.
+    Final(FinalCb, ServerResponse),
+}
+
+impl Done {
+    fn complete(self) {
+        match self {
+            Done::Write(cb) => cb.ok(),
+            Done::Final(cb, res) => {
+                // This response's 'finish' is queued before the next response can
+                // complete (in the hand-off), so responses finish in request order.
+                cb.call(Ok(()));
+                if let Some(conn) = res.ext().conn.upgrade() {
+                    conn.response_done(&res);
+                }
+            }
+        }
+    }
+}
+
 /// A header value to set: one string or several.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderInput(Vec<String>);
@@ -92,7 +116,7 @@ pub struct ResponseState {
     sent_100: Cell<bool>,
     socket: RefCell<Option<Socket>>,
     /// Output waiting for the socket (Node's `outputData`).
-    pending: RefCell<Vec<(Vec<Bytes>, Option<Cb>)>>,
+    pending: RefCell<Vec<(Vec<Bytes>, Option<Done>)>>,
     /// The whole response was handed to the socket.
     pub(crate) done: Cell<bool>,
 }
@@ -425,7 +449,7 @@ fn implicit_header(res: &ServerResponse) {
 }
 
 /// `_send`: the head first (once), then `bufs`, to the socket or the pending queue.
-fn send_raw(res: &ServerResponse, mut bufs: Vec<Bytes>, cb: Option<Cb>) {
+fn send_raw(res: &ServerResponse, mut bufs: Vec<Bytes>, cb: Option<Done>) {
     let e = res.ext();
     if !e.header_on_wire.get() {
         if let Some(h) = e.header.borrow().clone() {
@@ -442,10 +466,10 @@ fn send_raw(res: &ServerResponse, mut bufs: Vec<Bytes>, cb: Option<Cb>) {
 
 /// Writes `bufs` to the socket in one corked batch (one `writev`); `cb` runs when the
 /// socket took them under its highWaterMark, else on its `drain`.
-fn write_to_socket(socket: &Socket, bufs: Vec<Bytes>, cb: Option<Cb>) {
+fn write_to_socket(socket: &Socket, bufs: Vec<Bytes>, cb: Option<Done>) {
     if socket.destroyed() || !socket.writable() {
         if let Some(cb) = cb {
-            cb.ok();
+            cb.complete();
         }
         return;
     }
@@ -461,12 +485,12 @@ fn write_to_socket(socket: &Socket, bufs: Vec<Bytes>, cb: Option<Cb>) {
     }
     if let Some(cb) = cb {
         if ok || socket.writable_length() == 0 {
-            cb.ok();
+            cb.complete();
         } else {
             let cb = RefCell::new(Some(cb));
             socket.once_drain(move |_| {
                 if let Some(cb) = cb.borrow_mut().take() {
-                    cb.ok();
+                    cb.complete();
                 }
             });
         }
@@ -512,10 +536,10 @@ fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
     for c in chunks {
         frame(res, c, &mut bufs);
     }
-    send_raw(res, bufs, Some(cb));
+    send_raw(res, bufs, Some(Done::Write(cb)));
 }
 
-/// `end()`'s last bytes, then hand the socket on.
+/// `end()`'s last bytes; once they are in the socket, 'finish' and the next response.
 fn finish_body(res: &ServerResponse, cb: FinalCb) {
     implicit_header(res);
     let e = res.ext();
@@ -528,14 +552,8 @@ fn finish_body(res: &ServerResponse, cb: FinalCb) {
         last.extend_from_slice(b"\r\n");
         bufs.push(last.freeze());
     }
-    if !bufs.is_empty() || !e.header_on_wire.get() {
-        send_raw(res, bufs, None);
-    }
     e.done.set(true);
-    if let Some(conn) = e.conn.upgrade() {
-        conn.response_done(res);
-    }
-    cb.call(Ok(()));
+    send_raw(res, bufs, Some(Done::Final(cb, res.clone())));
 }
 
 pub(crate) struct ResponseConfig {

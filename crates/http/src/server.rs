@@ -53,6 +53,9 @@ pub struct ServerOptions {
     /// `server.timeout` in ms (0 = none): the socket idle timeout while a request is
     /// in progress.
     pub timeout: u64,
+    /// `noDelay` (true, as Node's HTTP server): `TCP_NODELAY` on every connection, so
+    /// the last write of a batch does not wait for the client's delayed ACK.
+    pub no_delay: bool,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +70,7 @@ impl Default for ServerOptions {
             require_host_header: true,
             high_water_mark: streams::DEFAULT_HIGH_WATER_MARK,
             timeout: 0,
+            no_delay: true,
         }
     }
 }
@@ -334,6 +338,7 @@ impl Server {
             message_start: Cell::new(None),
             head_done: Cell::new(false),
             in_execute: Cell::new(false),
+            handing_off: Cell::new(false),
             errored: Cell::new(false),
             cfg: ResponseConfig {
                 keep_alive_timeout: o.keep_alive_timeout,
@@ -342,6 +347,9 @@ impl Server {
             },
         });
         self.0.conns.borrow_mut().push(conn.clone());
+        if o.no_delay {
+            socket.set_no_delay(true);
+        }
         if o.timeout > 0 {
             socket.set_timeout(o.timeout);
         }
@@ -397,6 +405,8 @@ pub(crate) struct ConnInner {
     message_start: Cell<Option<u64>>,
     head_done: Cell<bool>,
     in_execute: Cell<bool>,
+    /// Inside `response_done`'s hand-off loop.
+    handing_off: Cell<bool>,
     errored: Cell<bool>,
     cfg: ResponseConfig,
 }
@@ -568,7 +578,10 @@ impl ConnInner {
         response::assign_socket(res, &self.socket);
     }
 
-    /// A response handed all its bytes to the socket: the next one may write.
+    /// A response handed all its bytes to the socket: the next one may write. Handing
+    /// the socket on can complete the next response at once (its queued output goes
+    /// out), which hands it on again: a loop, not a recursion, however deep the
+    /// pipeline.
     pub(crate) fn response_done(&self, res: &ServerResponse) {
         let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);
         if !is_current || res.ext().last.get() {
@@ -576,10 +589,18 @@ impl ConnInner {
         }
         *self.current.borrow_mut() = None;
         response::detach_socket(res);
-        let next = self.outgoing.borrow_mut().pop_front();
-        if let Some(next) = next {
-            self.assign(&next);
+        if self.handing_off.get() {
+            return; // the loop below goes on
         }
+        self.handing_off.set(true);
+        while self.current.borrow().is_none() {
+            let next = self.outgoing.borrow_mut().pop_front();
+            match next {
+                Some(next) => self.assign(&next),
+                None => break,
+            }
+        }
+        self.handing_off.set(false);
     }
 
     /// `resOnFinish`.
@@ -588,9 +609,15 @@ impl ConnInner {
             let mut inc = self.incoming.borrow_mut();
             if inc.front().is_some_and(|r| r == req) {
                 inc.pop_front();
+            } else if let Some(i) = inc.iter().position(|r| r == req) {
+                // Responses finish in request order; if one ever did not, its request
+                // must still leave the queue rather than pin it for the connection.
+                debug_assert!(false, "response finished out of order");
+                inc.remove(i);
             }
         }
-        if !req.ext().consuming.get() && !req.readable_state().ended {
+        // Node: `if (!req._consuming && !req._readableState.resumeScheduled) req._dump()`.
+        if !req.ext().consuming.get() && !req.readable_state().resume_scheduled {
             incoming::dump(req);
         }
         let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);

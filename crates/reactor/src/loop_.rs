@@ -217,8 +217,13 @@ impl Loop {
 
     /// `uv_run`. Returns true if the loop is still alive (handles or requests remain),
     /// as libuv's non-zero return. Calling `run` from inside a callback of the same loop
-    /// is refused: it returns false at once.
+    /// is refused: it returns false at once. While it runs, this loop is the thread's
+    /// [current](Loop::current) loop, so whatever its callbacks create lives on it.
     pub fn run(&self, mode: RunMode) -> bool {
+        self.enter(|| self.run_inner(mode))
+    }
+
+    fn run_inner(&self, mode: RunMode) -> bool {
         let inner = &*self.inner;
         if inner.running.get() || inner.closed.get() {
             return false;
