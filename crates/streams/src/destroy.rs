@@ -12,6 +12,7 @@
 
 use crate::chunk::Side;
 use crate::errors::Error;
+use crate::events::Event;
 use crate::stream::{ConstructCallback, DestroyCallback, Stream};
 
 impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
@@ -133,7 +134,7 @@ fn emit_close_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
 /// closes, `unpipe` pauses the source and Node emits `pause` on it then. Such a source
 /// keeps its listeners until its last pipe goes (see `pipe::unpipe`).
 pub(crate) fn emit_close_and_release<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
-    s.emit_plain(|e| &e.close);
+    s.emit_plain(Event::Close);
     if s.rs_ref().is_none_or(|r| r.pipes.is_empty()) {
         s.drop_listeners();
     }

@@ -239,7 +239,7 @@ pub fn finished_with<R: Side, W: Side, E: 'static>(
 
     let mut ids: Vec<ListenerId> = Vec::new();
     if s.has_readable() {
-        ids.push(s.add_plain(|e| &e.end, crate::events::Event::End, false, false, onend));
+        ids.push(s.add_plain(crate::events::Event::End, false, false, onend));
     }
     if s.has_writable() {
         ids.push(s.on_finish(onfinish));

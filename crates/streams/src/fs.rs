@@ -124,12 +124,12 @@ pub fn create_write_stream_with(path: impl AsRef<Path>, opts: WriteStreamOptions
 impl<R: crate::Side, W: crate::Side> Stream<R, W, FileExt> {
     /// `'open'`: the file is open.
     pub fn on_open(&self, f: impl Fn(&Self) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.open, Event::Open, false, false, f)
+        self.add_plain(Event::Open, false, false, f)
     }
 
     /// `'ready'`: right after `open`.
     pub fn on_ready(&self, f: impl Fn(&Self) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.ready, Event::Ready, false, false, f)
+        self.add_plain(Event::Ready, false, false, f)
     }
 
     /// `path`.
@@ -156,8 +156,8 @@ fn open_file<R: crate::Side, W: crate::Side>(s: &Stream<R, W, FileExt>, cb: crat
         Ok(file) => {
             *me.ext().file.borrow_mut() = Some(file);
             cb.call(Ok(()));
-            me.emit_plain(|e| &e.open);
-            me.emit_plain(|e| &e.ready);
+            me.emit_plain(Event::Open);
+            me.emit_plain(Event::Ready);
         }
         Err(err) => cb.call(Err(Error::sys(err, "open"))),
     });

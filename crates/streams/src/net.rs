@@ -29,7 +29,7 @@ use bytes::Bytes;
 use millrace_reactor::{self as reactor, Handle, ReadEvent, Tcp, Timer};
 
 use crate::errors::{Code, Error};
-use crate::events::{Event, ListenerId, Listeners};
+use crate::events::{Event, Handler, ListenerId, Listeners};
 use crate::stream::{Builder, Options, Stream};
 
 /// A TCP connection as a Duplex of bytes (Node's `net.Socket`).
@@ -126,17 +126,17 @@ impl Socket {
 
     /// `'connect'`.
     pub fn on_connect(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.connect, Event::Connect, false, false, f)
+        self.add_plain(Event::Connect, false, false, f)
     }
 
     /// `'connect'`, once.
     pub fn once_connect(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.connect, Event::Connect, true, false, f)
+        self.add_plain(Event::Connect, true, false, f)
     }
 
     /// `'timeout'`: the socket was idle for the time given to [`set_timeout`](Socket::set_timeout).
     pub fn on_timeout(&self, f: impl Fn(&Socket) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.timeout, Event::Timeout, false, false, f)
+        self.add_plain(Event::Timeout, false, false, f)
     }
 
     /// `socket.setTimeout(ms)`: emit `timeout` once the socket has been idle (no reads
@@ -155,7 +155,7 @@ impl Socket {
         let _ = timer.start(ms, ms, move |t| {
             t.stop();
             if let Some(core) = weak.upgrade() {
-                Stream(core).emit_plain(|e| &e.timeout);
+                Stream(core).emit_plain(Event::Timeout);
             }
         });
         timer.unref();
@@ -476,7 +476,7 @@ fn after_connect(s: &Socket, status: reactor::Result<()>) {
     match status {
         Ok(()) => {
             s.touch();
-            s.emit_plain(|e| &e.connect);
+            s.emit_plain(Event::Connect);
             let paused = s.is_paused();
             if !paused {
                 s.read(Some(0));
@@ -488,17 +488,11 @@ fn after_connect(s: &Socket, status: reactor::Result<()>) {
     }
 }
 
-type ConnectionListeners = Listeners<dyn Fn(&Server, &Socket)>;
-type ServerErrorListeners = Listeners<dyn Fn(&Server, &Error)>;
-
 pub(crate) struct ServerInner {
     tcp: RefCell<Option<Tcp>>,
     connections: Cell<usize>,
     opts: SocketOptions,
-    on_connection: ConnectionListeners,
-    on_listening: Listeners<dyn Fn(&Server)>,
-    on_close: Listeners<dyn Fn(&Server)>,
-    on_error: ServerErrorListeners,
+    ev: Listeners<Server, Socket>,
     next_id: Cell<u64>,
     closing: Cell<bool>,
     lp: reactor::Loop,
@@ -520,10 +514,7 @@ impl Server {
             tcp: RefCell::new(None),
             connections: Cell::new(0),
             opts,
-            on_connection: Listeners::default(),
-            on_listening: Listeners::default(),
-            on_close: Listeners::default(),
-            on_error: Listeners::default(),
+            ev: Listeners::default(),
             next_id: Cell::new(0),
             closing: Cell::new(false),
             lp: reactor::Loop::current(),
@@ -540,29 +531,35 @@ impl Server {
 
     /// `'connection'`.
     pub fn on_connection(&self, f: impl Fn(&Server, &Socket) + 'static) {
-        self.0.on_connection.add(self.next_id(), false, Rc::new(f));
+        self.0.ev.add(
+            Event::Connection,
+            self.next_id(),
+            false,
+            false,
+            Handler::Data(Rc::new(move |s, c: Socket| f(s, &c))),
+        );
     }
 
     /// `'listening'`.
     pub fn on_listening(&self, f: impl Fn(&Server) + 'static) {
-        self.0.on_listening.add(self.next_id(), false, Rc::new(f));
+        self.0.ev.add(Event::Listening, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
 
     /// `'close'`: the server stopped listening and its last connection closed.
     pub fn on_close(&self, f: impl Fn(&Server) + 'static) {
-        self.0.on_close.add(self.next_id(), false, Rc::new(f));
+        self.0.ev.add(Event::Close, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
 
     /// `'error'` (`EADDRINUSE`, accept failures).
     pub fn on_error(&self, f: impl Fn(&Server, &Error) + 'static) {
-        self.0.on_error.add(self.next_id(), false, Rc::new(f));
+        self.0.ev.add(Event::Error, self.next_id(), false, false, Handler::Error(Rc::new(f)));
     }
 
     /// `server.listen(addr, cb)`: binds and listens at once; `cb` and `listening` follow
     /// on the next tick. A bind failure (`EADDRINUSE`) is returned and also emitted as
     /// `error` on the next tick, as Node does.
     pub fn listen(&self, addr: SocketAddr, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
-        self.0.on_listening.add(self.next_id(), true, Rc::new(cb));
+        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
         let tcp = Tcp::new(&self.0.lp);
         let me = self.clone(); // the listening handle keeps the server alive
         let result = tcp.bind(addr).and_then(|_| tcp.listen(511, move |tcp, status| me.on_incoming(tcp, status)));
@@ -571,7 +568,7 @@ impl Server {
                 *self.0.tcp.borrow_mut() = Some(tcp);
                 let me = self.clone();
                 self.0.lp.next_tick(move || {
-                    me.0.on_listening.emit(|f| f(&me));
+                    me.0.ev.emit_plain(Event::Listening, &me);
                 });
                 Ok(())
             }
@@ -580,7 +577,7 @@ impl Server {
                 let err = Error::sys(e, "listen");
                 let (me, e2) = (self.clone(), err.clone());
                 self.0.lp.next_tick(move || {
-                    me.0.on_error.emit(|f| f(&me, &e2));
+                    me.0.ev.emit_error(&me, &e2);
                 });
                 Err(err)
             }
@@ -591,14 +588,14 @@ impl Server {
     fn on_incoming(&self, tcp: &Tcp, status: reactor::Result<()>) {
         if let Err(e) = status {
             let err = Error::sys(e, "accept");
-            self.0.on_error.emit(|f| f(self, &err));
+            self.0.ev.emit_error(self, &err);
             return;
         }
         let Ok(client) = tcp.accept() else { return };
         let socket = Socket::from_tcp(client, self.0.opts);
         *socket.ext().server.borrow_mut() = Some(self.clone());
         self.0.connections.set(self.0.connections.get() + 1);
-        self.0.on_connection.emit(|f| f(self, &socket));
+        self.0.ev.emit_value(Event::Connection, self, socket);
     }
 
     /// `server.address()`.
@@ -619,7 +616,7 @@ impl Server {
     /// `server.close(cb)`: stops accepting; `close` (and `cb`) come once every open
     /// connection has closed. Existing connections are not touched.
     pub fn close(&self, cb: impl Fn(&Server) + 'static) {
-        self.0.on_close.add(self.next_id(), true, Rc::new(cb));
+        self.0.ev.add(Event::Close, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
         let tcp = self.0.tcp.borrow_mut().take();
         if let Some(tcp) = tcp {
             self.0.closing.set(true);
@@ -636,17 +633,14 @@ impl Server {
         self.0.closing.set(false);
         let me = self.clone();
         self.0.lp.next_tick(move || {
-            me.0.on_close.emit(|f| f(&me));
+            me.0.ev.emit_plain(Event::Close, &me);
             me.release();
         });
     }
 
     /// Drops the listeners once closed (they may hold the server).
     fn release(&self) {
-        self.0.on_connection.clear();
-        self.0.on_listening.clear();
-        self.0.on_close.clear();
-        self.0.on_error.clear();
+        self.0.ev.clear();
     }
 }
 

@@ -22,7 +22,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::chunk::{Chunk, Side};
-use crate::events::ListenerId;
+use crate::events::{Event, ListenerId};
 use crate::stream::{AnyStream, Stream};
 
 /// The destinations a source waits for (Node's `awaitDrainWriters`), by stream id.
@@ -150,7 +150,7 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
     let emit_unpipe: EmitUnpipe = {
         let dest = dest.clone();
         Rc::new(move |src: &dyn AnyStream| {
-            dest.0.ev.unpipe.emit(|f| f(&dest, src));
+            dest.emit_pipe(Event::Unpipe, src);
         })
     };
     let pipe_id = Rc::as_ptr(&cleaned_up) as usize;
@@ -187,7 +187,7 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
     if end_emitted {
         src.0.lp.next_tick(end_fn);
     } else {
-        let id = src.add_plain(|e| &e.end, crate::events::Event::End, true, false, move |_| end_fn());
+        let id = src.add_plain(crate::events::Event::End, true, false, move |_| end_fn());
         ids.borrow_mut().end = Some(id);
     }
 
@@ -239,7 +239,7 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
             if let Some(id) = ids2.borrow_mut().error.take() {
                 dest.off(id);
             }
-            if dest.0.ev.error.count() == 0 {
+            if !dest.0.ev.has(Event::Error) {
                 let emitted = dest.ws_ref().map(|w| w.error_emitted).or_else(|| dest.rs_ref().map(|r| r.error_emitted));
                 if emitted == Some(false) {
                     crate::destroy::error_or_destroy(dest, er.clone(), false);
@@ -273,7 +273,7 @@ fn pipe<R: Chunk, W: Side, E: 'static, R2: Side, E2: 'static>(
         ids.borrow_mut().finish = Some(id);
     }
 
-    dest.0.ev.pipe.emit(|f| f(dest, src));
+    dest.emit_pipe(Event::Pipe, src);
 
     let need_drain = dest.ws_ref().is_some_and(|w| !w.destroyed && !w.ending && w.need_drain);
     if need_drain {
@@ -296,7 +296,7 @@ fn pipe_on_drain<R: Side, W: Side, E: 'static>(src: &Stream<R, W, E>, dest_id: u
         }
         matches!(&r.await_drain, AwaitDrain::None) || matches!(&r.await_drain, AwaitDrain::Many(v) if v.is_empty())
     };
-    if resume && src.0.ev.data.count() > 0 {
+    if resume && src.0.ev.has(Event::Data) {
         crate::readable::resume_stream(src);
     }
 }

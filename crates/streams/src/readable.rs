@@ -26,6 +26,7 @@ use bytes::BytesMut;
 use crate::chunk::{Chunk, Side};
 use crate::decoder::{js_len, js_offset, Decoder, Encoding};
 use crate::errors::{Code, Error};
+use crate::events::Event;
 use crate::pipe::{AwaitDrain, PipeEntry};
 use crate::stream::{Options, Stream, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK};
 
@@ -242,7 +243,7 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
         let flowing = self.r().flowing;
         if flowing != Some(false) {
             self.r().flowing = Some(false);
-            self.emit_plain(|e| &e.pause);
+            self.emit_plain(Event::Pause);
         }
         self.r().paused = Some(true);
         self
@@ -403,7 +404,7 @@ fn readable_add_chunk<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: 
         },
     };
     // addChunk, inline.
-    if r.flowing == Some(true) && r.length == 0 && !r.sync && s.0.ev.data.count() > 0 {
+    if r.flowing == Some(true) && r.length == 0 && !r.sync && s.0.ev.has(Event::Data) {
         r.clear_await_drain();
         r.data_emitted = true;
         drop(r);
@@ -448,7 +449,7 @@ fn add_chunk<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: R, add_to
     let direct = {
         let r = s.r();
         r.flowing == Some(true) && r.length == 0 && !r.sync
-    } && s.0.ev.data.count() > 0;
+    } && s.0.ev.has(Event::Data);
     if direct {
         {
             let mut r = s.r();
@@ -624,7 +625,7 @@ fn read_impl<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, n_arg: Option<us
         end_readable(s);
     }
     let Some(chunk) = ret else { return Read::Nothing };
-    if !emit || s.0.ev.data.count() == 0 {
+    if !emit || !s.0.ev.has(Event::Data) {
         return if keep { Read::Chunk(chunk) } else { Read::Emitted };
     }
     if keep {
@@ -784,7 +785,7 @@ fn emit_readable_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         !r.destroyed && r.errored.is_none() && (r.length > 0 || r.ended)
     };
     if emit {
-        s.emit_plain(|e| &e.readable);
+        s.emit_plain(Event::Readable);
         s.r().emitted_readable = false;
     }
     {
@@ -837,7 +838,7 @@ pub(crate) fn on_data_added<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         let mut r = s.r();
         // Node 20 only sets the flag here (`|=`); clearing it is left to
         // `updateReadableListening`, on the tick after a `readable` listener went.
-        if s.0.ev.readable.count() > 0 {
+        if s.0.ev.has(Event::Readable) {
             r.readable_listening = true;
         }
         r.flowing
@@ -881,7 +882,7 @@ pub(crate) fn update_readable_listening<R: Side, W: Side, E: 'static>(s: &Stream
     if !s.has_readable() {
         return;
     }
-    let listening = s.0.ev.readable.count() > 0;
+    let listening = s.0.ev.has(Event::Readable);
     let (scheduled, paused) = {
         let mut r = s.r();
         r.readable_listening = listening;
@@ -889,7 +890,7 @@ pub(crate) fn update_readable_listening<R: Side, W: Side, E: 'static>(s: &Stream
     };
     if scheduled && paused == Some(false) {
         s.r().flowing = Some(true);
-    } else if s.0.ev.data.count() > 0 {
+    } else if s.0.ev.has(Event::Data) {
         resume_stream(s);
     } else if !listening {
         s.r().flowing = None;
@@ -914,7 +915,7 @@ pub(crate) fn pause_stream<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let flowing = s.r().flowing;
     if flowing != Some(false) {
         s.r().flowing = Some(false);
-        s.emit_plain(|e| &e.pause);
+        s.emit_plain(Event::Pause);
     }
     s.r().paused = Some(true);
 }
@@ -940,7 +941,7 @@ fn resume_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         read(s, Some(0));
     }
     s.r().resume_scheduled = false;
-    s.emit_plain(|e| &e.resume);
+    s.emit_plain(Event::Resume);
     flow(s);
     let again = {
         let r = s.r();
@@ -990,7 +991,7 @@ fn end_readable_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     if !emit {
         return;
     }
-    s.emit_plain(|e| &e.end);
+    s.emit_plain(Event::End);
     if crate::duplex::writable_prop(s) && !s.0.allow_half_open.get() {
         s.tick(|s| crate::duplex::end_writable_nt(s));
     } else if s.r().auto_destroy {

@@ -23,7 +23,7 @@ use millrace_reactor::Loop;
 
 use crate::chunk::{Absent, Chunk, Side};
 use crate::errors::{Error, Result};
-use crate::events::{Event, ListenerId, Listeners};
+use crate::events::{Event, Handler, ListenerId, Listeners};
 use crate::readable::ReadableState;
 use crate::transform::Xform;
 use crate::writable::WritableState;
@@ -80,96 +80,6 @@ impl<R, W, E> Default for Hooks<R, W, E> {
     }
 }
 
-type Plain<S> = Listeners<dyn Fn(&S)>;
-type DataListeners<R, W, E> = Listeners<dyn Fn(&Stream<R, W, E>, R)>;
-type ErrorListeners<S> = Listeners<dyn Fn(&S, &Error)>;
-type PipeListeners<S> = Listeners<dyn Fn(&S, &dyn AnyStream)>;
-
-/// The listener lists, one per event.
-pub(crate) struct EventLists<R, W, E> {
-    pub(crate) data: DataListeners<R, W, E>,
-    pub(crate) end: Plain<Stream<R, W, E>>,
-    pub(crate) readable: Plain<Stream<R, W, E>>,
-    pub(crate) pause: Plain<Stream<R, W, E>>,
-    pub(crate) resume: Plain<Stream<R, W, E>>,
-    pub(crate) error: ErrorListeners<Stream<R, W, E>>,
-    pub(crate) close: Plain<Stream<R, W, E>>,
-    pub(crate) drain: Plain<Stream<R, W, E>>,
-    pub(crate) finish: Plain<Stream<R, W, E>>,
-    pub(crate) prefinish: Plain<Stream<R, W, E>>,
-    pub(crate) pipe: PipeListeners<Stream<R, W, E>>,
-    pub(crate) unpipe: PipeListeners<Stream<R, W, E>>,
-    pub(crate) connect: Plain<Stream<R, W, E>>,
-    pub(crate) timeout: Plain<Stream<R, W, E>>,
-    pub(crate) open: Plain<Stream<R, W, E>>,
-    pub(crate) ready: Plain<Stream<R, W, E>>,
-}
-
-impl<R, W, E> Default for EventLists<R, W, E> {
-    fn default() -> Self {
-        EventLists {
-            data: Listeners::default(),
-            end: Listeners::default(),
-            readable: Listeners::default(),
-            pause: Listeners::default(),
-            resume: Listeners::default(),
-            error: Listeners::default(),
-            close: Listeners::default(),
-            drain: Listeners::default(),
-            finish: Listeners::default(),
-            prefinish: Listeners::default(),
-            pipe: Listeners::default(),
-            unpipe: Listeners::default(),
-            connect: Listeners::default(),
-            timeout: Listeners::default(),
-            open: Listeners::default(),
-            ready: Listeners::default(),
-        }
-    }
-}
-
-impl<R, W, E> EventLists<R, W, E> {
-    fn remove(&self, id: ListenerId) -> bool {
-        match id.event {
-            Event::Data => self.data.remove(id.id),
-            Event::End => self.end.remove(id.id),
-            Event::Readable => self.readable.remove(id.id),
-            Event::Pause => self.pause.remove(id.id),
-            Event::Resume => self.resume.remove(id.id),
-            Event::Error => self.error.remove(id.id),
-            Event::Close => self.close.remove(id.id),
-            Event::Drain => self.drain.remove(id.id),
-            Event::Finish => self.finish.remove(id.id),
-            Event::Prefinish => self.prefinish.remove(id.id),
-            Event::Pipe => self.pipe.remove(id.id),
-            Event::Unpipe => self.unpipe.remove(id.id),
-            Event::Connect => self.connect.remove(id.id),
-            Event::Timeout => self.timeout.remove(id.id),
-            Event::Open => self.open.remove(id.id),
-            Event::Ready => self.ready.remove(id.id),
-        }
-    }
-
-    fn clear(&self) {
-        self.data.clear();
-        self.end.clear();
-        self.readable.clear();
-        self.pause.clear();
-        self.resume.clear();
-        self.error.clear();
-        self.close.clear();
-        self.drain.clear();
-        self.finish.clear();
-        self.prefinish.clear();
-        self.pipe.clear();
-        self.unpipe.clear();
-        self.connect.clear();
-        self.timeout.clear();
-        self.open.clear();
-        self.ready.clear();
-    }
-}
-
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
 }
@@ -185,7 +95,7 @@ pub(crate) struct Core<R, W, E> {
     pub(crate) lp: Loop,
     pub(crate) r: Option<RefCell<ReadableState<R>>>,
     pub(crate) w: Option<RefCell<WritableState<W>>>,
-    pub(crate) ev: EventLists<R, W, E>,
+    pub(crate) ev: Listeners<Stream<R, W, E>, R>,
     pub(crate) hooks: Hooks<R, W, E>,
     pub(crate) xform: Option<Xform<R, W, E>>,
     pub(crate) allow_half_open: Cell<bool>,
@@ -356,7 +266,7 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             lp,
             r,
             w,
-            ev: EventLists::default(),
+            ev: Listeners::default(),
             hooks: self.hooks,
             xform: self.xform,
             allow_half_open: Cell::new(o.allow_half_open),
@@ -462,51 +372,15 @@ impl<R, W, E> Stream<R, W, E> {
         W: Side,
         E: 'static,
     {
-        let ev = &self.0.ev;
-        match event {
-            Event::Data => ev.data.clear(),
-            Event::End => ev.end.clear(),
-            Event::Readable => {
-                ev.readable.clear();
-                self.tick(|s| crate::readable::update_readable_listening(s));
-            }
-            Event::Pause => ev.pause.clear(),
-            Event::Resume => ev.resume.clear(),
-            Event::Error => ev.error.clear(),
-            Event::Close => ev.close.clear(),
-            Event::Drain => ev.drain.clear(),
-            Event::Finish => ev.finish.clear(),
-            Event::Prefinish => ev.prefinish.clear(),
-            Event::Pipe => ev.pipe.clear(),
-            Event::Unpipe => ev.unpipe.clear(),
-            Event::Connect => ev.connect.clear(),
-            Event::Timeout => ev.timeout.clear(),
-            Event::Open => ev.open.clear(),
-            Event::Ready => ev.ready.clear(),
+        self.0.ev.clear_event(event);
+        if event == Event::Readable {
+            self.tick(|s| crate::readable::update_readable_listening(s));
         }
     }
 
     /// The number of listeners of `event`.
     pub fn listener_count(&self, event: Event) -> usize {
-        let ev = &self.0.ev;
-        match event {
-            Event::Data => ev.data.count(),
-            Event::End => ev.end.count(),
-            Event::Readable => ev.readable.count(),
-            Event::Pause => ev.pause.count(),
-            Event::Resume => ev.resume.count(),
-            Event::Error => ev.error.count(),
-            Event::Close => ev.close.count(),
-            Event::Drain => ev.drain.count(),
-            Event::Finish => ev.finish.count(),
-            Event::Prefinish => ev.prefinish.count(),
-            Event::Pipe => ev.pipe.count(),
-            Event::Unpipe => ev.unpipe.count(),
-            Event::Connect => ev.connect.count(),
-            Event::Timeout => ev.timeout.count(),
-            Event::Open => ev.open.count(),
-            Event::Ready => ev.ready.count(),
-        }
+        self.0.ev.count(event)
     }
 
     /// Drops every listener: done once `close` has been emitted, which breaks the
@@ -517,24 +391,26 @@ impl<R, W, E> Stream<R, W, E> {
 
     pub(crate) fn add_plain(
         &self,
-        list: impl Fn(&EventLists<R, W, E>) -> &Plain<Stream<R, W, E>>,
         event: Event,
         once: bool,
         prepend: bool,
         f: impl Fn(&Stream<R, W, E>) + 'static,
     ) -> ListenerId {
+        self.add_handler(event, once, prepend, Handler::Plain(Rc::new(f)))
+    }
+
+    fn add_handler(&self, event: Event, once: bool, prepend: bool, h: Handler<Stream<R, W, E>, R>) -> ListenerId {
         let id = self.listener_id(event);
-        let l = list(&self.0.ev);
-        if prepend {
-            l.prepend(id.id, once, Rc::new(f));
-        } else {
-            l.add(id.id, once, Rc::new(f));
-        }
+        self.0.ev.add(event, id.id, once, prepend, h);
         id
     }
 
-    pub(crate) fn emit_plain(&self, list: impl Fn(&EventLists<R, W, E>) -> &Plain<Stream<R, W, E>>) -> bool {
-        list(&self.0.ev).emit(|f| f(self))
+    pub(crate) fn emit_plain(&self, event: Event) -> bool {
+        self.0.ev.emit_plain(event, self)
+    }
+
+    pub(crate) fn emit_pipe(&self, event: Event, other: &dyn AnyStream) -> bool {
+        self.0.ev.emit_pipe(event, self, other)
     }
 }
 
@@ -544,13 +420,13 @@ macro_rules! plain_events {
             $(
                 $(#[$doc])*
                 pub fn $on(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-                    self.add_plain(|e| &e.$field, Event::$event, false, false, f)
+                    self.add_plain(Event::$event, false, false, f)
                 }
 
                 $(#[$doc])*
                 /// Runs once, then is removed.
                 pub fn $once(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-                    self.add_plain(|e| &e.$field, Event::$event, true, false, f)
+                    self.add_plain(Event::$event, true, false, f)
                 }
             )*
         }
@@ -576,26 +452,20 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
     /// `'error'`. Without an error listener an error is reported through `tracing` (Node
     /// would crash the process); the stream is destroyed either way.
     pub fn on_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Error);
-        self.0.ev.error.add(id.id, false, Rc::new(f));
-        id
+        self.add_handler(Event::Error, false, false, Handler::Error(Rc::new(f)))
     }
 
     /// `'error'`, once.
     pub fn once_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Error);
-        self.0.ev.error.add(id.id, true, Rc::new(f));
-        id
+        self.add_handler(Event::Error, true, false, Handler::Error(Rc::new(f)))
     }
 
     pub(crate) fn prepend_error(&self, f: impl Fn(&Stream<R, W, E>, &Error) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Error);
-        self.0.ev.error.prepend(id.id, false, Rc::new(f));
-        id
+        self.add_handler(Event::Error, false, true, Handler::Error(Rc::new(f)))
     }
 
     pub(crate) fn emit_error(&self, err: &Error) {
-        let any = self.0.ev.error.emit(|f| f(self, err));
+        let any = self.0.ev.emit_error(self, err);
         if !any {
             tracing::warn!(target: "millrace::streams", error = %err, "unhandled 'error' event");
         }
@@ -603,16 +473,12 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
 
     /// `'pipe'`: a readable started piping into this stream.
     pub fn on_pipe(&self, f: impl Fn(&Stream<R, W, E>, &dyn AnyStream) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Pipe);
-        self.0.ev.pipe.add(id.id, false, Rc::new(f));
-        id
+        self.add_handler(Event::Pipe, false, false, Handler::Pipe(Rc::new(f)))
     }
 
     /// `'unpipe'`: a readable stopped piping into this stream.
     pub fn on_unpipe(&self, f: impl Fn(&Stream<R, W, E>, &dyn AnyStream) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Unpipe);
-        self.0.ev.unpipe.add(id.id, false, Rc::new(f));
-        id
+        self.add_handler(Event::Unpipe, false, false, Handler::Pipe(Rc::new(f)))
     }
 }
 
@@ -620,35 +486,33 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
     /// `'data'`: a chunk, in flowing mode. Adding a data listener starts the flow (unless
     /// the stream was explicitly paused), as in Node.
     pub fn on_data(&self, f: impl Fn(&Stream<R, W, E>, R) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Data);
-        self.0.ev.data.add(id.id, false, Rc::new(f));
+        let id = self.add_handler(Event::Data, false, false, Handler::Data(Rc::new(f)));
         crate::readable::on_data_added(self);
         id
     }
 
     /// `'data'`, once.
     pub fn once_data(&self, f: impl Fn(&Stream<R, W, E>, R) + 'static) -> ListenerId {
-        let id = self.listener_id(Event::Data);
-        self.0.ev.data.add(id.id, true, Rc::new(f));
+        let id = self.add_handler(Event::Data, true, false, Handler::Data(Rc::new(f)));
         crate::readable::on_data_added(self);
         id
     }
 
     /// `'end'`: no more data; emitted once the buffer is consumed.
     pub fn on_end(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.end, Event::End, false, false, f)
+        self.add_plain(Event::End, false, false, f)
     }
 
     /// `'end'`, once.
     pub fn once_end(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-        self.add_plain(|e| &e.end, Event::End, true, false, f)
+        self.add_plain(Event::End, true, false, f)
     }
 
     /// `'readable'`: data (or the end) can be read with `read()`. Adding a readable
     /// listener switches the stream to paused mode, and it takes precedence over
     /// `data` for flow control, as in Node.
     pub fn on_readable(&self, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
-        let id = self.add_plain(|e| &e.readable, Event::Readable, false, false, f);
+        let id = self.add_plain(Event::Readable, false, false, f);
         crate::readable::on_readable_added(self);
         id
     }
@@ -662,7 +526,7 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
             s.tick(|s| crate::readable::update_readable_listening(s));
             f(s)
         };
-        let id = self.add_plain(|e| &e.readable, Event::Readable, true, false, wrapped);
+        let id = self.add_plain(Event::Readable, true, false, wrapped);
         crate::readable::on_readable_added(self);
         id
     }
@@ -671,21 +535,7 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
 impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
     #[inline]
     pub(crate) fn emit_data(&self, chunk: R) {
-        use crate::events::Snapshot;
-        match self.0.ev.data.snapshot() {
-            Snapshot::None => {}
-            Snapshot::One(f) => f(self, chunk),
-            Snapshot::Many(all) => {
-                let last = all.len() - 1;
-                let mut chunk = Some(chunk);
-                for (i, f) in all.iter().enumerate() {
-                    let c = if i == last { chunk.take() } else { chunk.clone() };
-                    if let Some(c) = c {
-                        f(self, c);
-                    }
-                }
-            }
-        }
+        self.0.ev.emit_value(Event::Data, self, chunk);
     }
 }
 

@@ -23,6 +23,7 @@ use std::fmt;
 
 use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error};
+use crate::events::Event;
 use crate::stream::{
     FinalCallback, Options, Stream, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
@@ -544,7 +545,7 @@ fn after_write<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, count: usize, 
         need
     };
     if drain {
-        s.emit_plain(|e| &e.drain);
+        s.emit_plain(Event::Drain);
     }
     match cb {
         WriteCb::Nop => s.w().pending_cb -= count,
@@ -815,7 +816,7 @@ fn emit_prefinish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     if let (Some(x), Some(_)) = (&s.0.xform, &s.0.hooks.final_) {
         x.final_(s, None);
     }
-    s.emit_plain(|e| &e.prefinish);
+    s.emit_plain(Event::Prefinish);
 }
 
 /// `finishMaybe`.
@@ -853,7 +854,7 @@ fn finish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     for cb in cbs {
         cb(None);
     }
-    s.emit_plain(|e| &e.finish);
+    s.emit_plain(Event::Finish);
     if s.w().auto_destroy {
         let auto = match s.rs_ref() {
             None => true,
