@@ -373,6 +373,39 @@ fn server_timeout_destroys_an_idle_socket() {
     srv.stop();
 }
 
+/// Activity re-arms the idle timeout: a body trickled in every 100 ms for over a second
+/// keeps a socket with `timeout: 300` alive, and the response comes; idle afterwards
+/// (the keep-alive timeout is longer), the socket is destroyed 300 ms on, not before.
+#[test]
+fn server_timeout_is_rearmed_by_activity() {
+    let srv = TestServer::start(ServerOptions { timeout: 300, keep_alive_timeout: 0, ..Default::default() }, |s, _| {
+        s.on_request(|req, res| {
+            let res = res.clone();
+            on_body(req, move |_, n, _| {
+                res.end_with(format!("got {n}"));
+            });
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let start = Instant::now();
+    c.send("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n\r\n");
+    for _ in 0..12 {
+        std::thread::sleep(Duration::from_millis(100));
+        c.send("x");
+    }
+    let r = c.read_response();
+    assert_eq!(r.text(), "got 12");
+    assert!(start.elapsed() >= Duration::from_millis(1200));
+    // A new request in progress, then silence: the timeout applies again.
+    let idle_since = Instant::now();
+    c.send("POST /stall HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nab");
+    let (how, bytes) = c.expect_closed();
+    assert_eq!((how, bytes.len()), (Closed::Eof, 0));
+    let idle = idle_since.elapsed();
+    assert!(idle >= Duration::from_millis(300), "closed after {idle:?}");
+    srv.stop();
+}
+
 /// A head over `max_header_size` gets 431 and EOF; one under it is served.
 #[test]
 fn max_header_size_answers_431() {

@@ -57,7 +57,7 @@ mod watcher;
 pub use async_::{Async, AsyncSender};
 pub use error::{Error, Result};
 pub use handle::Handle;
-pub use loop_::{Loop, RunMode};
+pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};

@@ -13,6 +13,7 @@
 use crate::chunk::Side;
 use crate::errors::Error;
 use crate::events::Event;
+use crate::stream::TickKind;
 use crate::stream::{ConstructCallback, DestroyCallback, Stream};
 
 impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
@@ -23,7 +24,7 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
         if let Some(w) = self.ws_ref() {
             if !w.destroyed && (!w.buffered.is_empty() || !w.on_finished.is_empty()) {
                 drop(w);
-                self.tick(|s| crate::writable::error_buffer(s));
+                self.tick_kind(TickKind::ErrorBuffer);
             }
         }
         destroy(self, err);
@@ -109,12 +110,12 @@ pub(crate) fn on_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err:
             emit_error_nt(s, &err);
             emit_close_nt(s);
         }),
-        None => s.tick(|s| emit_close_nt(s)),
+        None => s.tick_kind(TickKind::EmitClose),
     }
 }
 
 /// `emitCloseNT`.
-fn emit_close_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn emit_close_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let mut emit = false;
     if let Some(mut w) = s.ws() {
         w.close_emitted = true;

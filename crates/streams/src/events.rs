@@ -179,16 +179,9 @@ impl<S, R> Listeners<S, R> {
             };
         }
         if once {
-            let mut removed = Vec::new();
-            list.retain_mut(|e| {
-                let gone = e.event == event && e.once;
-                if gone {
-                    removed.push(e.handler.clone());
-                }
-                !gone
-            });
-            drop(list);
-            drop(removed);
+            // The snapshot holds a clone of every removed handler, so no destructor
+            // runs under the borrow.
+            list.retain(|e| !(e.event == event && e.once));
         }
         snap
     }

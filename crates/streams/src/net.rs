@@ -32,6 +32,13 @@ use crate::errors::{Code, Error};
 use crate::events::{Event, Handler, ListenerId, Listeners};
 use crate::stream::{Builder, Options, Stream};
 
+/// Starts `t` (already given its callback) to fire once, `ms` from now.
+fn arm(t: &Timer, ms: u64) {
+    t.set_repeat(ms);
+    let _ = t.again(); // re-arms with `ms` as both timeout and repeat
+    t.set_repeat(0); // the next expiry is the last
+}
+
 /// A TCP connection as a Duplex of bytes (Node's `net.Socket`).
 pub type Socket = Stream<Bytes, Bytes, SocketExt>;
 
@@ -44,7 +51,12 @@ pub struct SocketExt {
     had_error: Cell<bool>,
     bytes_read: Cell<u64>,
     bytes_written: Cell<u64>,
+    /// The idle timer, made by the first `set_timeout` and reused after.
     timer: RefCell<Option<Timer>>,
+    /// `set_timeout`'s ms (0 = off).
+    timeout_ms: Cell<u64>,
+    /// The loop time of the last read or write.
+    last_active: Cell<u64>,
     server: RefCell<Option<Server>>,
 }
 
@@ -68,6 +80,8 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
         bytes_read: Cell::new(0),
         bytes_written: Cell::new(0),
         timer: RefCell::new(None),
+        timeout_ms: Cell::new(0),
+        last_active: Cell::new(0),
         server: RefCell::new(None),
     };
     let mut b = Builder::with_ext(true, true, ext).options(Options {
@@ -143,29 +157,69 @@ impl Socket {
     /// or writes) for `ms`; activity re-arms it. 0 turns it off. The timer does not keep
     /// the loop alive.
     pub fn set_timeout(&self, ms: u64) {
-        if let Some(t) = self.ext().timer.borrow_mut().take() {
-            t.close(|_| {});
-        }
+        let e = self.ext();
+        e.timeout_ms.set(ms);
         if ms == 0 || self.destroyed() {
+            if let Some(t) = e.timer.borrow().as_ref() {
+                t.stop();
+            }
             return;
         }
-        let timer = Timer::new(self.get_loop());
-        let weak = Rc::downgrade(&self.0);
-        // Repeat = ms, so `again()` re-arms it on activity; it stops after firing.
-        let _ = timer.start(ms, ms, move |t| {
-            t.stop();
-            if let Some(core) = weak.upgrade() {
-                Stream(core).emit_plain(Event::Timeout);
+        let now = self.get_loop().now();
+        e.last_active.set(now);
+        if e.timer.borrow().is_none() {
+            let timer = Timer::new(self.get_loop());
+            let weak = Rc::downgrade(&self.0);
+            let started = timer.start(ms, 0, move |t| {
+                if let Some(core) = weak.upgrade() {
+                    Stream(core).on_idle_timer(t);
+                }
+            });
+            if started.is_err() {
+                return;
             }
-        });
-        timer.unref();
-        *self.ext().timer.borrow_mut() = Some(timer);
+            timer.unref();
+            *e.timer.borrow_mut() = Some(timer);
+            return;
+        }
+        // Activity only moves `last_active`; the timer, when it fires, re-arms for what
+        // is left. Here it must not fire later than `now + ms`.
+        if let Some(t) = e.timer.borrow().as_ref() {
+            if !t.is_active() || t.due_in() > ms {
+                arm(t, ms);
+            }
+        }
     }
 
-    /// Re-arms the idle timer (Node's `kUpdateTimer`, on every read and write).
+    /// The idle timer fired: `timeout` if the socket was idle for the whole timeout,
+    /// else wait for the rest of it.
+    fn on_idle_timer(&self, t: &Timer) {
+        let e = self.ext();
+        let ms = e.timeout_ms.get();
+        if ms == 0 {
+            return;
+        }
+        let idle = self.get_loop().now().saturating_sub(e.last_active.get());
+        if idle >= ms {
+            self.emit_plain(Event::Timeout);
+        } else {
+            arm(t, ms - idle);
+        }
+    }
+
+    /// Re-arms the idle timer (Node's `kUpdateTimer`, on every read and write): only a
+    /// time stamp, unless the timer fired and stopped.
     fn touch(&self) {
-        if let Some(t) = self.ext().timer.borrow().as_ref() {
-            let _ = t.again();
+        let e = self.ext();
+        let ms = e.timeout_ms.get();
+        if ms == 0 {
+            return;
+        }
+        e.last_active.set(self.get_loop().now());
+        if let Some(t) = e.timer.borrow().as_ref() {
+            if !t.is_active() {
+                arm(t, ms);
+            }
         }
     }
 

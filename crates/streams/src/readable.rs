@@ -28,6 +28,7 @@ use crate::decoder::{js_len, js_offset, Decoder, Encoding};
 use crate::errors::{Code, Error};
 use crate::events::Event;
 use crate::pipe::{AwaitDrain, PipeEntry};
+use crate::stream::TickKind;
 use crate::stream::{Options, Stream, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK};
 
 const MAX_HWM: usize = 0x4000_0000;
@@ -434,7 +435,7 @@ fn maybe_read_more_then_ret<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) -
         (schedule, !r.ended && (r.length < r.hwm || r.length == 0))
     };
     if schedule {
-        s.tick(|s| maybe_read_more_(s));
+        s.tick_kind(TickKind::MaybeReadMore);
     }
     ret
 }
@@ -774,12 +775,12 @@ pub(crate) fn emit_readable<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         }
     };
     if schedule {
-        s.tick(|s| emit_readable_(s));
+        s.tick_kind(TickKind::EmitReadable);
     }
 }
 
 /// `emitReadable_`.
-fn emit_readable_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn emit_readable_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let emit = {
         let r = s.r();
         !r.destroyed && r.errored.is_none() && (r.length > 0 || r.ended)
@@ -810,11 +811,11 @@ pub(crate) fn maybe_read_more<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>)
         }
     };
     if schedule {
-        s.tick(|s| maybe_read_more_(s));
+        s.tick_kind(TickKind::MaybeReadMore);
     }
 }
 
-fn maybe_read_more_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn maybe_read_more_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     loop {
         let (go, len) = {
             let r = s.r();
@@ -932,11 +933,11 @@ fn resume_scheduled<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         }
     };
     if schedule {
-        s.tick(|s| resume_(s));
+        s.tick_kind(TickKind::Resume);
     }
 }
 
-fn resume_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn resume_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     if !s.r().reading {
         read(s, Some(0));
     }
@@ -973,12 +974,12 @@ pub(crate) fn end_readable<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
         }
     };
     if schedule {
-        s.tick(|s| end_readable_nt(s));
+        s.tick_kind(TickKind::EndReadable);
     }
 }
 
 /// `endReadableNT`.
-fn end_readable_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn end_readable_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let emit = {
         let mut r = s.r();
         if r.errored.is_none() && !r.close_emitted && !r.end_emitted && r.length == 0 {
@@ -993,7 +994,7 @@ fn end_readable_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     }
     s.emit_plain(Event::End);
     if crate::duplex::writable_prop(s) && !s.0.allow_half_open.get() {
-        s.tick(|s| crate::duplex::end_writable_nt(s));
+        s.tick_kind(TickKind::EndWritable);
     } else if s.r().auto_destroy {
         let auto = match s.ws_ref() {
             None => true,

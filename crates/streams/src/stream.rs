@@ -19,7 +19,7 @@ use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::fmt;
 use std::rc::Rc;
 
-use millrace_reactor::Loop;
+use millrace_reactor::{Loop, TickTarget};
 
 use crate::chunk::{Absent, Chunk, Side};
 use crate::errors::{Error, Result};
@@ -82,6 +82,58 @@ impl<R, W, E> Default for Hooks<R, W, E> {
 
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The next ticks the state machines schedule most (Node's `endReadableNT`,
+/// `emitReadable_`, `resume_`, `finish`, ...), run through [`TickTarget`] so that
+/// queuing one allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum TickKind {
+    EndReadable,
+    EmitReadable,
+    MaybeReadMore,
+    Resume,
+    UpdateReadableListening,
+    EndWritable,
+    Finish,
+    FinishIfNeeded,
+    EmitClose,
+    ErrorBuffer,
+}
+
+impl TickKind {
+    const ALL: [TickKind; 10] = [
+        TickKind::EndReadable,
+        TickKind::EmitReadable,
+        TickKind::MaybeReadMore,
+        TickKind::Resume,
+        TickKind::UpdateReadableListening,
+        TickKind::EndWritable,
+        TickKind::Finish,
+        TickKind::FinishIfNeeded,
+        TickKind::EmitClose,
+        TickKind::ErrorBuffer,
+    ];
+}
+
+impl<R: Side, W: Side, E: 'static> TickTarget for Core<R, W, E> {
+    fn run_tick(self: Rc<Self>, tag: u32) {
+        let s = Stream(self);
+        let Some(kind) = TickKind::ALL.get(tag as usize) else { return };
+        match kind {
+            TickKind::EndReadable => crate::readable::end_readable_nt(&s),
+            TickKind::EmitReadable => crate::readable::emit_readable_(&s),
+            TickKind::MaybeReadMore => crate::readable::maybe_read_more_(&s),
+            TickKind::Resume => crate::readable::resume_(&s),
+            TickKind::UpdateReadableListening => crate::readable::update_readable_listening(&s),
+            TickKind::EndWritable => crate::duplex::end_writable_nt(&s),
+            TickKind::Finish => crate::writable::finish(&s),
+            TickKind::FinishIfNeeded => crate::writable::finish_if_needed_nt(&s),
+            TickKind::EmitClose => crate::destroy::emit_close_nt(&s),
+            TickKind::ErrorBuffer => crate::writable::error_buffer(&s),
+        }
+    }
 }
 
 /// Streams created on this thread and not yet dropped. After a program's streams have
@@ -338,6 +390,17 @@ impl<R, W, E> Stream<R, W, E> {
         ListenerId { event, id }
     }
 
+    /// Schedules one of the machinery's own ticks (no allocation, unlike `tick`).
+    #[inline]
+    pub(crate) fn tick_kind(&self, kind: TickKind)
+    where
+        R: Side,
+        W: Side,
+        E: 'static,
+    {
+        self.0.lp.next_tick_target(self.0.clone(), kind as u32);
+    }
+
     /// Schedules `f(self)` on the next tick.
     pub(crate) fn tick(&self, f: impl FnOnce(&Stream<R, W, E>) + 'static)
     where
@@ -360,7 +423,7 @@ impl<R, W, E> Stream<R, W, E> {
         // Readable's `removeListener('readable', fn)` schedules the update whether or not
         // `fn` was still registered.
         if id.event == Event::Readable && self.has_readable() {
-            self.tick(|s| crate::readable::update_readable_listening(s));
+            self.tick_kind(TickKind::UpdateReadableListening);
         }
         removed
     }
@@ -374,7 +437,7 @@ impl<R, W, E> Stream<R, W, E> {
     {
         self.0.ev.clear_event(event);
         if event == Event::Readable {
-            self.tick(|s| crate::readable::update_readable_listening(s));
+            self.tick_kind(TickKind::UpdateReadableListening);
         }
     }
 
@@ -523,7 +586,7 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
         // the listener, and Readable's `removeListener('readable')` schedules
         // `updateReadableListening`.
         let wrapped = move |s: &Stream<R, W, E>| {
-            s.tick(|s| crate::readable::update_readable_listening(s));
+            s.tick_kind(TickKind::UpdateReadableListening);
             f(s)
         };
         let id = self.add_plain(Event::Readable, true, false, wrapped);

@@ -24,6 +24,7 @@ use std::fmt;
 use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error};
 use crate::events::Event;
+use crate::stream::TickKind;
 use crate::stream::{
     FinalCallback, Options, Stream, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
@@ -779,7 +780,7 @@ pub(crate) fn on_final_done<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, e
                 }
                 emit_prefinish(s);
                 s.w().pending_cb += 1;
-                s.tick(|s| finish(s));
+                s.tick_kind(TickKind::Finish);
             }
         }
     }
@@ -830,21 +831,24 @@ pub(crate) fn finish_maybe<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, sy
     }
     if sync {
         s.w().pending_cb += 1;
-        s.tick(|s| {
-            if s.w().need_finish() {
-                finish(s);
-            } else {
-                s.w().pending_cb -= 1;
-            }
-        });
+        s.tick_kind(TickKind::FinishIfNeeded);
     } else if s.w().need_finish() {
         s.w().pending_cb += 1;
         finish(s);
     }
 }
 
+/// The tick `finishMaybe` schedules for a synchronous end: finish if still needed.
+pub(crate) fn finish_if_needed_nt<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    if s.w().need_finish() {
+        finish(s);
+    } else {
+        s.w().pending_cb -= 1;
+    }
+}
+
 /// `finish`.
-fn finish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+pub(crate) fn finish<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let cbs = {
         let mut w = s.w();
         w.pending_cb -= 1;
