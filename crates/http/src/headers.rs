@@ -146,6 +146,32 @@ impl Headers {
     }
 }
 
+/// Text of a request as received (the target): ASCII, the common case, stays in the
+/// read buffer; anything else is decoded as latin1, as Node decodes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Latin1 {
+    Ascii(Bytes),
+    Decoded(String),
+}
+
+impl Latin1 {
+    pub(crate) fn new(b: Bytes) -> Latin1 {
+        if b.is_ascii() {
+            Latin1::Ascii(b)
+        } else {
+            Latin1::Decoded(latin1(&b))
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // ASCII is UTF-8: this never falls back.
+            Latin1::Ascii(b) => std::str::from_utf8(b).unwrap_or_default(),
+            Latin1::Decoded(s) => s,
+        }
+    }
+}
+
 /// Bytes as Node decodes header values (latin1: one character per byte).
 pub(crate) fn latin1(b: &[u8]) -> String {
     if b.is_ascii() {

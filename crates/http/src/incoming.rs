@@ -13,13 +13,13 @@ use std::rc::Weak;
 use bytes::Bytes;
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
 
-use crate::headers::Headers;
+use crate::headers::{Headers, Latin1};
 use crate::server::ConnInner;
 
 /// The request half of `IncomingMessage`: what was parsed, and where it came from.
 pub struct IncomingState {
-    method: String,
-    url: String,
+    method: &'static str,
+    url: Latin1,
     version: (u8, u8),
     raw_headers: Vec<(Bytes, Bytes)>,
     headers: OnceCell<Headers>,
@@ -64,11 +64,11 @@ pub trait IncomingMessageExt {
 
 impl IncomingMessageExt for IncomingMessage {
     fn method(&self) -> &str {
-        &self.ext().method
+        self.ext().method
     }
 
     fn url(&self) -> &str {
-        &self.ext().url
+        self.ext().url.as_str()
     }
 
     fn http_version(&self) -> String {
@@ -111,6 +111,14 @@ impl IncomingMessageExt for IncomingMessage {
 
     fn remote_addr(&self) -> Option<SocketAddr> {
         self.ext().socket.remote_addr()
+    }
+}
+
+impl IncomingState {
+    /// True if the request has a header `name` (ASCII case-insensitive), found in the
+    /// raw headers without building `req.headers`.
+    pub(crate) fn has_header(&self, name: &str) -> bool {
+        self.raw_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
     }
 }
 

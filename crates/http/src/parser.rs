@@ -23,6 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::errors::{Code, Error};
+use crate::headers::Latin1;
 
 /// The largest chunk-size line (extensions included) accepted (Node 20: 16 KiB).
 pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
@@ -30,8 +31,8 @@ pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
 /// A parsed request head.
 #[derive(Clone, Debug)]
 pub(crate) struct RequestHead {
-    pub(crate) method: String,
-    pub(crate) url: String,
+    pub(crate) method: &'static str,
+    pub(crate) url: Latin1,
     pub(crate) version: (u8, u8),
     pub(crate) raw_headers: Vec<(Bytes, Bytes)>,
     pub(crate) keep_alive: bool,
@@ -400,9 +401,10 @@ impl Parser {
 
         let base = input.as_ptr() as usize;
         let offset = |s: &[u8]| s.as_ptr() as usize - base;
-        let method = method.to_owned();
-        let url = crate::headers::latin1(url);
-        let mut spans = Vec::with_capacity(headers.len());
+        // The head's bytes, shared: the target and the header fields are slices of it.
+        let head = input.slice(..n);
+        let url = Latin1::new(head.slice(offset(url)..offset(url) + url.len()));
+        let mut raw_headers = Vec::with_capacity(headers.len());
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
         let mut te_seen = false;
@@ -411,7 +413,10 @@ impl Parser {
         let mut keep_alive_token = false;
         for h in headers.iter() {
             let (name, value) = (h.name.as_bytes(), h.value);
-            spans.push(((offset(name), name.len()), (offset(value), value.len())));
+            raw_headers.push((
+                head.slice(offset(name)..offset(name) + name.len()),
+                head.slice(offset(value)..offset(value) + value.len()),
+            ));
             // httparse drops the value's trailing whitespace; llhttp looks at it for
             // Content-Length and Transfer-Encoding.
             let ws = input[offset(value) + value.len()..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
@@ -474,9 +479,7 @@ impl Parser {
         if hosts > 1 {
             return Err(err(Code::HPE_DUPLICATE_HOST, "Duplicate Host header"));
         }
-        let head = input.split_to(n);
-        let raw_headers =
-            spans.into_iter().map(|((no, nl), (vo, vl))| (head.slice(no..no + nl), head.slice(vo..vo + vl))).collect();
+        input.advance(n);
         // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
         // with `keep-alive` (a `close` beside it is not looked at).
         let keep_alive = if version.0 > 0 && version.1 > 0 { !close } else { keep_alive_token };

@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Weak;
 
 use bytes::{Bytes, BytesMut};
-use millrace_streams::{net::Socket, Absent, Builder, Stream, WriteCallback};
+use millrace_streams::{net::Socket, Absent, Builder, Event, Stream, WriteCallback};
 
 use crate::errors::{Code, Error, Result};
 use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date};
@@ -55,35 +55,63 @@ impl Done {
 
 /// A header value to set: one string or several.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeaderInput(Vec<String>);
+pub struct HeaderInput(Values);
+
+/// A header's values; one, the common case, without a vector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Values {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(v) => v,
+        }
+    }
+
+    fn extend(&mut self, more: Values) {
+        let mut all = match std::mem::replace(self, Values::Many(Vec::new())) {
+            Values::One(v) => vec![v],
+            Values::Many(v) => v,
+        };
+        match more {
+            Values::One(v) => all.push(v),
+            Values::Many(v) => all.extend(v),
+        }
+        *self = Values::Many(all);
+    }
+}
 
 impl From<&str> for HeaderInput {
     fn from(s: &str) -> Self {
-        HeaderInput(vec![s.to_owned()])
+        HeaderInput(Values::One(s.to_owned()))
     }
 }
 
 impl From<String> for HeaderInput {
     fn from(s: String) -> Self {
-        HeaderInput(vec![s])
+        HeaderInput(Values::One(s))
     }
 }
 
 impl From<Vec<String>> for HeaderInput {
     fn from(v: Vec<String>) -> Self {
-        HeaderInput(v)
+        HeaderInput(Values::Many(v))
     }
 }
 
 impl From<Vec<&str>> for HeaderInput {
     fn from(v: Vec<&str>) -> Self {
-        HeaderInput(v.into_iter().map(str::to_owned).collect())
+        HeaderInput(Values::Many(v.into_iter().map(str::to_owned).collect()))
     }
 }
 
 macro_rules! number_header {
     ($($t:ty),*) => { $(impl From<$t> for HeaderInput {
-        fn from(n: $t) -> Self { HeaderInput(vec![n.to_string()]) }
+        fn from(n: $t) -> Self { HeaderInput(Values::One(n.to_string())) }
     })* };
 }
 number_header!(u16, u32, u64, usize, i32, i64);
@@ -96,7 +124,7 @@ pub struct ResponseState {
     status_code: Cell<u16>,
     status_message: RefCell<Option<String>>,
     /// (name as set, values), in the order set.
-    headers: RefCell<Vec<(String, Vec<String>)>>,
+    headers: RefCell<Vec<(String, Values)>>,
     /// The rendered head (Node's `_header`); set means `headersSent`.
     header: RefCell<Option<Bytes>>,
     /// The head went out (Node's `_headerSent`).
@@ -117,8 +145,6 @@ pub struct ResponseState {
     socket: RefCell<Option<Socket>>,
     /// Output waiting for the socket (Node's `outputData`).
     pending: RefCell<Vec<(Vec<Bytes>, Option<Done>)>>,
-    /// The whole response was handed to the socket.
-    pub(crate) done: Cell<bool>,
 }
 
 /// Node's `http.ServerResponse`: a Writable of the response body.
@@ -203,7 +229,7 @@ impl ServerResponseExt for ServerResponse {
             return Err(Error::headers_sent("set"));
         }
         let HeaderInput(values) = value.into();
-        validate(name, &values)?;
+        validate(name, values.as_slice())?;
         let mut h = self.ext().headers.borrow_mut();
         match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
             Some(entry) => *entry = (name.to_owned(), values),
@@ -217,7 +243,7 @@ impl ServerResponseExt for ServerResponse {
             return Err(Error::headers_sent("append"));
         }
         let HeaderInput(values) = value.into();
-        validate(name, &values)?;
+        validate(name, values.as_slice())?;
         let mut h = self.ext().headers.borrow_mut();
         match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
             Some((_, existing)) => existing.extend(values),
@@ -227,11 +253,16 @@ impl ServerResponseExt for ServerResponse {
     }
 
     fn get_header(&self, name: &str) -> Option<Vec<String>> {
-        self.ext().headers.borrow().iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
+        self.ext()
+            .headers
+            .borrow()
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice().to_vec())
     }
 
     fn get_headers(&self) -> Vec<(String, Vec<String>)> {
-        self.ext().headers.borrow().iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect()
+        self.ext().headers.borrow().iter().map(|(n, v)| (n.to_ascii_lowercase(), v.as_slice().to_vec())).collect()
     }
 
     fn get_header_names(&self) -> Vec<String> {
@@ -269,9 +300,10 @@ impl ServerResponseExt for ServerResponse {
             *e.status_message.borrow_mut() = Some(r.to_owned());
         }
         e.status_code.set(status);
-        let msg = self.status_message();
+        let custom = e.status_message.borrow();
+        let msg = custom.as_deref().unwrap_or_else(|| reason_phrase(status).unwrap_or("unknown"));
         if has_invalid_char(msg.as_bytes()) {
-            return Err(Error::invalid_char("statusMessage", &msg));
+            return Err(Error::invalid_char("statusMessage", msg));
         }
         if status == 204 || status == 304 || (100..=199).contains(&status) {
             e.has_body.set(false);
@@ -279,7 +311,9 @@ impl ServerResponseExt for ServerResponse {
         if e.expect_continue.get() && !e.sent_100.get() {
             e.should_keep_alive.set(false);
         }
-        store_header(self, status, &msg);
+        // The status message stays borrowed: nothing in `store_header` sets it.
+        store_header(self, status, msg);
+        drop(custom);
         Ok(self)
     }
 
@@ -308,7 +342,7 @@ impl ServerResponseExt for ServerResponse {
     fn write_continue(&self) {
         let e = self.ext();
         e.sent_100.set(true);
-        send_raw(self, vec![Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n")], None);
+        send_raw(self, [Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n")], None);
     }
 
     fn set_send_date(&self, on: bool) {
@@ -324,10 +358,61 @@ impl ServerResponseExt for ServerResponse {
     }
 }
 
+/// Heads are rendered into slices of one shared buffer: no allocation per response.
+const ARENA_SIZE: usize = 8192;
+
+thread_local! {
+    static HEAD_ARENA: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
+/// A copy of `bytes` cut from the head arena.
+fn arena_copy(bytes: &[u8]) -> Bytes {
+    HEAD_ARENA.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.capacity() < bytes.len() {
+            a.reserve(ARENA_SIZE.max(bytes.len()));
+        }
+        a.extend_from_slice(bytes);
+        a.split().freeze()
+    })
+}
+
+/// The header names `_storeHeader` looks at (Node's `matchHeader`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Connection,
+    TransferEncoding,
+    ContentLength,
+    Date,
+    Trailer,
+    KeepAlive,
+    Cookie,
+    Other,
+}
+
+impl Known {
+    fn of(name: &str) -> Known {
+        let is = |k: &str| name.eq_ignore_ascii_case(k);
+        match name.len() {
+            10 if is("connection") => Known::Connection,
+            17 if is("transfer-encoding") => Known::TransferEncoding,
+            14 if is("content-length") => Known::ContentLength,
+            4 if is("date") => Known::Date,
+            7 if is("trailer") => Known::Trailer,
+            10 if is("keep-alive") => Known::KeepAlive,
+            6 if is("cookie") => Known::Cookie,
+            _ => Known::Other,
+        }
+    }
+}
+
 /// `_storeHeader`: renders the head and decides the framing.
 fn store_header(res: &ServerResponse, status: u16, msg: &str) {
     let e = res.ext();
-    let mut h = BytesMut::with_capacity(256);
+    let mut h = HEAD_ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    if h.capacity() < 1024 {
+        h.reserve(ARENA_SIZE);
+    }
     h.extend_from_slice(b"HTTP/1.1 ");
     h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
     h.extend_from_slice(b" ");
@@ -336,9 +421,10 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
     let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
     let mut default_keep_alive = true;
     for (name, values) in e.headers.borrow().iter() {
-        let lower = name.to_ascii_lowercase();
+        let known = Known::of(name);
+        let values = values.as_slice();
         let joined;
-        let lines: &[String] = if values.len() >= 2 && lower == "cookie" {
+        let lines: &[String] = if values.len() >= 2 && known == Known::Cookie {
             joined = [values.join("; ")];
             &joined
         } else {
@@ -350,8 +436,8 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
             h.extend_from_slice(v.as_bytes());
             h.extend_from_slice(b"\r\n");
             // matchHeader
-            match lower.as_str() {
-                "connection" => {
+            match known {
+                Known::Connection => {
                     connection = true;
                     if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
                         e.last.set(true);
@@ -359,20 +445,20 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                         e.should_keep_alive.set(true);
                     }
                 }
-                "transfer-encoding" => {
+                Known::TransferEncoding => {
                     te = true;
                     if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
                         e.chunked.set(true);
                     }
                 }
-                "content-length" => {
+                Known::ContentLength => {
                     cont_len = true;
                     e.content_length.set(v.trim().parse().ok());
                 }
-                "date" => date = true,
-                "trailer" => trailer_hdr = true,
-                "keep-alive" => default_keep_alive = false,
-                _ => {}
+                Known::Date => date = true,
+                Known::Trailer => trailer_hdr = true,
+                Known::KeepAlive => default_keep_alive = false,
+                Known::Cookie | Known::Other => {}
             }
         }
     }
@@ -427,11 +513,12 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         }
     }
     h.extend_from_slice(b"\r\n");
-    *e.header.borrow_mut() = Some(h.freeze());
+    *e.header.borrow_mut() = Some(h.split().freeze());
+    HEAD_ARENA.with(|a| *a.borrow_mut() = h);
     e.header_on_wire.set(false);
     if e.expect_continue.get() && !e.sent_100.get() {
         // Node sends the head at once when answering an Expect without a 100.
-        send_raw(res, Vec::new(), None);
+        send_raw(res, [], None);
     }
 }
 
@@ -449,39 +536,41 @@ fn implicit_header(res: &ServerResponse) {
 }
 
 /// `_send`: the head first (once), then `bufs`, to the socket or the pending queue.
-fn send_raw(res: &ServerResponse, mut bufs: Vec<Bytes>, cb: Option<Done>) {
+fn send_raw(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     let e = res.ext();
+    let mut head = None;
     if !e.header_on_wire.get() {
-        if let Some(h) = e.header.borrow().clone() {
-            bufs.insert(0, h);
-            e.header_on_wire.set(true);
-        }
+        head = e.header.borrow().clone();
+        e.header_on_wire.set(head.is_some());
     }
+    let all = head.into_iter().chain(bufs);
     let socket = e.socket.borrow().clone();
     match socket {
-        Some(socket) => write_to_socket(&socket, bufs, cb),
-        None => e.pending.borrow_mut().push((bufs, cb)),
+        Some(socket) => write_to_socket(&socket, all, cb),
+        None => e.pending.borrow_mut().push((all.collect(), cb)),
     }
 }
 
-/// Writes `bufs` to the socket in one corked batch (one `writev`); `cb` runs when the
-/// socket took them under its highWaterMark, else on its `drain`.
-fn write_to_socket(socket: &Socket, bufs: Vec<Bytes>, cb: Option<Done>) {
+/// Writes `bufs` to the socket, corked when there are several (one `writev`); `cb`
+/// runs when the socket took them under its highWaterMark, else on its `drain`.
+fn write_to_socket(socket: &Socket, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     if socket.destroyed() || !socket.writable() {
         if let Some(cb) = cb {
             cb.complete();
         }
         return;
     }
+    let bufs = bufs.into_iter();
+    let single = bufs.size_hint().1.is_some_and(|n| n <= 1);
     let mut ok = true;
-    if bufs.len() > 1 {
+    if !single {
         socket.cork();
-        for b in bufs {
-            ok = socket.write(b);
-        }
-        socket.uncork();
-    } else if let Some(b) = bufs.into_iter().next() {
+    }
+    for b in bufs {
         ok = socket.write(b);
+    }
+    if !single {
+        socket.uncork();
     }
     if let Some(cb) = cb {
         if ok || socket.writable_length() == 0 {
@@ -512,48 +601,87 @@ pub(crate) fn detach_socket(res: &ServerResponse) {
     *res.ext().socket.borrow_mut() = None;
 }
 
-/// The framing of one body chunk.
-fn frame(res: &ServerResponse, chunk: Bytes, out: &mut Vec<Bytes>) {
-    let e = res.ext();
-    if e.chunked.get() && !chunk.is_empty() {
-        let mut size = BytesMut::with_capacity(18);
-        size.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-        out.push(size.freeze());
-        out.push(chunk);
-        out.push(Bytes::from_static(b"\r\n"));
-    } else if !chunk.is_empty() {
-        out.push(chunk);
-    }
+/// One body chunk as it goes on the wire: as is, or framed for chunked coding (the
+/// size line is cut from the head arena). An empty chunk sends nothing.
+fn framed(res: &ServerResponse, chunk: Bytes) -> impl Iterator<Item = Bytes> {
+    let (size, crlf) = if chunk.is_empty() {
+        (None, None)
+    } else if res.ext().chunked.get() {
+        let mut line = [0u8; 18];
+        let n = hex_line(chunk.len(), &mut line);
+        (Some(arena_copy(&line[..n])), Some(Bytes::from_static(b"\r\n")))
+    } else {
+        (None, None)
+    };
+    let chunk = (!chunk.is_empty()).then_some(chunk);
+    size.into_iter().chain(chunk).chain(crlf)
 }
 
-fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
+/// `{len:x}\r\n` into `out`; returns its length.
+fn hex_line(mut len: usize, out: &mut [u8; 18]) -> usize {
+    let mut digits = [0u8; 16];
+    let mut n = 0;
+    loop {
+        digits[n] = b"0123456789abcdef"[len & 15];
+        n += 1;
+        len >>= 4;
+        if len == 0 {
+            break;
+        }
+    }
+    for (i, d) in digits[..n].iter().rev().enumerate() {
+        out[i] = *d;
+    }
+    out[n] = b'\r';
+    out[n + 1] = b'\n';
+    n + 2
+}
+
+fn write_one(res: &ServerResponse, chunk: Bytes, cb: Cb) {
     implicit_header(res);
     if !res.ext().has_body.get() {
         cb.ok(); // HEAD, 204, 304: the body is dropped
         return;
     }
-    let mut bufs = Vec::with_capacity(chunks.len() * 3 + 1);
-    for c in chunks {
-        frame(res, c, &mut bufs);
+    send_raw(res, framed(res, chunk), Some(Done::Write(cb)));
+}
+
+fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
+    implicit_header(res);
+    if !res.ext().has_body.get() {
+        cb.ok();
+        return;
     }
-    send_raw(res, bufs, Some(Done::Write(cb)));
+    send_raw(res, chunks.into_iter().flat_map(|c| framed(res, c)), Some(Done::Write(cb)));
 }
 
 /// `end()`'s last bytes; once they are in the socket, 'finish' and the next response.
 fn finish_body(res: &ServerResponse, cb: FinalCb) {
     implicit_header(res);
     let e = res.ext();
-    let mut bufs = Vec::new();
-    if e.has_body.get() && e.chunked.get() {
-        let mut last = BytesMut::from(&b"0\r\n"[..]);
-        if let Some(t) = e.trailer.borrow().as_ref() {
+    let last = (e.has_body.get() && e.chunked.get()).then(|| match e.trailer.borrow().as_ref() {
+        None => Bytes::from_static(b"0\r\n\r\n"),
+        Some(t) => {
+            let mut last = BytesMut::from(&b"0\r\n"[..]);
             last.extend_from_slice(t);
+            last.extend_from_slice(b"\r\n");
+            last.freeze()
         }
-        last.extend_from_slice(b"\r\n");
-        bufs.push(last.freeze());
+    });
+    send_raw(res, last, Some(Done::Final(cb, res.clone())));
+}
+
+/// The connection's own reaction to its response's events (Node's `resOnFinish`
+/// listener and the close check), before the user's listeners.
+fn observe(res: &ServerResponse, event: Event) {
+    if !matches!(event, Event::Finish | Event::Close) {
+        return;
     }
-    e.done.set(true);
-    send_raw(res, bufs, Some(Done::Final(cb, res.clone())));
+    let Some(conn) = res.ext().conn.upgrade() else { return };
+    match event {
+        Event::Finish => conn.res_on_finish(&res.ext().req, res),
+        _ => conn.res_on_close(res),
+    }
 }
 
 pub(crate) struct ResponseConfig {
@@ -571,8 +699,8 @@ pub(crate) fn new_response(
 ) -> ServerResponse {
     // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
     let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
-    let te_chunked =
-        req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
+    let te_chunked = req.ext().has_header("te")
+        && req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
     let state = ResponseState {
         req: req.clone(),
         conn,
@@ -596,7 +724,6 @@ pub(crate) fn new_response(
         sent_100: Cell::new(false),
         socket: RefCell::new(None),
         pending: RefCell::new(Vec::new()),
-        done: Cell::new(false),
     };
     Builder::writable_ext(state)
         .high_water_mark(cfg.high_water_mark)
@@ -607,8 +734,9 @@ pub(crate) fn new_response(
                 implicit_header(res);
             }
         })
-        .write(|res, chunk, cb| write_chunks(res, vec![chunk], cb))
+        .write(write_one)
         .writev(write_chunks)
         .final_(finish_body)
+        .observe(observe)
         .build()
 }

@@ -104,12 +104,24 @@ pub fn create_server(on_request: impl Fn(&IncomingMessage, &ServerResponse) + 's
     Server::with_options(ServerOptions::default(), on_request)
 }
 
+/// Calls the listeners registered when the emit began (one, the usual case, without
+/// copying the list).
 fn emit<F: ?Sized>(list: &RefCell<Vec<Rc<F>>>, mut call: impl FnMut(&F)) -> bool {
-    let snapshot: Vec<Rc<F>> = list.borrow().clone();
-    for f in &snapshot {
-        call(f);
+    let one = match list.borrow().as_slice() {
+        [] => return false,
+        [f] => Some(f.clone()),
+        _ => None,
+    };
+    match one {
+        Some(f) => call(&f),
+        None => {
+            let snapshot: Vec<Rc<F>> = list.borrow().clone();
+            for f in &snapshot {
+                call(f);
+            }
+        }
     }
-    !snapshot.is_empty()
+    true
 }
 
 impl Server {
@@ -518,15 +530,13 @@ impl ConnInner {
         } else {
             self.outgoing.borrow_mut().push_back(res.clone());
         }
-        let (c, r) = (self.clone(), req.clone());
-        res.once_finish(move |res| c.res_on_finish(&r, res));
-        let (c, r) = (self.clone(), res.clone());
-        res.once_close(move |_| c.res_on_close(&r));
+        // `resOnFinish` and the close check come through the response's observe
+        // hook (`response::observe`), ahead of the user's listeners as in Node.
 
         let mut handled = false;
         let o = &server.0.opts;
         if req.http_version_major() == 1 && req.http_version_minor() == 1 {
-            if o.require_host_header && req.headers().get("host").is_none() {
+            if o.require_host_header && !req.ext().has_header("host") {
                 let _ = res.write_head_with(400, None, &[("Connection", "close")]);
                 res.end();
                 self.finish_head(&req, has_body);
@@ -540,7 +550,9 @@ impl ConnInner {
                 handled = true;
                 let _ = res.write_head(503);
                 res.end();
-            } else if let Some(expect) = req.headers().get_str("expect").map(str::to_owned) {
+            } else if let Some(expect) =
+                req.ext().has_header("expect").then(|| req.headers().get_str("expect").map(str::to_owned)).flatten()
+            {
                 handled = true;
                 if expects_continue(&expect) {
                     res.ext().expect_continue.set(true);
@@ -604,7 +616,7 @@ impl ConnInner {
     }
 
     /// `resOnFinish`.
-    fn res_on_finish(&self, req: &IncomingMessage, res: &ServerResponse) {
+    pub(crate) fn res_on_finish(&self, req: &IncomingMessage, res: &ServerResponse) {
         {
             let mut inc = self.incoming.borrow_mut();
             if inc.front().is_some_and(|r| r == req) {
@@ -657,7 +669,7 @@ impl ConnInner {
     }
 
     /// The response closed; if it never finished, the connection is gone.
-    fn res_on_close(&self, res: &ServerResponse) {
+    pub(crate) fn res_on_close(&self, res: &ServerResponse) {
         let is_current = self.current.borrow().as_ref().is_some_and(|c| c == res);
         if is_current && !res.writable_finished() {
             *self.current.borrow_mut() = None;

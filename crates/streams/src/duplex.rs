@@ -6,6 +6,7 @@
 //! options `readable: false` / `writable: false` create a side that starts ended.
 
 use crate::chunk::{Absent, Chunk, Side};
+use crate::events::Event;
 use crate::stream::{Builder, FinalCallback, Options, Stream, WriteCallback};
 
 /// Applies `readable: false` / `writable: false` (Node's Duplex constructor).
@@ -128,6 +129,15 @@ impl<R: Side, W: Chunk, E: 'static> Builder<R, W, E> {
     /// `OutgoingMessage` is not a Writable and learns its Content-Length there).
     pub fn before_end(mut self, f: impl Fn(&Stream<R, W, E>, Option<&W>) + 'static) -> Self {
         self.hooks.before_end = Some(Box::new(f));
+        self
+    }
+
+    /// Called for every event that passes no value (`end`, `finish`, `close`, `drain`,
+    /// ...) just before its listeners: the stream owner's own reaction, which a user's
+    /// `remove_all_listeners` cannot take away. Not a Node hook: Node's HTTP server
+    /// registers listeners first thing instead, which costs an allocation per message.
+    pub fn observe(mut self, f: impl Fn(&Stream<R, W, E>, Event) + 'static) -> Self {
+        self.hooks.observe = Some(Box::new(f));
         self
     }
 

@@ -59,6 +59,7 @@ pub(crate) type FinalHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FinalCallback<
 pub(crate) type DestroyHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<Error>, DestroyCallback<R, W, E>)>;
 pub(crate) type ConstructHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, ConstructCallback<R, W, E>)>;
 pub(crate) type BeforeEndHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<&W>)>;
+pub(crate) type ObserveHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Event)>;
 
 /// A stream's behaviour: Node's `_read`, `_write`, `_writev`, `_final`, `_destroy`,
 /// `_construct`.
@@ -72,11 +73,23 @@ pub(crate) struct Hooks<R, W, E> {
     /// Called first thing in `end(chunk)` (not a Node hook: Node's OutgoingMessage,
     /// which is not a Writable, learns its Content-Length there).
     pub(crate) before_end: Option<BeforeEndHook<R, W, E>>,
+    /// Sees every event that passes no value (`end`, `finish`, `close`, ...) before its
+    /// listeners: the owner's own reaction, which no listener can remove or reorder.
+    pub(crate) observe: Option<ObserveHook<R, W, E>>,
 }
 
 impl<R, W, E> Default for Hooks<R, W, E> {
     fn default() -> Self {
-        Hooks { read: None, write: None, writev: None, final_: None, destroy: None, construct: None, before_end: None }
+        Hooks {
+            read: None,
+            write: None,
+            writev: None,
+            final_: None,
+            destroy: None,
+            construct: None,
+            before_end: None,
+            observe: None,
+        }
     }
 }
 
@@ -469,6 +482,9 @@ impl<R, W, E> Stream<R, W, E> {
     }
 
     pub(crate) fn emit_plain(&self, event: Event) -> bool {
+        if let Some(f) = &self.0.hooks.observe {
+            f(self, event);
+        }
         self.0.ev.emit_plain(event, self)
     }
 
