@@ -378,6 +378,7 @@ impl Loop {
 
     /// [`next_tick`](Loop::next_tick) for a [`TickTarget`]: `target.run_tick(tag)`, in
     /// the same queue (so in order with every other tick), without an allocation.
+    #[inline]
     pub fn next_tick_target(&self, target: Rc<dyn TickTarget>, tag: u32) {
         self.inner.ticks.borrow_mut().push_back(Tick::Target(target, tag));
     }
@@ -387,7 +388,16 @@ impl Loop {
     /// callback (a `main` before `run`) may call it too.
     pub fn run_next_ticks(&self) {
         loop {
-            let next = self.inner.ticks.borrow_mut().pop_front();
+            let next = {
+                let mut q = self.inner.ticks.borrow_mut();
+                let next = q.pop_front();
+                if q.is_empty() {
+                    // Back to the ring's start (`clear` resets it): the next ticks
+                    // reuse the same, warm, cache lines.
+                    q.clear();
+                }
+                next
+            };
             match next {
                 Some(Tick::Boxed(f)) => f(),
                 Some(Tick::Target(t, tag)) => t.run_tick(tag),
