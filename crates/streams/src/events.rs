@@ -7,7 +7,7 @@
 //! vector keeps a stream small (a stream is allocated per request in the HTTP server).
 //! [`ListenerId`] names one registration for `off`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::errors::Error;
@@ -50,7 +50,7 @@ pub enum Event {
     Ready,
     /// `'connection'` (servers)
     Connection,
-    /// `'listening'` (servers)
+    /// `'listening'` (servers).
     Listening,
 }
 
@@ -82,27 +82,11 @@ pub(crate) enum Handler<S, R> {
     Pipe(PipeFn<S>),
 }
 
-impl<S, R> Clone for Handler<S, R> {
-    fn clone(&self) -> Self {
-        match self {
-            Handler::Plain(f) => Handler::Plain(f.clone()),
-            Handler::Data(f) => Handler::Data(f.clone()),
-            Handler::Error(f) => Handler::Error(f.clone()),
-            Handler::Pipe(f) => Handler::Pipe(f.clone()),
-        }
-    }
-}
-
-struct Entry<S, R> {
+struct Entry<H> {
     event: Event,
     id: u64,
     once: bool,
-    handler: Handler<S, R>,
-}
-
-/// Every listener of one stream.
-pub(crate) struct Listeners<S, R> {
-    list: RefCell<Vec<Entry<S, R>>>,
+    f: H,
 }
 
 /// The listeners an emit calls: usually none or one, so no allocation for those.
@@ -112,143 +96,279 @@ pub(crate) enum Snapshot<H> {
     Many(Vec<H>),
 }
 
+/// The listeners of one signature, in registration order.
+struct List<H> {
+    v: RefCell<Vec<Entry<H>>>,
+}
+
+impl<H: Clone> List<H> {
+    fn new() -> Self {
+        List { v: RefCell::new(Vec::new()) }
+    }
+
+    fn add(&self, entry: Entry<H>, prepend: bool) {
+        let mut v = self.v.borrow_mut();
+        if prepend {
+            // Before the other listeners of the same event (`prependListener`).
+            v.insert(0, entry);
+        } else {
+            v.push(entry);
+        }
+    }
+
+    fn remove(&self, id: ListenerId) -> bool {
+        let removed = {
+            let mut v = self.v.borrow_mut();
+            v.iter().position(|e| e.id == id.id && e.event == id.event).map(|i| v.remove(i))
+        };
+        removed.is_some() // dropped outside the borrow: a destructor may touch the stream
+    }
+
+    /// Removes the listeners of `event`.
+    fn clear_event(&self, event: Event) {
+        let removed: Vec<Entry<H>> = {
+            let mut v = self.v.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut *v).into_iter().partition(|e| e.event == event);
+            *v = kept;
+            gone
+        };
+        drop(removed); // outside the borrow
+    }
+
+    fn take_all(&self) -> Vec<Entry<H>> {
+        std::mem::take(&mut *self.v.borrow_mut())
+    }
+
+    fn has(&self, event: Event) -> bool {
+        self.v.borrow().iter().any(|e| e.event == event)
+    }
+
+    fn count(&self, event: Event) -> usize {
+        self.v.borrow().iter().filter(|e| e.event == event).count()
+    }
+
+    /// The listeners of `event`, `once` ones removed; and whether any listener of
+    /// `event` is left. Removed handlers are held by the snapshot, so no destructor
+    /// runs under the borrow.
+    #[inline]
+    fn snapshot(&self, event: Event) -> (Snapshot<H>, bool) {
+        let mut v = self.v.borrow_mut();
+        let Some(first) = v.iter().position(|e| e.event == event) else { return (Snapshot::None, false) };
+        let second = v[first + 1..].iter().position(|e| e.event == event);
+        if second.is_none() {
+            let f = v[first].f.clone();
+            if v[first].once {
+                v.remove(first);
+                return (Snapshot::One(f), false);
+            }
+            return (Snapshot::One(f), true);
+        }
+        let all: Vec<H> = v[first..].iter().filter(|e| e.event == event).map(|e| e.f.clone()).collect();
+        v.retain(|e| !(e.event == event && e.once));
+        let left = v.iter().any(|e| e.event == event);
+        (Snapshot::Many(all), left)
+    }
+}
+
+/// Every listener of one stream: one list per signature (so an emit calls its
+/// listeners without matching on their kind), and a bit per event with listeners, so
+/// that "has a listener?" (asked several times per chunk) and emits nobody listens to
+/// cost no scan.
+pub(crate) struct Listeners<S, R> {
+    values: List<ValueFn<S, R>>,
+    plain: List<PlainFn<S>>,
+    error: List<ErrorFn<S>>,
+    pipe: List<PipeFn<S>>,
+    mask: Cell<u32>,
+}
+
 impl<S, R> Default for Listeners<S, R> {
     fn default() -> Self {
-        Listeners { list: RefCell::new(Vec::new()) }
+        Listeners { values: List::new(), plain: List::new(), error: List::new(), pipe: List::new(), mask: Cell::new(0) }
+    }
+}
+
+// One bit per event in `Listeners::mask`.
+const _: () = assert!((Event::Listening as u32) < 32);
+
+/// Which list an event's listeners live in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Value,
+    Plain,
+    Error,
+    Pipe,
+}
+
+fn kind(event: Event) -> Kind {
+    match event {
+        Event::Data | Event::Connection => Kind::Value,
+        Event::Error => Kind::Error,
+        Event::Pipe | Event::Unpipe => Kind::Pipe,
+        _ => Kind::Plain,
     }
 }
 
 impl<S, R> Listeners<S, R> {
-    pub(crate) fn add(&self, event: Event, id: u64, once: bool, prepend: bool, handler: Handler<S, R>) {
-        let entry = Entry { event, id, once, handler };
-        let mut list = self.list.borrow_mut();
-        if prepend {
-            // Before the other listeners of the same event (`prependListener`).
-            list.insert(0, entry);
-        } else {
-            list.push(entry);
+    fn mark(&self, event: Event, has: bool) {
+        let bit = 1u32 << event as u32;
+        let m = self.mask.get();
+        self.mask.set(if has { m | bit } else { m & !bit });
+    }
+
+    fn list_has(&self, event: Event) -> bool {
+        match kind(event) {
+            Kind::Value => self.values.has(event),
+            Kind::Plain => self.plain.has(event),
+            Kind::Error => self.error.has(event),
+            Kind::Pipe => self.pipe.has(event),
         }
+    }
+
+    pub(crate) fn add(&self, event: Event, id: u64, once: bool, prepend: bool, handler: Handler<S, R>) {
+        debug_assert!(
+            matches!(
+                (kind(event), &handler),
+                (Kind::Value, Handler::Data(_))
+                    | (Kind::Plain, Handler::Plain(_))
+                    | (Kind::Error, Handler::Error(_))
+                    | (Kind::Pipe, Handler::Pipe(_))
+            ),
+            "listener of the wrong signature for {event:?}"
+        );
+        match handler {
+            Handler::Data(f) => self.values.add(Entry { event, id, once, f }, prepend),
+            Handler::Plain(f) => self.plain.add(Entry { event, id, once, f }, prepend),
+            Handler::Error(f) => self.error.add(Entry { event, id, once, f }, prepend),
+            Handler::Pipe(f) => self.pipe.add(Entry { event, id, once, f }, prepend),
+        }
+        self.mark(event, true);
     }
 
     pub(crate) fn remove(&self, id: ListenerId) -> bool {
-        let removed = {
-            let mut list = self.list.borrow_mut();
-            list.iter().position(|e| e.id == id.id && e.event == id.event).map(|i| list.remove(i))
+        let removed = match kind(id.event) {
+            Kind::Value => self.values.remove(id),
+            Kind::Plain => self.plain.remove(id),
+            Kind::Error => self.error.remove(id),
+            Kind::Pipe => self.pipe.remove(id),
         };
-        removed.is_some()
+        if removed {
+            self.mark(id.event, self.list_has(id.event));
+        }
+        removed
     }
 
     pub(crate) fn count(&self, event: Event) -> usize {
-        self.list.borrow().iter().filter(|e| e.event == event).count()
+        match kind(event) {
+            Kind::Value => self.values.count(event),
+            Kind::Plain => self.plain.count(event),
+            Kind::Error => self.error.count(event),
+            Kind::Pipe => self.pipe.count(event),
+        }
     }
 
-    /// True if `event` has a listener (cheaper than `count`).
+    /// True if `event` has a listener.
+    #[inline]
     pub(crate) fn has(&self, event: Event) -> bool {
-        self.list.borrow().iter().any(|e| e.event == event)
+        self.mask.get() & (1 << event as u32) != 0
     }
 
     pub(crate) fn clear(&self) {
-        let old = std::mem::take(&mut *self.list.borrow_mut());
-        drop(old); // outside the borrow: a closure's destructor may touch the stream
+        let old = (self.values.take_all(), self.plain.take_all(), self.error.take_all(), self.pipe.take_all());
+        self.mask.set(0);
+        drop(old); // outside the borrows: a closure's destructor may touch the stream
     }
 
     pub(crate) fn clear_event(&self, event: Event) {
-        let removed: Vec<Entry<S, R>> = {
-            let mut list = self.list.borrow_mut();
-            let (gone, kept) = std::mem::take(&mut *list).into_iter().partition(|e| e.event == event);
-            *list = kept;
-            gone
-        };
-        drop(removed);
+        if !self.has(event) {
+            return;
+        }
+        match kind(event) {
+            Kind::Value => self.values.clear_event(event),
+            Kind::Plain => self.plain.clear_event(event),
+            Kind::Error => self.error.clear_event(event),
+            Kind::Pipe => self.pipe.clear_event(event),
+        }
+        self.mark(event, false);
     }
 
-    /// The listeners of `event` to call now; its `once` listeners are removed.
-    pub(crate) fn snapshot(&self, event: Event) -> Snapshot<Handler<S, R>> {
-        let mut list = self.list.borrow_mut();
-        let mut snap = Snapshot::None;
-        let mut once = false;
-        for e in list.iter().filter(|e| e.event == event) {
-            once |= e.once;
-            snap = match snap {
-                Snapshot::None => Snapshot::One(e.handler.clone()),
-                Snapshot::One(first) => Snapshot::Many(vec![first, e.handler.clone()]),
-                Snapshot::Many(mut v) => {
-                    v.push(e.handler.clone());
-                    Snapshot::Many(v)
-                }
-            };
+    #[inline]
+    fn snapshot<H: Clone>(&self, list: &List<H>, event: Event) -> Snapshot<H> {
+        if !self.has(event) {
+            return Snapshot::None;
         }
-        if once {
-            // The snapshot holds a clone of every removed handler, so no destructor
-            // runs under the borrow.
-            list.retain(|e| !(e.event == event && e.once));
+        let (snap, left) = list.snapshot(event);
+        if !left {
+            self.mark(event, false);
         }
         snap
     }
-}
 
-impl<S, R> Listeners<S, R> {
-    fn emit_with(&self, event: Event, mut call: impl FnMut(&Handler<S, R>)) -> bool {
-        match self.snapshot(event) {
+    /// Emits an event whose listeners take only the emitter.
+    #[inline]
+    pub(crate) fn emit_plain(&self, event: Event, s: &S) -> bool {
+        match self.snapshot(&self.plain, event) {
             Snapshot::None => false,
-            Snapshot::One(h) => {
-                call(&h);
+            Snapshot::One(f) => {
+                f(s);
                 true
             }
             Snapshot::Many(all) => {
-                all.iter().for_each(call);
+                all.iter().for_each(|f| f(s));
                 true
             }
         }
-    }
-
-    /// Emits an event whose listeners take only the emitter.
-    pub(crate) fn emit_plain(&self, event: Event, s: &S) -> bool {
-        self.emit_with(event, |h| {
-            if let Handler::Plain(f) = h {
-                f(s)
-            }
-        })
     }
 
     /// Emits `'error'`.
     pub(crate) fn emit_error(&self, s: &S, err: &Error) -> bool {
-        self.emit_with(Event::Error, |h| {
-            if let Handler::Error(f) = h {
-                f(s, err)
+        match self.snapshot(&self.error, Event::Error) {
+            Snapshot::None => false,
+            Snapshot::One(f) => {
+                f(s, err);
+                true
             }
-        })
+            Snapshot::Many(all) => {
+                all.iter().for_each(|f| f(s, err));
+                true
+            }
+        }
     }
 
     /// Emits `'pipe'` or `'unpipe'`.
     pub(crate) fn emit_pipe(&self, event: Event, s: &S, other: &dyn AnyStream) -> bool {
-        self.emit_with(event, |h| {
-            if let Handler::Pipe(f) = h {
-                f(s, other)
+        match self.snapshot(&self.pipe, event) {
+            Snapshot::None => false,
+            Snapshot::One(f) => {
+                f(s, other);
+                true
             }
-        })
+            Snapshot::Many(all) => {
+                all.iter().for_each(|f| f(s, other));
+                true
+            }
+        }
     }
 
     /// Emits an event that hands each listener a value (`'data'`, a server's
     /// `'connection'`): the last listener gets `value` itself, the others clones.
+    #[inline]
     pub(crate) fn emit_value(&self, event: Event, s: &S, value: R) -> bool
     where
         R: Clone,
     {
-        match self.snapshot(event) {
+        match self.snapshot(&self.values, event) {
             Snapshot::None => false,
-            Snapshot::One(h) => {
-                if let Handler::Data(f) = h {
-                    f(s, value)
-                }
+            Snapshot::One(f) => {
+                f(s, value);
                 true
             }
             Snapshot::Many(all) => {
                 let last = all.len() - 1;
                 let mut value = Some(value);
-                for (i, h) in all.iter().enumerate() {
+                for (i, f) in all.iter().enumerate() {
                     let v = if i == last { value.take() } else { value.clone() };
-                    if let (Handler::Data(f), Some(v)) = (h, v) {
+                    if let Some(v) = v {
                         f(s, v)
                     }
                 }
