@@ -406,6 +406,25 @@ fn server_timeout_is_rearmed_by_activity() {
     srv.stop();
 }
 
+/// 256 pipelined requests in one write: the responses, past the socket's highWaterMark,
+/// are handed on after a drain, and still leave in a few `writev`s (not one per
+/// response), in order.
+#[test]
+fn deep_pipelining_gathers_the_responses() {
+    let srv = hello_server(ServerOptions::default());
+    let mut c = Client::connect(srv.addr);
+    let before = srv.call(|_| millrace::reactor::Loop::current().metrics());
+    let batch: String = (0..256).map(|i| format!("GET /{i} HTTP/1.1\r\nHost: localhost\r\n\r\n")).collect();
+    c.send(batch);
+    for i in 0..256 {
+        assert_eq!(c.read_response().text(), format!("hello /{i}"));
+    }
+    let after = srv.call(|_| millrace::reactor::Loop::current().metrics());
+    let writes = (after.write + after.writev) - (before.write + before.writev);
+    assert!(writes <= 16, "{writes} write syscalls for 256 pipelined responses");
+    srv.stop();
+}
+
 /// A head over `max_header_size` gets 431 and EOF; one under it is served.
 #[test]
 fn max_header_size_answers_431() {

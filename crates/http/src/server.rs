@@ -605,6 +605,9 @@ impl ConnInner {
             return; // the loop below goes on
         }
         self.handing_off.set(true);
+        // Corked: the queued responses handed the socket here leave in one `writev`
+        // (outside `execute`, after a drain, the socket is not corked otherwise).
+        self.socket.cork();
         while self.current.borrow().is_none() {
             let next = self.outgoing.borrow_mut().pop_front();
             match next {
@@ -612,6 +615,7 @@ impl ConnInner {
                 None => break,
             }
         }
+        self.socket.uncork();
         self.handing_off.set(false);
     }
 
