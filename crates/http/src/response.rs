@@ -365,16 +365,18 @@ thread_local! {
     static HEAD_ARENA: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
-/// A copy of `bytes` cut from the head arena.
-fn arena_copy(bytes: &[u8]) -> Bytes {
-    HEAD_ARENA.with(|a| {
-        let mut a = a.borrow_mut();
-        if a.capacity() < bytes.len() {
-            a.reserve(ARENA_SIZE.max(bytes.len()));
-        }
-        a.extend_from_slice(bytes);
-        a.split().freeze()
-    })
+/// Bytes written by `write` into the shared arena (which has at least `min` bytes of
+/// room first), cut off as their own `Bytes`. The arena is taken out meanwhile, so
+/// `write` may itself use it.
+fn from_arena(min: usize, write: impl FnOnce(&mut BytesMut)) -> Bytes {
+    let mut a = HEAD_ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
+    if a.capacity() < min {
+        a.reserve(ARENA_SIZE.max(min));
+    }
+    write(&mut a);
+    let bytes = a.split().freeze();
+    HEAD_ARENA.with(|cell| *cell.borrow_mut() = a);
+    bytes
 }
 
 /// The header names `_storeHeader` looks at (Node's `matchHeader`).
@@ -409,112 +411,109 @@ impl Known {
 /// `_storeHeader`: renders the head and decides the framing.
 fn store_header(res: &ServerResponse, status: u16, msg: &str) {
     let e = res.ext();
-    let mut h = HEAD_ARENA.with(|a| std::mem::take(&mut *a.borrow_mut()));
-    if h.capacity() < 1024 {
-        h.reserve(ARENA_SIZE);
-    }
-    h.extend_from_slice(b"HTTP/1.1 ");
-    h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
-    h.extend_from_slice(b" ");
-    h.extend_from_slice(msg.as_bytes());
-    h.extend_from_slice(b"\r\n");
-    let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
-    let mut default_keep_alive = true;
-    for (name, values) in e.headers.borrow().iter() {
-        let known = Known::of(name);
-        let values = values.as_slice();
-        let joined;
-        let lines: &[String] = if values.len() >= 2 && known == Known::Cookie {
-            joined = [values.join("; ")];
-            &joined
-        } else {
-            values
-        };
-        for v in lines {
-            h.extend_from_slice(name.as_bytes());
-            h.extend_from_slice(b": ");
-            h.extend_from_slice(v.as_bytes());
-            h.extend_from_slice(b"\r\n");
-            // matchHeader
-            match known {
-                Known::Connection => {
-                    connection = true;
-                    if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
-                        e.last.set(true);
-                    } else {
-                        e.should_keep_alive.set(true);
-                    }
-                }
-                Known::TransferEncoding => {
-                    te = true;
-                    if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
-                        e.chunked.set(true);
-                    }
-                }
-                Known::ContentLength => {
-                    cont_len = true;
-                    e.content_length.set(v.trim().parse().ok());
-                }
-                Known::Date => date = true,
-                Known::Trailer => trailer_hdr = true,
-                Known::KeepAlive => default_keep_alive = false,
-                Known::Cookie | Known::Other => {}
-            }
-        }
-    }
-    if e.send_date.get() && !date {
-        h.extend_from_slice(b"Date: ");
-        h.extend_from_slice(&utc_date());
+    let head = from_arena(1024, |h| {
+        h.extend_from_slice(b"HTTP/1.1 ");
+        h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+        h.extend_from_slice(b" ");
+        h.extend_from_slice(msg.as_bytes());
         h.extend_from_slice(b"\r\n");
-    }
-    if e.chunked.get() && (status == 204 || status == 304) {
-        e.chunked.set(false);
-        e.should_keep_alive.set(false);
-    }
-    // A response whose head is decided after `server.close()` is the connection's
-    // last (`res_on_finish` ends it): say so rather than advertise keep-alive.
-    if e.conn.upgrade().is_some_and(|c| c.server_closing()) {
-        e.should_keep_alive.set(false);
-    }
-    if !connection {
-        // Node: keep-alive needs an explicit Content-Length header or chunked coding
-        // (HTTP/1.0 without either closes).
-        let send_keep_alive = e.should_keep_alive.get() && (cont_len || e.use_chunked_by_default.get());
-        if send_keep_alive && e.max_requests_reached.get() {
-            h.extend_from_slice(b"Connection: close\r\n");
-        } else if send_keep_alive {
-            h.extend_from_slice(b"Connection: keep-alive\r\n");
-            if e.keep_alive_timeout > 0 && default_keep_alive {
-                h.extend_from_slice(b"Keep-Alive: timeout=");
-                h.extend_from_slice(itoa::Buffer::new().format(e.keep_alive_timeout / 1000).as_bytes());
-                if e.max_requests > 0 {
-                    h.extend_from_slice(b", max=");
-                    h.extend_from_slice(itoa::Buffer::new().format(e.max_requests).as_bytes());
-                }
+        let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
+        let mut default_keep_alive = true;
+        for (name, values) in e.headers.borrow().iter() {
+            let known = Known::of(name);
+            let values = values.as_slice();
+            let joined;
+            let lines: &[String] = if values.len() >= 2 && known == Known::Cookie {
+                joined = [values.join("; ")];
+                &joined
+            } else {
+                values
+            };
+            for v in lines {
+                h.extend_from_slice(name.as_bytes());
+                h.extend_from_slice(b": ");
+                h.extend_from_slice(v.as_bytes());
                 h.extend_from_slice(b"\r\n");
+                // matchHeader
+                match known {
+                    Known::Connection => {
+                        connection = true;
+                        if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
+                            e.last.set(true);
+                        } else {
+                            e.should_keep_alive.set(true);
+                        }
+                    }
+                    Known::TransferEncoding => {
+                        te = true;
+                        if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
+                            e.chunked.set(true);
+                        }
+                    }
+                    Known::ContentLength => {
+                        cont_len = true;
+                        e.content_length.set(v.trim().parse().ok());
+                    }
+                    Known::Date => date = true,
+                    Known::Trailer => trailer_hdr = true,
+                    Known::KeepAlive => default_keep_alive = false,
+                    Known::Cookie | Known::Other => {}
+                }
             }
-        } else {
-            e.last.set(true);
-            h.extend_from_slice(b"Connection: close\r\n");
         }
-    }
-    if !cont_len && !te {
-        if !e.has_body.get() {
-            e.chunked.set(false);
-        } else if !e.use_chunked_by_default.get() {
-            e.last.set(true);
-        } else if !trailer_hdr && e.content_length.get().is_some() {
-            h.extend_from_slice(b"Content-Length: ");
-            h.extend_from_slice(itoa::Buffer::new().format(e.content_length.get().unwrap_or(0)).as_bytes());
+        if e.send_date.get() && !date {
+            h.extend_from_slice(b"Date: ");
+            h.extend_from_slice(&utc_date());
             h.extend_from_slice(b"\r\n");
-        } else {
-            h.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-            e.chunked.set(true);
         }
-    }
-    h.extend_from_slice(b"\r\n");
-    *e.header.borrow_mut() = Some(h.split().freeze());
-    HEAD_ARENA.with(|a| *a.borrow_mut() = h);
+        if e.chunked.get() && (status == 204 || status == 304) {
+            e.chunked.set(false);
+            e.should_keep_alive.set(false);
+        }
+        // A response whose head is decided after `server.close()` is the connection's
+        // last (`res_on_finish` ends it): say so rather than advertise keep-alive.
+        if e.conn.upgrade().is_some_and(|c| c.server_closing()) {
+            e.should_keep_alive.set(false);
+        }
+        if !connection {
+            // Node: keep-alive needs an explicit Content-Length header or chunked coding
+            // (HTTP/1.0 without either closes).
+            let send_keep_alive = e.should_keep_alive.get() && (cont_len || e.use_chunked_by_default.get());
+            if send_keep_alive && e.max_requests_reached.get() {
+                h.extend_from_slice(b"Connection: close\r\n");
+            } else if send_keep_alive {
+                h.extend_from_slice(b"Connection: keep-alive\r\n");
+                if e.keep_alive_timeout > 0 && default_keep_alive {
+                    h.extend_from_slice(b"Keep-Alive: timeout=");
+                    h.extend_from_slice(itoa::Buffer::new().format(e.keep_alive_timeout / 1000).as_bytes());
+                    if e.max_requests > 0 {
+                        h.extend_from_slice(b", max=");
+                        h.extend_from_slice(itoa::Buffer::new().format(e.max_requests).as_bytes());
+                    }
+                    h.extend_from_slice(b"\r\n");
+                }
+            } else {
+                e.last.set(true);
+                h.extend_from_slice(b"Connection: close\r\n");
+            }
+        }
+        if !cont_len && !te {
+            if !e.has_body.get() {
+                e.chunked.set(false);
+            } else if !e.use_chunked_by_default.get() {
+                e.last.set(true);
+            } else if !trailer_hdr && e.content_length.get().is_some() {
+                h.extend_from_slice(b"Content-Length: ");
+                h.extend_from_slice(itoa::Buffer::new().format(e.content_length.get().unwrap_or(0)).as_bytes());
+                h.extend_from_slice(b"\r\n");
+            } else {
+                h.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+                e.chunked.set(true);
+            }
+        }
+        h.extend_from_slice(b"\r\n");
+    });
+    *e.header.borrow_mut() = Some(head);
     e.header_on_wire.set(false);
     if e.expect_continue.get() && !e.sent_100.get() {
         // Node sends the head at once when answering an Expect without a 100.
@@ -609,7 +608,7 @@ fn framed(res: &ServerResponse, chunk: Bytes) -> impl Iterator<Item = Bytes> {
     } else if res.ext().chunked.get() {
         let mut line = [0u8; 18];
         let n = hex_line(chunk.len(), &mut line);
-        (Some(arena_copy(&line[..n])), Some(Bytes::from_static(b"\r\n")))
+        (Some(from_arena(n, |a| a.extend_from_slice(&line[..n]))), Some(Bytes::from_static(b"\r\n")))
     } else {
         (None, None)
     };
@@ -638,21 +637,26 @@ fn hex_line(mut len: usize, out: &mut [u8; 18]) -> usize {
 }
 
 fn write_one(res: &ServerResponse, chunk: Bytes, cb: Cb) {
+    write_body(res, cb, |res| framed(res, chunk));
+}
+
+fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
+    write_body(res, cb, |res| chunks.into_iter().flat_map(move |c| framed(res, c)));
+}
+
+/// `_write`/`_writev`: the head decided first (the framing depends on it), then the
+/// body's parts, which `parts` gives once it is.
+fn write_body<'a, I: Iterator<Item = Bytes>>(
+    res: &'a ServerResponse,
+    cb: Cb,
+    parts: impl FnOnce(&'a ServerResponse) -> I,
+) {
     implicit_header(res);
     if !res.ext().has_body.get() {
         cb.ok(); // HEAD, 204, 304: the body is dropped
         return;
     }
-    send_raw(res, framed(res, chunk), Some(Done::Write(cb)));
-}
-
-fn write_chunks(res: &ServerResponse, chunks: Vec<Bytes>, cb: Cb) {
-    implicit_header(res);
-    if !res.ext().has_body.get() {
-        cb.ok();
-        return;
-    }
-    send_raw(res, chunks.into_iter().flat_map(|c| framed(res, c)), Some(Done::Write(cb)));
+    send_raw(res, parts(res), Some(Done::Write(cb)));
 }
 
 /// `end()`'s last bytes; once they are in the socket, 'finish' and the next response.

@@ -96,6 +96,24 @@ pub(crate) enum Snapshot<H> {
     Many(Vec<H>),
 }
 
+impl<H> Snapshot<H> {
+    /// Runs `call` on each listener; false if there was none.
+    #[inline]
+    fn call_each(self, mut call: impl FnMut(&H)) -> bool {
+        match self {
+            Snapshot::None => false,
+            Snapshot::One(f) => {
+                call(&f);
+                true
+            }
+            Snapshot::Many(all) => {
+                all.iter().for_each(call);
+                true
+            }
+        }
+    }
+}
+
 /// The listeners of one signature, in registration order.
 struct List<H> {
     v: RefCell<Vec<Entry<H>>>,
@@ -307,47 +325,17 @@ impl<S, R> Listeners<S, R> {
     /// Emits an event whose listeners take only the emitter.
     #[inline]
     pub(crate) fn emit_plain(&self, event: Event, s: &S) -> bool {
-        match self.snapshot(&self.plain, event) {
-            Snapshot::None => false,
-            Snapshot::One(f) => {
-                f(s);
-                true
-            }
-            Snapshot::Many(all) => {
-                all.iter().for_each(|f| f(s));
-                true
-            }
-        }
+        self.snapshot(&self.plain, event).call_each(|f| f(s))
     }
 
     /// Emits `'error'`.
     pub(crate) fn emit_error(&self, s: &S, err: &Error) -> bool {
-        match self.snapshot(&self.error, Event::Error) {
-            Snapshot::None => false,
-            Snapshot::One(f) => {
-                f(s, err);
-                true
-            }
-            Snapshot::Many(all) => {
-                all.iter().for_each(|f| f(s, err));
-                true
-            }
-        }
+        self.snapshot(&self.error, Event::Error).call_each(|f| f(s, err))
     }
 
     /// Emits `'pipe'` or `'unpipe'`.
     pub(crate) fn emit_pipe(&self, event: Event, s: &S, other: &dyn AnyStream) -> bool {
-        match self.snapshot(&self.pipe, event) {
-            Snapshot::None => false,
-            Snapshot::One(f) => {
-                f(s, other);
-                true
-            }
-            Snapshot::Many(all) => {
-                all.iter().for_each(|f| f(s, other));
-                true
-            }
-        }
+        self.snapshot(&self.pipe, event).call_each(|f| f(s, other))
     }
 
     /// Emits an event that hands each listener a value (`'data'`, a server's

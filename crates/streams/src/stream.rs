@@ -130,6 +130,15 @@ impl TickKind {
     ];
 }
 
+// `run_tick` finds a kind by its tag in `TickKind::ALL`: the table must be in tag order.
+const _: () = {
+    let mut i = 0;
+    while i < TickKind::ALL.len() {
+        assert!(TickKind::ALL[i] as usize == i);
+        i += 1;
+    }
+};
+
 impl<R: Side, W: Side, E: 'static> TickTarget for Core<R, W, E> {
     fn run_tick(self: Rc<Self>, tag: u32) {
         let s = Stream(self);
@@ -411,6 +420,7 @@ impl<R, W, E> Stream<R, W, E> {
         W: Side,
         E: 'static,
     {
+        debug_assert_eq!(TickKind::ALL.get(kind as usize), Some(&kind), "TickKind::ALL misses {kind:?}");
         self.0.lp.next_tick_target(self.0.clone(), kind as u32);
     }
 
