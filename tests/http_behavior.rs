@@ -402,7 +402,10 @@ fn server_timeout_is_rearmed_by_activity() {
     let (how, bytes) = c.expect_closed();
     assert_eq!((how, bytes.len()), (Closed::Eof, 0));
     let idle = idle_since.elapsed();
-    assert!(idle >= Duration::from_millis(300), "closed after {idle:?}");
+    // The loop's clock counts whole milliseconds (as libuv's): the read that re-armed the
+    // timer is stamped with the millisecond it fell in, so the timeout can end up to 1 ms
+    // short of 300 ms of wall-clock time.
+    assert!(idle >= Duration::from_millis(299), "closed after {idle:?}");
     srv.stop();
 }
 
