@@ -32,7 +32,7 @@ fn main() {
 fn metrics_line(m: &Metrics) -> String {
     format!(
         "metrics loop_count={} events={} idle_time_us={} epoll_wait={} read={} write={} writev={} accept={} \
-         read_eagain={} write_eagain={} bytes_read={} bytes_written={}",
+         read_eagain={} write_eagain={} bytes_read={} bytes_written={} next_ticks={}",
         m.loop_count,
         m.events,
         m.idle_time.as_micros(),
@@ -44,6 +44,7 @@ fn metrics_line(m: &Metrics) -> String {
         m.read_eagain,
         m.write_eagain,
         m.bytes_read,
-        m.bytes_written
+        m.bytes_written,
+        m.next_ticks
     )
 }

@@ -387,6 +387,7 @@ impl Loop {
     /// every callback it invokes; embedders that call into streams from outside a loop
     /// callback (a `main` before `run`) may call it too.
     pub fn run_next_ticks(&self) {
+        let mut ran = 0;
         loop {
             let next = {
                 let mut q = self.inner.ticks.borrow_mut();
@@ -401,8 +402,12 @@ impl Loop {
             match next {
                 Some(Tick::Boxed(f)) => f(),
                 Some(Tick::Target(t, tag)) => t.run_tick(tag),
-                None => return,
+                None => break,
             }
+            ran += 1;
+        }
+        if ran > 0 {
+            self.inner.metrics.add_next_ticks(ran);
         }
     }
 

@@ -318,3 +318,28 @@ fn write_of_more_than_iov_max_buffers() {
     assert!(lp.metrics().since(&m0).writev >= BUFS.div_ceil(IOV_MAX) as u64);
     make_valgrind_happy(&lp);
 }
+
+// `next_ticks` counts the next-tick callbacks that ran, including those queued by a tick
+// and those run from outside the loop with `run_next_ticks`; a queued one not yet run
+// does not count.
+#[test]
+fn next_ticks_counts_the_ticks_that_ran() {
+    let lp = Loop::new().unwrap();
+    let m0 = lp.metrics();
+    let ran = Rc::new(Cell::new(0));
+    let (r, lp2) = (ran.clone(), lp.clone());
+    lp.next_tick(move || {
+        r.set(r.get() + 1);
+        let r = r.clone();
+        lp2.next_tick(move || r.set(r.get() + 1));
+    });
+    assert_eq!(lp.metrics().since(&m0).next_ticks, 0, "counted before it ran");
+    lp.run_next_ticks();
+    assert_eq!(ran.get(), 2);
+    assert_eq!(lp.metrics().since(&m0).next_ticks, 2);
+    let r = ran.clone();
+    lp.next_tick(move || r.set(r.get() + 1));
+    lp.run(RunMode::Default);
+    assert_eq!(ran.get(), 3);
+    assert_eq!(lp.metrics().since(&m0).next_ticks, 3);
+}
