@@ -2,9 +2,9 @@
 //! incoming headers map with Node's duplicate rules (`_addHeaderLine`), reason phrases
 //! (`STATUS_CODES`) and the cached `Date` value (`utcDate`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
@@ -24,6 +24,109 @@ pub fn is_token(s: &str) -> bool {
 /// `\t`, `0x20..=0x7e` and `0x80..=0xff`.
 pub fn has_invalid_char(s: &[u8]) -> bool {
     s.iter().any(|&b| !(b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80))
+}
+
+/// `req.rawHeaders` (and `rawTrailers`): every header line's name and value as
+/// received, in order, case kept. The lines are slices of the message's own bytes, cut
+/// on demand: parsing a head copies nothing and shares the read buffer once.
+#[derive(Clone, Default)]
+pub struct RawHeaders {
+    block: Bytes,
+    spans: Vec<Span>,
+}
+
+/// Where one line's name and value are in the block: `[name_start, name_end,
+/// value_start, value_end]`.
+type Span = [u32; 4];
+
+impl RawHeaders {
+    /// `block` holds the lines; `lines` are (name, value) slices of it.
+    pub(crate) fn new<'a>(block: Bytes, lines: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Self {
+        let base = block.as_ptr() as usize;
+        let at = |s: &[u8]| {
+            let start = s.as_ptr() as usize - base;
+            debug_assert!(start + s.len() <= block.len(), "a header line outside its block");
+            [start as u32, (start + s.len()) as u32]
+        };
+        let mut spans = Vec::with_capacity(lines.len());
+        for (name, value) in lines {
+            let ([n0, n1], [v0, v1]) = (at(name), at(value));
+            spans.push([n0, n1, v0, v1]);
+        }
+        RawHeaders { block, spans }
+    }
+
+    /// The number of header lines.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Line `i`: (name, value).
+    pub fn get(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        self.spans.get(i).map(|s| self.line(s))
+    }
+
+    /// Line `i` as owned `Bytes` that share the message's buffer (no copy).
+    pub fn get_bytes(&self, i: usize) -> Option<(Bytes, Bytes)> {
+        let &[n0, n1, v0, v1] = self.spans.get(i)?;
+        Some((self.block.slice(n0 as usize..n1 as usize), self.block.slice(v0 as usize..v1 as usize)))
+    }
+
+    /// Every line: (name, value).
+    pub fn iter(&self) -> RawHeadersIter<'_> {
+        RawHeadersIter { raw: self, spans: self.spans.iter() }
+    }
+
+    /// True if a line is named `name` (ASCII case-insensitive).
+    pub fn contains(&self, name: &str) -> bool {
+        self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    fn line(&self, &[n0, n1, v0, v1]: &Span) -> (&[u8], &[u8]) {
+        (&self.block[n0 as usize..n1 as usize], &self.block[v0 as usize..v1 as usize])
+    }
+}
+
+/// The lines of [`RawHeaders`], in order: (name, value).
+pub struct RawHeadersIter<'a> {
+    raw: &'a RawHeaders,
+    spans: std::slice::Iter<'a, Span>,
+}
+
+impl<'a> Iterator for RawHeadersIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.spans.next().map(|s| self.raw.line(s))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for RawHeadersIter<'_> {}
+
+impl<'a> IntoIterator for &'a RawHeaders {
+    type Item = (&'a [u8], &'a [u8]);
+    type IntoIter = RawHeadersIter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for RawHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v))))
+            .finish()
+    }
 }
 
 /// A value of the incoming `headers` map: one string, or a list for `set-cookie`.
@@ -89,9 +192,9 @@ const SINGLETONS: &[&str] = &[
 
 impl Headers {
     /// Builds the map from raw (name, value) pairs.
-    pub fn from_raw(raw: &[(Bytes, Bytes)]) -> Headers {
+    pub fn from_raw(raw: &RawHeaders) -> Headers {
         let mut h = Headers(Vec::with_capacity(raw.len()));
-        for (name, value) in raw {
+        for (name, value) in raw.iter() {
             h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value));
         }
         h
@@ -251,30 +354,80 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
     })
 }
 
-thread_local! {
-    static DATE: RefCell<(u64, Bytes)> = const { RefCell::new((u64::MAX, Bytes::new())) };
+/// The IMF-fixdate of the current second.
+pub fn utc_date() -> Bytes {
+    Bytes::from(http_date(SystemTime::now()).0)
 }
 
-/// Node's `utcDate()`: the IMF-fixdate of the current second, formatted once per second.
-pub fn utc_date() -> Bytes {
-    let secs = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.0 != secs {
-            let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-            *d = (secs, Bytes::from(httpdate::fmt_http_date(t)));
+/// The IMF-fixdate of `t`'s second, and the milliseconds left in that second.
+fn http_date(t: SystemTime) -> (String, u64) {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let second = SystemTime::UNIX_EPOCH + Duration::from_secs(since.as_secs());
+    (httpdate::fmt_http_date(second), 1000 - u64::from(since.subsec_millis()))
+}
+
+/// One server's `Date` value, as Node's `utcDate()` keeps it: formatted once, then
+/// reused until the loop's clock reaches the next second (Node clears its cache with a
+/// timer at that moment). No clock is read per response.
+pub(crate) struct DateCache {
+    /// Loop time (ms) from which `value` is stale.
+    until: Cell<u64>,
+    value: RefCell<String>,
+}
+
+impl DateCache {
+    pub(crate) fn new() -> Self {
+        DateCache { until: Cell::new(0), value: RefCell::new(String::new()) }
+    }
+
+    /// Hands `f` the date at loop time `now` (ms).
+    pub(crate) fn with<T>(&self, now: u64, f: impl FnOnce(&[u8]) -> T) -> T {
+        if now >= self.until.get() || self.value.borrow().is_empty() {
+            // The loop's clock lags the real one by at most an iteration: measured from
+            // it, the value goes stale early, never late.
+            let (date, left) = http_date(SystemTime::now());
+            *self.value.borrow_mut() = date;
+            self.until.set(now + left);
         }
-        d.1.clone()
-    })
+        f(self.value.borrow().as_bytes())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Raw headers over one block holding the names and values back to back.
+    fn raw(pairs: &[(&str, &str)]) -> RawHeaders {
+        let block = Bytes::from(pairs.iter().map(|(n, v)| format!("{n}{v}")).collect::<String>());
+        let mut at = 0;
+        let mut cut = |len: usize| {
+            at += len;
+            &block[at - len..at]
+        };
+        let lines: Vec<(&[u8], &[u8])> = pairs.iter().map(|(n, v)| (cut(n.len()), cut(v.len()))).collect();
+        RawHeaders::new(block.clone(), lines.into_iter())
+    }
+
+    #[test]
+    fn raw_headers_are_slices_of_their_block() {
+        let r = raw(&[("Host", "a"), ("X-Empty", ""), ("x-two", "b c")]);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.get(0), Some((&b"Host"[..], &b"a"[..])));
+        assert_eq!(r.get(1), Some((&b"X-Empty"[..], &b""[..])));
+        assert_eq!(r.get(3), None);
+        let (n, v) = r.get_bytes(2).unwrap();
+        assert_eq!((&n[..], &v[..]), (&b"x-two"[..], &b"b c"[..]));
+        assert!(r.contains("X-TWO") && r.contains("host") && !r.contains("x-three"));
+        let names: Vec<&[u8]> = r.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [&b"Host"[..], b"X-Empty", b"x-two"]);
+        assert_eq!(format!("{r:?}"), r#"[("Host", "a"), ("X-Empty", ""), ("x-two", "b c")]"#);
+        assert!(RawHeaders::default().is_empty());
+    }
+
     #[test]
     fn duplicate_rules_follow_node() {
-        let raw: Vec<(Bytes, Bytes)> = [
+        let raw = raw(&[
             ("Host", "a"),
             ("host", "b"),
             ("Set-Cookie", "x=1"),
@@ -283,10 +436,7 @@ mod tests {
             ("cookie", "d=2"),
             ("Accept", "text/html"),
             ("accept", "*/*"),
-        ]
-        .iter()
-        .map(|(n, v)| (Bytes::from(*n), Bytes::from(*v)))
-        .collect();
+        ]);
         let h = Headers::from_raw(&raw);
         assert_eq!(h.get_str("host"), Some("a"));
         assert_eq!(h.get("set-cookie"), Some(&HeaderValue::Many(vec!["x=1".into(), "y=2".into()])));
@@ -309,5 +459,22 @@ mod tests {
         let d = utc_date();
         assert_eq!(d.len(), 29);
         assert!(d.ends_with(b" GMT"));
+    }
+
+    #[test]
+    fn date_cache_keeps_its_value_until_the_next_second() {
+        let c = DateCache::new();
+        let first = c.with(5_000, <[u8]>::to_vec);
+        assert_eq!(first.len(), 29);
+        let until = c.until.get();
+        assert!(until > 5_000 && until <= 6_000, "stale at {until}");
+        // Within the second the value is reused, even if the wall clock moved on.
+        *c.value.borrow_mut() = "Thu, 01 Jan 1970 00:00:00 GMT".to_owned();
+        let again = c.with(until - 1, <[u8]>::to_vec);
+        assert_eq!(again, b"Thu, 01 Jan 1970 00:00:00 GMT");
+        // From `until` on it is formatted again.
+        let fresh = c.with(until, <[u8]>::to_vec);
+        assert_ne!(fresh, again);
+        assert!(c.until.get() > until);
     }
 }

@@ -13,7 +13,7 @@ use std::rc::Weak;
 use bytes::Bytes;
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
 
-use crate::headers::{Headers, Latin1};
+use crate::headers::{Headers, Latin1, RawHeaders};
 use crate::server::ConnInner;
 
 /// The request half of `IncomingMessage`: what was parsed, and where it came from.
@@ -21,9 +21,9 @@ pub struct IncomingState {
     method: &'static str,
     url: Latin1,
     version: (u8, u8),
-    raw_headers: Vec<(Bytes, Bytes)>,
+    raw_headers: RawHeaders,
     headers: OnceCell<Headers>,
-    raw_trailers: RefCell<Vec<(Bytes, Bytes)>>,
+    raw_trailers: RefCell<RawHeaders>,
     pub(crate) complete: Cell<bool>,
     pub(crate) consuming: Cell<bool>,
     dumped: Cell<bool>,
@@ -49,11 +49,11 @@ pub trait IncomingMessageExt {
     /// `req.headers`: lower-cased, duplicates merged as Node merges them.
     fn headers(&self) -> &Headers;
     /// `req.rawHeaders`: every (name, value) as received, case and order kept.
-    fn raw_headers(&self) -> &[(Bytes, Bytes)];
+    fn raw_headers(&self) -> &RawHeaders;
     /// `req.trailers` (after `end`).
     fn trailers(&self) -> Headers;
     /// `req.rawTrailers`.
-    fn raw_trailers(&self) -> Vec<(Bytes, Bytes)>;
+    fn raw_trailers(&self) -> RawHeaders;
     /// `req.complete`: the whole message was received.
     fn complete(&self) -> bool;
     /// `req.socket`.
@@ -89,7 +89,7 @@ impl IncomingMessageExt for IncomingMessage {
         e.headers.get_or_init(|| Headers::from_raw(&e.raw_headers))
     }
 
-    fn raw_headers(&self) -> &[(Bytes, Bytes)] {
+    fn raw_headers(&self) -> &RawHeaders {
         &self.ext().raw_headers
     }
 
@@ -97,7 +97,7 @@ impl IncomingMessageExt for IncomingMessage {
         Headers::from_raw(&self.ext().raw_trailers.borrow())
     }
 
-    fn raw_trailers(&self) -> Vec<(Bytes, Bytes)> {
+    fn raw_trailers(&self) -> RawHeaders {
         self.ext().raw_trailers.borrow().clone()
     }
 
@@ -118,7 +118,7 @@ impl IncomingState {
     /// True if the request has a header `name` (ASCII case-insensitive), found in the
     /// raw headers without building `req.headers`.
     pub(crate) fn has_header(&self, name: &str) -> bool {
-        self.raw_headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+        self.raw_headers.contains(name)
     }
 }
 
@@ -133,7 +133,7 @@ pub(crate) fn new_incoming(
         version: head.version,
         raw_headers: head.raw_headers,
         headers: OnceCell::new(),
-        raw_trailers: RefCell::new(Vec::new()),
+        raw_trailers: RefCell::new(RawHeaders::default()),
         complete: Cell::new(false),
         consuming: Cell::new(false),
         dumped: Cell::new(false),
@@ -163,7 +163,7 @@ pub(crate) fn new_incoming(
         .build()
 }
 
-pub(crate) fn set_trailers(req: &IncomingMessage, trailers: Vec<(Bytes, Bytes)>) {
+pub(crate) fn set_trailers(req: &IncomingMessage, trailers: RawHeaders) {
     *req.ext().raw_trailers.borrow_mut() = trailers;
 }
 

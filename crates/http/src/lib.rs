@@ -31,7 +31,9 @@ mod response;
 mod server;
 
 pub use errors::{Code, Error, Result};
-pub use headers::{has_invalid_char, is_token, reason_phrase, utc_date, HeaderValue, Headers};
+pub use headers::{
+    has_invalid_char, is_token, reason_phrase, utc_date, HeaderValue, Headers, RawHeaders, RawHeadersIter,
+};
 pub use incoming::{IncomingMessage, IncomingMessageExt, IncomingState};
 pub use parser::MAX_CHUNK_EXTENSIONS;
 pub use response::{HeaderInput, ResponseState, ServerResponse, ServerResponseExt};

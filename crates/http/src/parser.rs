@@ -23,7 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::errors::{Code, Error};
-use crate::headers::Latin1;
+use crate::headers::{Latin1, RawHeaders};
 
 /// The largest chunk-size line (extensions included) accepted (Node 20: 16 KiB).
 pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
@@ -34,7 +34,7 @@ pub(crate) struct RequestHead {
     pub(crate) method: &'static str,
     pub(crate) url: Latin1,
     pub(crate) version: (u8, u8),
-    pub(crate) raw_headers: Vec<(Bytes, Bytes)>,
+    pub(crate) raw_headers: RawHeaders,
     pub(crate) keep_alive: bool,
     pub(crate) has_body: bool,
 }
@@ -47,7 +47,7 @@ pub(crate) enum Event {
     /// A piece of the body.
     Body(Bytes),
     /// The message is complete (with trailers, for chunked bodies).
-    Done(Vec<(Bytes, Bytes)>),
+    Done(RawHeaders),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -297,7 +297,7 @@ impl Parser {
 
     /// The message is complete: llhttp reads the next one, or, after a message that
     /// closes the connection, nothing more (its `closed` state).
-    fn done(&mut self, trailers: Vec<(Bytes, Bytes)>) -> Event {
+    fn done(&mut self, trailers: RawHeaders) -> Event {
         self.state = if self.keep_alive { State::Head } else { State::Closed };
         Event::Done(trailers)
     }
@@ -308,7 +308,7 @@ impl Parser {
         loop {
             match self.state {
                 State::Head => return self.head(input),
-                State::Length(0) => return Ok(Some(self.done(Vec::new()))),
+                State::Length(0) => return Ok(Some(self.done(RawHeaders::default()))),
                 State::Length(left) => {
                     if input.is_empty() {
                         return Ok(None);
@@ -404,7 +404,6 @@ impl Parser {
         // The head's bytes, shared: the target and the header fields are slices of it.
         let head = input.slice(..n);
         let url = Latin1::new(head.slice(offset(url)..offset(url) + url.len()));
-        let mut raw_headers = Vec::with_capacity(headers.len());
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
         let mut te_seen = false;
@@ -413,10 +412,6 @@ impl Parser {
         let mut keep_alive_token = false;
         for h in headers.iter() {
             let (name, value) = (h.name.as_bytes(), h.value);
-            raw_headers.push((
-                head.slice(offset(name)..offset(name) + name.len()),
-                head.slice(offset(value)..offset(value) + value.len()),
-            ));
             // httparse drops the value's trailing whitespace; llhttp looks at it for
             // Content-Length and Transfer-Encoding.
             let ws = input[offset(value) + value.len()..].iter().take_while(|&&b| b == b' ' || b == b'\t').count();
@@ -479,6 +474,7 @@ impl Parser {
         if hosts > 1 {
             return Err(err(Code::HPE_DUPLICATE_HOST, "Duplicate Host header"));
         }
+        let raw_headers = RawHeaders::new(head, headers.iter().map(|h| (h.name.as_bytes(), h.value)));
         input.advance(n);
         // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
         // with `keep-alive` (a `close` beside it is not looked at).
@@ -499,27 +495,14 @@ impl Parser {
     fn trailers(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
         if input.starts_with(b"\r\n") {
             input.advance(2);
-            return Ok(Some(self.done(Vec::new())));
+            return Ok(Some(self.done(RawHeaders::default())));
         }
         let mut stack = [httparse::EMPTY_HEADER; 64];
         match httparse::parse_headers(input, &mut stack) {
             Ok(httparse::Status::Complete((n, headers))) => {
                 check_line_endings(&input[..n])?;
-                let base = input.as_ptr() as usize;
-                let spans: Vec<_> = headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            (h.name.as_ptr() as usize - base, h.name.len()),
-                            (h.value.as_ptr() as usize - base, h.value.len()),
-                        )
-                    })
-                    .collect();
-                let block = input.split_to(n);
-                let trailers = spans
-                    .into_iter()
-                    .map(|((no, nl), (vo, vl))| (block.slice(no..no + nl), block.slice(vo..vo + vl)))
-                    .collect();
+                let trailers = RawHeaders::new(input.slice(..n), headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+                input.advance(n);
                 Ok(Some(self.done(trailers)))
             }
             Ok(httparse::Status::Partial) => {

@@ -16,13 +16,13 @@
 //! wire are in request order.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 
 use bytes::{Bytes, BytesMut};
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream, WriteCallback};
 
 use crate::errors::{Code, Error, Result};
-use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date};
+use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date, DateCache};
 use crate::incoming::{IncomingMessage, IncomingMessageExt};
 use crate::server::ConnInner;
 
@@ -411,6 +411,7 @@ impl Known {
 /// `_storeHeader`: renders the head and decides the framing.
 fn store_header(res: &ServerResponse, status: u16, msg: &str) {
     let e = res.ext();
+    let conn = e.conn.upgrade();
     let head = from_arena(1024, |h| {
         h.extend_from_slice(b"HTTP/1.1 ");
         h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
@@ -463,7 +464,10 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         }
         if e.send_date.get() && !date {
             h.extend_from_slice(b"Date: ");
-            h.extend_from_slice(&utc_date());
+            match &conn {
+                Some(c) => c.date().with(res.get_loop().now(), |d| h.extend_from_slice(d)),
+                None => h.extend_from_slice(&utc_date()),
+            }
             h.extend_from_slice(b"\r\n");
         }
         if e.chunked.get() && (status == 204 || status == 304) {
@@ -472,7 +476,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         }
         // A response whose head is decided after `server.close()` is the connection's
         // last (`res_on_finish` ends it): say so rather than advertise keep-alive.
-        if e.conn.upgrade().is_some_and(|c| c.server_closing()) {
+        if conn.as_ref().is_some_and(|c| c.server_closing()) {
             e.should_keep_alive.set(false);
         }
         if !connection {
@@ -689,6 +693,8 @@ fn observe(res: &ServerResponse, event: Event) {
 }
 
 pub(crate) struct ResponseConfig {
+    /// The server's `Date` value.
+    pub(crate) date: Rc<DateCache>,
     pub(crate) keep_alive_timeout: u64,
     pub(crate) max_requests: u32,
     pub(crate) high_water_mark: usize,

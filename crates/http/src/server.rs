@@ -26,6 +26,7 @@ use millrace_reactor::{Handle, Loop, Timer};
 use millrace_streams::{self as streams, net, net::Socket};
 
 use crate::errors::{Code, Error};
+use crate::headers::DateCache;
 use crate::incoming::{self, IncomingMessage, IncomingMessageExt};
 use crate::parser::{join, Event, Parser};
 use crate::response::{self, ResponseConfig, ServerResponse, ServerResponseExt};
@@ -93,6 +94,8 @@ pub(crate) struct ServerInner {
     check_timer: RefCell<Option<Timer>>,
     closing: Cell<bool>,
     lp: Loop,
+    /// The `Date` value all its responses share.
+    date: Rc<DateCache>,
 }
 
 /// Node's `http.Server`.
@@ -143,6 +146,7 @@ impl Server {
             check_timer: RefCell::new(None),
             closing: Cell::new(false),
             lp: Loop::current(),
+            date: Rc::new(DateCache::new()),
         }));
         s.on_request(on_request);
         s
@@ -353,6 +357,7 @@ impl Server {
             handing_off: Cell::new(false),
             errored: Cell::new(false),
             cfg: ResponseConfig {
+                date: self.0.date.clone(),
                 keep_alive_timeout: o.keep_alive_timeout,
                 max_requests: o.max_requests_per_socket,
                 high_water_mark: o.high_water_mark,
@@ -426,6 +431,11 @@ pub(crate) struct ConnInner {
 impl ConnInner {
     fn server(&self) -> Option<Server> {
         self.server.upgrade().map(Server)
+    }
+
+    /// The server's `Date` value.
+    pub(crate) fn date(&self) -> &DateCache {
+        &self.cfg.date
     }
 
     /// `close()` was called on the server.
