@@ -26,6 +26,7 @@
 mod errors;
 mod headers;
 mod incoming;
+mod outgoing;
 mod parser;
 mod response;
 mod server;
@@ -35,8 +36,9 @@ pub use headers::{
     has_invalid_char, is_token, reason_phrase, utc_date, HeaderValue, Headers, RawHeaders, RawHeadersIter,
 };
 pub use incoming::{IncomingMessage, IncomingMessageExt, IncomingState};
+pub use outgoing::HeaderInput;
 pub use parser::MAX_CHUNK_EXTENSIONS;
-pub use response::{HeaderInput, ResponseState, ServerResponse, ServerResponseExt};
+pub use response::{ResponseState, ServerResponse, ServerResponseExt};
 pub use server::{create_server, Server, ServerOptions};
 
 /// The traits that give requests and responses their methods.

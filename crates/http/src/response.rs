@@ -24,6 +24,7 @@ use millrace_streams::{net::Socket, Absent, Builder, Event, Stream, WriteCallbac
 use crate::errors::{Code, Error, Result};
 use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date, DateCache};
 use crate::incoming::{IncomingMessage, IncomingMessageExt};
+use crate::outgoing::{HeaderInput, OutHeaders};
 use crate::server::ConnInner;
 
 type Cb = WriteCallback<Absent, Bytes, ResponseState>;
@@ -53,69 +54,6 @@ impl Done {
     }
 }
 
-/// A header value to set: one string or several.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeaderInput(Values);
-
-/// A header's values; one, the common case, without a vector.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Values {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Values {
-    fn as_slice(&self) -> &[String] {
-        match self {
-            Values::One(v) => std::slice::from_ref(v),
-            Values::Many(v) => v,
-        }
-    }
-
-    fn extend(&mut self, more: Values) {
-        let mut all = match std::mem::replace(self, Values::Many(Vec::new())) {
-            Values::One(v) => vec![v],
-            Values::Many(v) => v,
-        };
-        match more {
-            Values::One(v) => all.push(v),
-            Values::Many(v) => all.extend(v),
-        }
-        *self = Values::Many(all);
-    }
-}
-
-impl From<&str> for HeaderInput {
-    fn from(s: &str) -> Self {
-        HeaderInput(Values::One(s.to_owned()))
-    }
-}
-
-impl From<String> for HeaderInput {
-    fn from(s: String) -> Self {
-        HeaderInput(Values::One(s))
-    }
-}
-
-impl From<Vec<String>> for HeaderInput {
-    fn from(v: Vec<String>) -> Self {
-        HeaderInput(Values::Many(v))
-    }
-}
-
-impl From<Vec<&str>> for HeaderInput {
-    fn from(v: Vec<&str>) -> Self {
-        HeaderInput(Values::Many(v.into_iter().map(str::to_owned).collect()))
-    }
-}
-
-macro_rules! number_header {
-    ($($t:ty),*) => { $(impl From<$t> for HeaderInput {
-        fn from(n: $t) -> Self { HeaderInput(Values::One(n.to_string())) }
-    })* };
-}
-number_header!(u16, u32, u64, usize, i32, i64);
-
 /// The response half of `ServerResponse`: status, headers, framing, its place on the
 /// connection.
 pub struct ResponseState {
@@ -123,8 +61,8 @@ pub struct ResponseState {
     conn: Weak<ConnInner>,
     status_code: Cell<u16>,
     status_message: RefCell<Option<String>>,
-    /// (name as set, values), in the order set.
-    headers: RefCell<Vec<(String, Values)>>,
+    /// The headers set, in order (Node's `kOutHeaders`).
+    headers: RefCell<OutHeaders>,
     /// The rendered head (Node's `_header`); set means `headersSent`.
     header: RefCell<Option<Bytes>>,
     /// The head went out (Node's `_headerSent`).
@@ -162,9 +100,9 @@ pub trait ServerResponseExt {
     fn set_status_message(&self, msg: &str);
     /// `res.setHeader(name, value)`: `ERR_INVALID_HTTP_TOKEN` for a bad name,
     /// `ERR_INVALID_CHAR` for a bad value, `ERR_HTTP_HEADERS_SENT` once the head is out.
-    fn set_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()>;
+    fn set_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
     /// `res.appendHeader(name, value)`.
-    fn append_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()>;
+    fn append_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
     /// `res.getHeader(name)`.
     fn get_header(&self, name: &str) -> Option<Vec<String>>;
     /// `res.getHeaders()`: lower-cased names.
@@ -193,11 +131,13 @@ pub trait ServerResponseExt {
     fn socket(&self) -> Option<Socket>;
 }
 
-fn validate(name: &str, values: &[String]) -> Result<()> {
+fn validate(name: &str, values: &HeaderInput<'_>) -> Result<()> {
     if !is_token(name) {
         return Err(Error::invalid_token(name));
     }
-    if values.iter().any(|v| has_invalid_char(v.as_bytes())) {
+    let mut invalid = false;
+    values.each(|v| invalid |= has_invalid_char(v));
+    if invalid {
         return Err(Error::invalid_char("header content", name));
     }
     Ok(())
@@ -224,60 +164,47 @@ impl ServerResponseExt for ServerResponse {
         *self.ext().status_message.borrow_mut() = Some(msg.to_owned());
     }
 
-    fn set_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()> {
+    fn set_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()> {
         if self.headers_sent() {
             return Err(Error::headers_sent("set"));
         }
-        let HeaderInput(values) = value.into();
-        validate(name, values.as_slice())?;
-        let mut h = self.ext().headers.borrow_mut();
-        match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            Some(entry) => *entry = (name.to_owned(), values),
-            None => h.push((name.to_owned(), values)),
-        }
+        let value = value.into();
+        validate(name, &value)?;
+        self.ext().headers.borrow_mut().set(name, &value);
         Ok(())
     }
 
-    fn append_header(&self, name: &str, value: impl Into<HeaderInput>) -> Result<()> {
+    fn append_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()> {
         if self.headers_sent() {
             return Err(Error::headers_sent("append"));
         }
-        let HeaderInput(values) = value.into();
-        validate(name, values.as_slice())?;
-        let mut h = self.ext().headers.borrow_mut();
-        match h.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            Some((_, existing)) => existing.extend(values),
-            None => h.push((name.to_owned(), values)),
-        }
+        let value = value.into();
+        validate(name, &value)?;
+        self.ext().headers.borrow_mut().append(name, &value);
         Ok(())
     }
 
     fn get_header(&self, name: &str) -> Option<Vec<String>> {
-        self.ext()
-            .headers
-            .borrow()
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice().to_vec())
+        self.ext().headers.borrow().get(name)
     }
 
     fn get_headers(&self) -> Vec<(String, Vec<String>)> {
-        self.ext().headers.borrow().iter().map(|(n, v)| (n.to_ascii_lowercase(), v.as_slice().to_vec())).collect()
+        self.ext().headers.borrow().all()
     }
 
     fn get_header_names(&self) -> Vec<String> {
-        self.ext().headers.borrow().iter().map(|(n, _)| n.to_ascii_lowercase()).collect()
+        self.ext().headers.borrow().names()
     }
 
     fn has_header(&self, name: &str) -> bool {
-        self.ext().headers.borrow().iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.ext().headers.borrow().has(name)
     }
 
     fn remove_header(&self, name: &str) -> Result<()> {
         if self.headers_sent() {
             return Err(Error::headers_sent("remove"));
         }
-        self.ext().headers.borrow_mut().retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.ext().headers.borrow_mut().remove(name);
         Ok(())
     }
 
@@ -393,8 +320,8 @@ enum Known {
 }
 
 impl Known {
-    fn of(name: &str) -> Known {
-        let is = |k: &str| name.eq_ignore_ascii_case(k);
+    fn of(name: &[u8]) -> Known {
+        let is = |k: &str| name.eq_ignore_ascii_case(k.as_bytes());
         match name.len() {
             10 if is("connection") => Known::Connection,
             17 if is("transfer-encoding") => Known::TransferEncoding,
@@ -420,21 +347,29 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         h.extend_from_slice(b"\r\n");
         let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
         let mut default_keep_alive = true;
-        for (name, values) in e.headers.borrow().iter() {
+        for header in e.headers.borrow().iter() {
+            let name = header.name;
             let known = Known::of(name);
-            let values = values.as_slice();
-            let joined;
-            let lines: &[String] = if values.len() >= 2 && known == Known::Cookie {
-                joined = [values.join("; ")];
-                &joined
-            } else {
-                values
-            };
-            for v in lines {
-                h.extend_from_slice(name.as_bytes());
+            if header.count >= 2 && known == Known::Cookie {
+                // Node sends several cookie values as one line, joined with "; ".
+                h.extend_from_slice(name);
                 h.extend_from_slice(b": ");
-                h.extend_from_slice(v.as_bytes());
+                for (i, v) in header.values().enumerate() {
+                    if i > 0 {
+                        h.extend_from_slice(b"; ");
+                    }
+                    h.extend_from_slice(v);
+                }
                 h.extend_from_slice(b"\r\n");
+                continue;
+            }
+            for v in header.values() {
+                h.extend_from_slice(name);
+                h.extend_from_slice(b": ");
+                h.extend_from_slice(v);
+                h.extend_from_slice(b"\r\n");
+                // Stored from `&str`s: always UTF-8.
+                let v = std::str::from_utf8(v).unwrap_or_default();
                 // matchHeader
                 match known {
                     Known::Connection => {
@@ -716,7 +651,7 @@ pub(crate) fn new_response(
         conn,
         status_code: Cell::new(200),
         status_message: RefCell::new(None),
-        headers: RefCell::new(Vec::new()),
+        headers: RefCell::new(OutHeaders::default()),
         header: RefCell::new(None),
         header_on_wire: Cell::new(false),
         has_body: Cell::new(req.method() != "HEAD"),
