@@ -350,6 +350,30 @@ fn keep_alive_timeout_closes_an_idle_connection() {
     srv.stop();
 }
 
+/// The keep-alive timeout is only for idle time: a request arriving turns it off (Node's
+/// `resetSocketTimeout`), so a response that takes longer than it still arrives, and the
+/// connection is then kept for the next request.
+#[test]
+fn keep_alive_timeout_does_not_cut_a_slow_response() {
+    let srv = TestServer::start(ServerOptions { keep_alive_timeout: 100, ..Default::default() }, |s, _| {
+        s.on_request(|req, res| {
+            let (res, url) = (res.clone(), req.url().to_owned());
+            let delay = if url == "/slow" { 1600 } else { 0 };
+            let _ = millrace::reactor::Loop::current().set_timeout(delay, move || {
+                res.end_with(format!("done {url}"));
+            });
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.get("/quick").text(), "done /quick"); // arms the 1.1 s keep-alive timer
+    let start = Instant::now();
+    let r = c.get("/slow");
+    assert_eq!(r.text(), "done /slow");
+    assert!(start.elapsed() >= Duration::from_millis(1600), "answered after {:?}", start.elapsed());
+    assert_eq!(c.get("/after").text(), "done /after");
+    srv.stop();
+}
+
 /// `timeout` (Node's `server.timeout`): a socket idle that long while a request is
 /// unanswered is destroyed (no `timeout` listener): EOF, no response, not before.
 #[test]

@@ -159,10 +159,16 @@ impl Socket {
     pub fn set_timeout(&self, ms: u64) {
         let e = self.ext();
         e.timeout_ms.set(ms);
-        if ms == 0 || self.destroyed() {
+        if self.destroyed() {
             if let Some(t) = e.timer.borrow().as_ref() {
                 t.stop();
             }
+            return;
+        }
+        if ms == 0 {
+            // Disarmed lazily: a timer still due finds the timeout off and does nothing.
+            // The HTTP server turns the timeout off at every request and on again after
+            // it; this way that costs no timer-queue work per request.
             return;
         }
         let now = self.get_loop().now();
