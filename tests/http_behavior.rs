@@ -374,6 +374,39 @@ fn keep_alive_timeout_does_not_cut_a_slow_response() {
     srv.stop();
 }
 
+/// Finished requests and responses lend their memory to later ones (the server keeps the
+/// last few for that), but only when nothing else holds them: the requests and responses
+/// a handler keeps stay themselves however many requests follow.
+#[test]
+fn kept_messages_stay_themselves_while_finished_ones_are_reused() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let kept: Rc<RefCell<Vec<(IncomingMessage, ServerResponse)>>> = Rc::default();
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let n: usize = req.url()[1..].parse().unwrap();
+            res.set_header("x-n", n).unwrap();
+            res.end_with(format!("{n}"));
+            if n % 10 == 0 {
+                kept.borrow_mut().push((req.clone(), res.clone()));
+            }
+            if n == 199 {
+                for (req, res) in kept.borrow().iter() {
+                    let x = res.get_header("x-n").unwrap_or_default().join(",");
+                    l.push(format!("kept {} x-n={x} finished={}", req.url(), res.writable_finished()));
+                }
+            }
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    for n in 0..200 {
+        assert_eq!(c.get(&format!("/{n}")).text(), n.to_string());
+    }
+    srv.log.wait_for("kept /190 x-n=190 finished=true");
+    let expected: Vec<String> = (0..200).step_by(10).map(|n| format!("kept /{n} x-n={n} finished=true")).collect();
+    assert_eq!(srv.log.lines(), expected);
+    srv.stop();
+}
+
 /// `timeout` (Node's `server.timeout`): a socket idle that long while a request is
 /// unanswered is destroyed (no `timeout` listener): EOF, no response, not before.
 #[test]

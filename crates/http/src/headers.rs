@@ -8,11 +8,32 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+/// Byte classes, one bit each, looked up per byte.
+const TCHAR: u8 = 1;
+const FIELD_CHAR: u8 = 2;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if matches!(c,
+            b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+        {
+            t[b] |= TCHAR;
+        }
+        if c == b'\t' || (c >= 0x20 && c <= 0x7e) || c >= 0x80 {
+            t[b] |= FIELD_CHAR;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// An RFC 9110 `tchar`.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
-        | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
+    CLASSES[b as usize] & TCHAR != 0
 }
 
 /// Node's `checkIsHttpToken`.
@@ -23,7 +44,7 @@ pub fn is_token(s: &str) -> bool {
 /// Node's `checkInvalidHeaderChar`: true if `s` holds a byte outside
 /// `\t`, `0x20..=0x7e` and `0x80..=0xff`.
 pub fn has_invalid_char(s: &[u8]) -> bool {
-    s.iter().any(|&b| !(b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80))
+    s.iter().any(|&b| CLASSES[b as usize] & FIELD_CHAR == 0)
 }
 
 /// `req.rawHeaders` (and `rawTrailers`): every header line's name and value as
@@ -452,6 +473,13 @@ mod tests {
         assert!(!is_token(""));
         assert!(has_invalid_char(b"a\r\nb"));
         assert!(!has_invalid_char(b"a\tb \xe9"));
+        // The table against the rules, byte by byte.
+        for b in 0..=255u8 {
+            let field = b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80;
+            assert_eq!(has_invalid_char(&[b]), !field, "byte {b:#x}");
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), tchar, "byte {b:#x}");
+        }
     }
 
     #[test]

@@ -126,6 +126,7 @@ pub(crate) fn new_incoming(
     head: crate::parser::RequestHead,
     socket: &Socket,
     conn: Weak<ConnInner>,
+    reuse: Option<IncomingMessage>,
 ) -> IncomingMessage {
     let state = IncomingState {
         method: head.method,
@@ -141,7 +142,7 @@ pub(crate) fn new_incoming(
         conn,
     };
     // Node: `new IncomingMessage(socket)` takes the socket's readableHighWaterMark.
-    Builder::readable_ext(state)
+    let b = Builder::readable_ext(state)
         .high_water_mark(socket.readable_high_water_mark())
         .read(|req: &IncomingMessage, _| {
             // IncomingMessage.prototype._read: consuming; readStart(socket).
@@ -159,8 +160,11 @@ pub(crate) fn new_incoming(
                 e.socket.destroy(err.clone());
             }
             cb.call(err);
-        })
-        .build()
+        });
+    match reuse {
+        Some(old) => b.build_reusing(old),
+        None => b.build(),
+    }
 }
 
 pub(crate) fn set_trailers(req: &IncomingMessage, trailers: RawHeaders) {

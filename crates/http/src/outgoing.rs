@@ -128,8 +128,12 @@ fn put_values(out: &mut Vec<u8>, input: &HeaderInput<'_>) {
     input.each(|v| put_field(out, v));
 }
 
-/// One record: `name: values`.
+/// One record: `name: values`, in one reservation (a response's first header reserves
+/// room for a few more).
 fn put_record(out: &mut Vec<u8>, name: &str, input: &HeaderInput<'_>) {
+    let mut size = 8 + name.len();
+    input.each(|v| size += 4 + v.len());
+    out.reserve(size.max(if out.capacity() == 0 { 256 } else { 0 }));
     put_field(out, name.as_bytes());
     out.extend_from_slice(&(input.count() as u32).to_ne_bytes());
     put_values(out, input);
@@ -188,7 +192,7 @@ impl OutHeaders {
                 let count_at = range.start + 4 + name_len;
                 let total = (count + input.count()) as u32;
                 self.buf[count_at..count_at + 4].copy_from_slice(&total.to_ne_bytes());
-                let mut more = Vec::new();
+                let mut more = Vec::with_capacity(64);
                 put_values(&mut more, input);
                 self.buf.splice(range.end..range.end, more);
             }

@@ -369,12 +369,12 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                 h.extend_from_slice(v);
                 h.extend_from_slice(b"\r\n");
                 // Stored from `&str`s: always UTF-8.
-                let v = std::str::from_utf8(v).unwrap_or_default();
+                let text = || std::str::from_utf8(v).unwrap_or_default();
                 // matchHeader
                 match known {
                     Known::Connection => {
                         connection = true;
-                        if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
+                        if text().split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
                             e.last.set(true);
                         } else {
                             e.should_keep_alive.set(true);
@@ -382,13 +382,13 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                     }
                     Known::TransferEncoding => {
                         te = true;
-                        if v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
+                        if text().split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
                             e.chunked.set(true);
                         }
                     }
                     Known::ContentLength => {
                         cont_len = true;
-                        e.content_length.set(v.trim().parse().ok());
+                        e.content_length.set(text().trim().parse().ok());
                     }
                     Known::Date => date = true,
                     Known::Trailer => trailer_hdr = true,
@@ -641,6 +641,7 @@ pub(crate) fn new_response(
     keep_alive: bool,
     conn: Weak<ConnInner>,
     cfg: &ResponseConfig,
+    reuse: Option<ServerResponse>,
 ) -> ServerResponse {
     // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
     let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
@@ -670,7 +671,7 @@ pub(crate) fn new_response(
         socket: RefCell::new(None),
         pending: RefCell::new(Vec::new()),
     };
-    Builder::writable_ext(state)
+    let b = Builder::writable_ext(state)
         .high_water_mark(cfg.high_water_mark)
         .before_end(|res: &ServerResponse, chunk| {
             // OutgoingMessage.end: the length is known when the head is still unsent.
@@ -682,6 +683,9 @@ pub(crate) fn new_response(
         .write(write_one)
         .writev(write_chunks)
         .final_(finish_body)
-        .observe(observe)
-        .build()
+        .observe(observe);
+    match reuse {
+        Some(old) => b.build_reusing(old),
+        None => b.build(),
+    }
 }

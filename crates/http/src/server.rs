@@ -96,6 +96,36 @@ pub(crate) struct ServerInner {
     lp: Loop,
     /// The `Date` value all its responses share.
     date: Rc<DateCache>,
+    recycled: RefCell<Recycled>,
+}
+
+/// How many messages back a finished request and response lend their memory to new ones.
+const RECYCLE_AFTER: usize = 32;
+
+/// The latest requests and responses, whose memory new ones take once nothing else
+/// holds them (`Builder::build_reusing`). A pipelined batch frees more streams at once
+/// than the allocator's per-size caches hold (glibc's tcache keeps 7), so without this
+/// most of the next batch's streams would take malloc's slow path. A response holds its
+/// request, which it lets go only when its own memory is reused: requests are taken one
+/// message later than responses. Emptied when the server has no connections.
+#[derive(Default)]
+struct Recycled {
+    reqs: VecDeque<IncomingMessage>,
+    ress: VecDeque<ServerResponse>,
+}
+
+impl Recycled {
+    /// The request and response old enough to be reused, if there are.
+    fn take(&mut self) -> (Option<IncomingMessage>, Option<ServerResponse>) {
+        let req = if self.reqs.len() > RECYCLE_AFTER { self.reqs.pop_front() } else { None };
+        let res = if self.ress.len() >= RECYCLE_AFTER { self.ress.pop_front() } else { None };
+        (req, res)
+    }
+
+    fn keep(&mut self, req: &IncomingMessage, res: &ServerResponse) {
+        self.reqs.push_back(req.clone());
+        self.ress.push_back(res.clone());
+    }
 }
 
 /// Node's `http.Server`.
@@ -147,6 +177,7 @@ impl Server {
             closing: Cell::new(false),
             lp: Loop::current(),
             date: Rc::new(DateCache::new()),
+            recycled: RefCell::new(Recycled::default()),
         }));
         s.on_request(on_request);
         s
@@ -273,10 +304,17 @@ impl Server {
 
     /// Drops the listeners of a closed server (they may hold the server).
     fn release(&self) {
+        self.drop_recycled();
         self.0.on_request.borrow_mut().clear();
         self.0.on_check_continue.borrow_mut().clear();
         self.0.on_client_error.borrow_mut().clear();
         self.0.on_connection.borrow_mut().clear();
+    }
+
+    /// Lets go of the streams kept for reuse.
+    fn drop_recycled(&self) {
+        let old = std::mem::take(&mut *self.0.recycled.borrow_mut());
+        drop(old); // outside the borrow
     }
 
     /// `server.closeIdleConnections()`: destroys connections not serving a request.
@@ -524,7 +562,8 @@ impl ConnInner {
             self.errored.set(true);
             return;
         }
-        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self));
+        let (old_req, old_res) = server.0.recycled.borrow_mut().take();
+        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), old_req);
         self.incoming.borrow_mut().push_back(req.clone());
 
         // Stop reading while the socket's write side is backed up.
@@ -533,7 +572,8 @@ impl ConnInner {
             self.socket.pause();
         }
 
-        let res = response::new_response(&req, keep_alive, Rc::downgrade(self), &self.cfg);
+        let res = response::new_response(&req, keep_alive, Rc::downgrade(self), &self.cfg, old_res);
+        server.0.recycled.borrow_mut().keep(&req, &res);
         let assigned = self.current.borrow().is_none();
         if assigned {
             self.assign(&res);
@@ -784,6 +824,9 @@ impl ConnInner {
         self.body_req.borrow_mut().take();
         if let Some(server) = self.server() {
             server.0.conns.borrow_mut().retain(|c| !std::ptr::eq(Rc::as_ptr(c), self));
+            if server.0.conns.borrow().is_empty() {
+                server.drop_recycled();
+            }
         }
     }
 }

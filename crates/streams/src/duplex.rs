@@ -179,4 +179,13 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     pub fn build(self) -> Stream<R, W, E> {
         self.build_stream()
     }
+
+    /// [`build`](Builder::build), into the memory of `old` if nothing else holds `old`
+    /// any more (no clone, no weak reference; its listeners are gone once it closed).
+    /// Otherwise `old` is let go and the stream is allocated as `build` does. A server
+    /// that makes a stream per message can hand back finished ones and so stay off the
+    /// allocator.
+    pub fn build_reusing(self, old: Stream<R, W, E>) -> Stream<R, W, E> {
+        self.build_into(Some(old))
+    }
 }

@@ -313,7 +313,13 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
         self
     }
 
-    pub(crate) fn build_stream(mut self) -> Stream<R, W, E> {
+    pub(crate) fn build_stream(self) -> Stream<R, W, E> {
+        self.build_into(None)
+    }
+
+    /// Builds the stream, in `old`'s memory if `old` is given and nothing else holds it
+    /// (no clone, no weak reference).
+    pub(crate) fn build_into(mut self, old: Option<Stream<R, W, E>>) -> Stream<R, W, E> {
         if self.xform.is_some() {
             crate::transform::transform_options(&mut self.opts);
         }
@@ -349,7 +355,16 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             ext: self.ext,
         };
         LIVE.with(|n| n.set(n.get() + 1));
-        let s = Stream(Rc::new(core));
+        let s = match old {
+            Some(Stream(mut rc)) => match Rc::get_mut(&mut rc) {
+                Some(slot) => {
+                    *slot = core; // the old core is dropped here, in place
+                    Stream(rc)
+                }
+                None => Stream(Rc::new(core)),
+            },
+            None => Stream(Rc::new(core)),
+        };
         if readable && writable {
             crate::duplex::apply_side_options(&s, &self.opts);
         }
@@ -758,5 +773,58 @@ mod size_tests {
         let request = rc_size::<Bytes, Absent, [u64; 19]>();
         eprintln!("duplex {duplex}, response-like {response}, request-like {request} bytes");
         assert!(duplex <= 1032 && response <= 1032 && request <= 1032);
+    }
+}
+
+#[cfg(test)]
+mod reuse_tests {
+    use super::*;
+    use crate::Writable;
+    use std::cell::RefCell;
+
+    fn writable(log: &Rc<RefCell<Vec<String>>>, tag: &'static str) -> Writable<u32> {
+        let l = log.clone();
+        Writable::<u32>::builder()
+            .write(move |_, c, cb| {
+                l.borrow_mut().push(format!("{tag} {c}"));
+                cb.ok();
+            })
+            .build()
+    }
+
+    /// A finished stream nothing else holds lends its memory to the next one, which
+    /// starts from a fresh state; one still held elsewhere is left alone.
+    #[test]
+    fn build_reusing_takes_the_memory_only_of_a_stream_no_one_holds() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let lp = Loop::current();
+        let live = live_streams();
+        let old = writable(&log, "old");
+        old.write(1u32);
+        old.end();
+        lp.run_next_ticks();
+        assert!(old.writable_finished() && old.destroyed());
+        let id = old.stream_id();
+
+        let l = log.clone();
+        let new = Writable::<u32>::builder()
+            .write(move |_, c, cb| {
+                l.borrow_mut().push(format!("new {c}"));
+                cb.ok();
+            })
+            .build_reusing(old);
+        assert_eq!(new.stream_id(), id, "the same memory");
+        assert_eq!(live_streams(), live + 1, "the old one counts as dropped");
+        assert!(!new.writable_finished() && !new.destroyed() && !new.writable_ended());
+        new.write(2u32);
+        assert_eq!(*log.borrow(), ["old 1", "new 2"]);
+
+        // Held elsewhere: not reused, and still itself.
+        let held = new.clone();
+        let other = Writable::<u32>::builder().write(|_, _, cb| cb.ok()).build_reusing(new);
+        assert_ne!(other.stream_id(), id);
+        held.write(3u32);
+        assert_eq!(log.borrow().last().map(String::as_str), Some("new 3"));
+        assert_eq!(live_streams(), live + 2);
     }
 }
