@@ -14,6 +14,7 @@ use bytes::Bytes;
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
 
 use crate::headers::{Headers, Latin1, RawHeaders};
+use crate::parser::Seen;
 use crate::server::ConnInner;
 
 /// The request half of `IncomingMessage`: what was parsed, and where it came from.
@@ -22,6 +23,7 @@ pub struct IncomingState {
     url: Latin1,
     version: (u8, u8),
     raw_headers: RawHeaders,
+    seen: Seen,
     headers: OnceCell<Headers>,
     raw_trailers: RefCell<RawHeaders>,
     pub(crate) complete: Cell<bool>,
@@ -115,10 +117,10 @@ impl IncomingMessageExt for IncomingMessage {
 }
 
 impl IncomingState {
-    /// True if the request has a header `name` (ASCII case-insensitive), found in the
-    /// raw headers without building `req.headers`.
-    pub(crate) fn has_header(&self, name: &str) -> bool {
-        self.raw_headers.contains(name)
+    /// True if the request has the header, as noted by the parser (no scan, and
+    /// `req.headers` is not built).
+    pub(crate) fn has(&self, h: Seen) -> bool {
+        self.seen.has(h)
     }
 }
 
@@ -133,6 +135,7 @@ pub(crate) fn new_incoming(
         url: head.url,
         version: head.version,
         raw_headers: head.raw_headers,
+        seen: head.seen,
         headers: OnceCell::new(),
         raw_trailers: RefCell::new(RawHeaders::default()),
         complete: Cell::new(false),

@@ -37,6 +37,26 @@ pub(crate) struct RequestHead {
     pub(crate) raw_headers: RawHeaders,
     pub(crate) keep_alive: bool,
     pub(crate) has_body: bool,
+    /// The headers the server asks about that the head has.
+    pub(crate) seen: Seen,
+}
+
+/// Headers a head has, noted while parsing so that nobody scans for them again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Seen(u8);
+
+impl Seen {
+    pub(crate) const HOST: Seen = Seen(1);
+    pub(crate) const EXPECT: Seen = Seen(2);
+    pub(crate) const TE: Seen = Seen(4);
+
+    pub(crate) fn has(self, h: Seen) -> bool {
+        self.0 & h.0 != 0
+    }
+
+    fn add(&mut self, h: Seen) {
+        self.0 |= h.0;
+    }
 }
 
 /// One step of parsing.
@@ -76,6 +96,17 @@ fn err(code: Code, msg: &str) -> Error {
 
 /// A bare CR or LF anywhere in `head` (every line must end in CRLF).
 fn check_line_endings(head: &[u8]) -> Result<(), Error> {
+    // Every LF follows a CR and every CR comes before an LF: one pass over byte pairs
+    // with no early exit (it vectorizes); the errors are told apart only when it fails.
+    let bad = head.first() == Some(&b'\n')
+        || head.last() == Some(&b'\r')
+        || head
+            .iter()
+            .zip(head.get(1..).unwrap_or_default())
+            .fold(false, |bad, (&prev, &b)| bad | ((b == b'\n') != (prev == b'\r')));
+    if !bad {
+        return Ok(());
+    }
     for i in memchr::memchr2_iter(b'\r', b'\n', head) {
         match head[i] {
             b'\n' if i == 0 || head[i - 1] != b'\r' => {
@@ -408,6 +439,7 @@ impl Parser {
         let mut chunked = false;
         let mut te_seen = false;
         let mut hosts = 0;
+        let mut seen = Seen::default();
         let mut close = false;
         let mut keep_alive_token = false;
         for h in headers.iter() {
@@ -454,7 +486,12 @@ impl Parser {
                         chunked = has_token(c, "chunked");
                     }
                 }
-                4 if name.eq_ignore_ascii_case(b"host") => hosts += 1,
+                4 if name.eq_ignore_ascii_case(b"host") => {
+                    hosts += 1;
+                    seen.add(Seen::HOST);
+                }
+                6 if name.eq_ignore_ascii_case(b"expect") => seen.add(Seen::EXPECT),
+                2 if name.eq_ignore_ascii_case(b"te") => seen.add(Seen::TE),
                 10 if name.eq_ignore_ascii_case(b"connection") => {
                     close |= has_token(raw_value, "close");
                     keep_alive_token |= has_token(raw_value, "keep-alive");
@@ -489,7 +526,7 @@ impl Parser {
                 _ => State::Length(0),
             }
         };
-        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body })))
+        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body, seen })))
     }
 
     fn trailers(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {

@@ -25,6 +25,7 @@ use crate::errors::{Code, Error, Result};
 use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date, DateCache};
 use crate::incoming::{IncomingMessage, IncomingMessageExt};
 use crate::outgoing::{HeaderInput, OutHeaders};
+use crate::parser::Seen;
 use crate::server::ConnInner;
 
 type Cb = WriteCallback<Absent, Bytes, ResponseState>;
@@ -645,7 +646,7 @@ pub(crate) fn new_response(
 ) -> ServerResponse {
     // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
     let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
-    let te_chunked = req.ext().has_header("te")
+    let te_chunked = req.ext().has(Seen::TE)
         && req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
     let state = ResponseState {
         req: req.clone(),

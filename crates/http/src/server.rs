@@ -28,7 +28,7 @@ use millrace_streams::{self as streams, net, net::Socket};
 use crate::errors::{Code, Error};
 use crate::headers::DateCache;
 use crate::incoming::{self, IncomingMessage, IncomingMessageExt};
-use crate::parser::{join, Event, Parser};
+use crate::parser::{join, Event, Parser, Seen};
 use crate::response::{self, ResponseConfig, ServerResponse, ServerResponseExt};
 
 /// Server options, with Node 20's defaults.
@@ -586,7 +586,7 @@ impl ConnInner {
         let mut handled = false;
         let o = &server.0.opts;
         if req.http_version_major() == 1 && req.http_version_minor() == 1 {
-            if o.require_host_header && !req.ext().has_header("host") {
+            if o.require_host_header && !req.ext().has(Seen::HOST) {
                 let _ = res.write_head_with(400, None, &[("Connection", "close")]);
                 res.end();
                 self.finish_head(&req, has_body);
@@ -601,7 +601,7 @@ impl ConnInner {
                 let _ = res.write_head(503);
                 res.end();
             } else if let Some(expect) =
-                req.ext().has_header("expect").then(|| req.headers().get_str("expect").map(str::to_owned)).flatten()
+                req.ext().has(Seen::EXPECT).then(|| req.headers().get_str("expect").map(str::to_owned)).flatten()
             {
                 handled = true;
                 if expects_continue(&expect) {
