@@ -292,6 +292,9 @@ impl<S, R> Listeners<S, R> {
     }
 
     pub(crate) fn clear(&self) {
+        if self.mask.get() == 0 {
+            return; // a bit per event with listeners: none, so every list is empty
+        }
         let old = (self.values.take_all(), self.plain.take_all(), self.error.take_all(), self.pipe.take_all());
         self.mask.set(0);
         drop(old); // outside the borrows: a closure's destructor may touch the stream
