@@ -605,12 +605,14 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
             let mut w = s.w();
             w.pending_cb -= count - 1;
             let all_noop = w.all_noop;
-            let buffered: Vec<Buffered<W>> = w.buffered.drain(..).collect();
-            let mut chunks = Vec::with_capacity(buffered.len());
-            let mut cbs = Vec::with_capacity(buffered.len());
-            for b in buffered {
+            let mut chunks = Vec::with_capacity(count);
+            // Callbacks only if some write has one (Node's `allNoop`).
+            let mut cbs = Vec::with_capacity(if all_noop { 0 } else { count });
+            for b in w.buffered.drain(..) {
                 chunks.push(b.chunk);
-                cbs.push(b.cb);
+                if !all_noop {
+                    cbs.push(b.cb);
+                }
             }
             w.writelen = w.length;
             w.writecb = Some(if all_noop { WriteCb::Nop } else { WriteCb::Many(cbs) });
