@@ -2,12 +2,12 @@
 //!
 //! Node's `EventEmitter.emit` calls the listeners registered when the emit began, in
 //! order (a listener added during the emit is not called; one removed during it still
-//! is), and a `once` listener is removed before it runs. A stream keeps all its
-//! listeners in one small vector tagged by event: streams have few listeners, and one
-//! vector keeps a stream small (a stream is allocated per request in the HTTP server).
+//! is), and a `once` listener is removed before it runs. A stream keeps its listeners
+//! in one list per signature, allocated with the first listener (a stream is allocated
+//! per request in the HTTP server, and most of those never have one).
 //! [`ListenerId`] names one registration for `off`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use crate::errors::Error;
@@ -192,17 +192,25 @@ impl<H: Clone> List<H> {
 /// listeners without matching on their kind), and a bit per event with listeners, so
 /// that "has a listener?" (asked several times per chunk) and emits nobody listens to
 /// cost no scan.
+///
+/// The lists are allocated with the first listener: many streams never have one (the
+/// HTTP server's requests and responses, unless the handler listens), and for those a
+/// stream is smaller and cheaper to make and drop.
 pub(crate) struct Listeners<S, R> {
+    lists: OnceCell<Box<Lists<S, R>>>,
+    mask: Cell<u32>,
+}
+
+struct Lists<S, R> {
     values: List<ValueFn<S, R>>,
     plain: List<PlainFn<S>>,
     error: List<ErrorFn<S>>,
     pipe: List<PipeFn<S>>,
-    mask: Cell<u32>,
 }
 
 impl<S, R> Default for Listeners<S, R> {
     fn default() -> Self {
-        Listeners { values: List::new(), plain: List::new(), error: List::new(), pipe: List::new(), mask: Cell::new(0) }
+        Listeners { lists: OnceCell::new(), mask: Cell::new(0) }
     }
 }
 
@@ -235,11 +243,12 @@ impl<S, R> Listeners<S, R> {
     }
 
     fn list_has(&self, event: Event) -> bool {
+        let Some(l) = self.lists.get() else { return false };
         match kind(event) {
-            Kind::Value => self.values.has(event),
-            Kind::Plain => self.plain.has(event),
-            Kind::Error => self.error.has(event),
-            Kind::Pipe => self.pipe.has(event),
+            Kind::Value => l.values.has(event),
+            Kind::Plain => l.plain.has(event),
+            Kind::Error => l.error.has(event),
+            Kind::Pipe => l.pipe.has(event),
         }
     }
 
@@ -254,21 +263,25 @@ impl<S, R> Listeners<S, R> {
             ),
             "listener of the wrong signature for {event:?}"
         );
+        let l = self.lists.get_or_init(|| {
+            Box::new(Lists { values: List::new(), plain: List::new(), error: List::new(), pipe: List::new() })
+        });
         match handler {
-            Handler::Data(f) => self.values.add(Entry { event, id, once, f }, prepend),
-            Handler::Plain(f) => self.plain.add(Entry { event, id, once, f }, prepend),
-            Handler::Error(f) => self.error.add(Entry { event, id, once, f }, prepend),
-            Handler::Pipe(f) => self.pipe.add(Entry { event, id, once, f }, prepend),
+            Handler::Data(f) => l.values.add(Entry { event, id, once, f }, prepend),
+            Handler::Plain(f) => l.plain.add(Entry { event, id, once, f }, prepend),
+            Handler::Error(f) => l.error.add(Entry { event, id, once, f }, prepend),
+            Handler::Pipe(f) => l.pipe.add(Entry { event, id, once, f }, prepend),
         }
         self.mark(event, true);
     }
 
     pub(crate) fn remove(&self, id: ListenerId) -> bool {
+        let Some(l) = self.lists.get() else { return false };
         let removed = match kind(id.event) {
-            Kind::Value => self.values.remove(id),
-            Kind::Plain => self.plain.remove(id),
-            Kind::Error => self.error.remove(id),
-            Kind::Pipe => self.pipe.remove(id),
+            Kind::Value => l.values.remove(id),
+            Kind::Plain => l.plain.remove(id),
+            Kind::Error => l.error.remove(id),
+            Kind::Pipe => l.pipe.remove(id),
         };
         if removed {
             self.mark(id.event, self.list_has(id.event));
@@ -277,11 +290,12 @@ impl<S, R> Listeners<S, R> {
     }
 
     pub(crate) fn count(&self, event: Event) -> usize {
+        let Some(l) = self.lists.get() else { return 0 };
         match kind(event) {
-            Kind::Value => self.values.count(event),
-            Kind::Plain => self.plain.count(event),
-            Kind::Error => self.error.count(event),
-            Kind::Pipe => self.pipe.count(event),
+            Kind::Value => l.values.count(event),
+            Kind::Plain => l.plain.count(event),
+            Kind::Error => l.error.count(event),
+            Kind::Pipe => l.pipe.count(event),
         }
     }
 
@@ -295,7 +309,8 @@ impl<S, R> Listeners<S, R> {
         if self.mask.get() == 0 {
             return; // a bit per event with listeners: none, so every list is empty
         }
-        let old = (self.values.take_all(), self.plain.take_all(), self.error.take_all(), self.pipe.take_all());
+        let Some(l) = self.lists.get() else { return };
+        let old = (l.values.take_all(), l.plain.take_all(), l.error.take_all(), l.pipe.take_all());
         self.mask.set(0);
         drop(old); // outside the borrows: a closure's destructor may touch the stream
     }
@@ -304,21 +319,23 @@ impl<S, R> Listeners<S, R> {
         if !self.has(event) {
             return;
         }
+        let Some(l) = self.lists.get() else { return };
         match kind(event) {
-            Kind::Value => self.values.clear_event(event),
-            Kind::Plain => self.plain.clear_event(event),
-            Kind::Error => self.error.clear_event(event),
-            Kind::Pipe => self.pipe.clear_event(event),
+            Kind::Value => l.values.clear_event(event),
+            Kind::Plain => l.plain.clear_event(event),
+            Kind::Error => l.error.clear_event(event),
+            Kind::Pipe => l.pipe.clear_event(event),
         }
         self.mark(event, false);
     }
 
     #[inline]
-    fn snapshot<H: Clone>(&self, list: &List<H>, event: Event) -> Snapshot<H> {
+    fn snapshot<H: Clone>(&self, list: impl FnOnce(&Lists<S, R>) -> &List<H>, event: Event) -> Snapshot<H> {
         if !self.has(event) {
             return Snapshot::None;
         }
-        let (snap, left) = list.snapshot(event);
+        let Some(l) = self.lists.get() else { return Snapshot::None };
+        let (snap, left) = list(l).snapshot(event);
         if !left {
             self.mark(event, false);
         }
@@ -328,17 +345,17 @@ impl<S, R> Listeners<S, R> {
     /// Emits an event whose listeners take only the emitter.
     #[inline]
     pub(crate) fn emit_plain(&self, event: Event, s: &S) -> bool {
-        self.snapshot(&self.plain, event).call_each(|f| f(s))
+        self.snapshot(|l| &l.plain, event).call_each(|f| f(s))
     }
 
     /// Emits `'error'`.
     pub(crate) fn emit_error(&self, s: &S, err: &Error) -> bool {
-        self.snapshot(&self.error, Event::Error).call_each(|f| f(s, err))
+        self.snapshot(|l| &l.error, Event::Error).call_each(|f| f(s, err))
     }
 
     /// Emits `'pipe'` or `'unpipe'`.
     pub(crate) fn emit_pipe(&self, event: Event, s: &S, other: &dyn AnyStream) -> bool {
-        self.snapshot(&self.pipe, event).call_each(|f| f(s, other))
+        self.snapshot(|l| &l.pipe, event).call_each(|f| f(s, other))
     }
 
     /// Emits an event that hands each listener a value (`'data'`, a server's
@@ -348,7 +365,7 @@ impl<S, R> Listeners<S, R> {
     where
         R: Clone,
     {
-        match self.snapshot(&self.values, event) {
+        match self.snapshot(|l| &l.values, event) {
             Snapshot::None => false,
             Snapshot::One(f) => {
                 f(s, value);
