@@ -342,28 +342,51 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             // Transform: pushes from _transform are not "inside _read".
             r.borrow_mut().sync = false;
         }
-        let core = Core {
-            lp,
-            r,
-            w,
-            ev: Listeners::default(),
-            hooks: self.hooks,
-            xform: self.xform,
-            allow_half_open: Cell::new(o.allow_half_open),
-            pending_destroy: RefCell::new(None),
-            next_listener: Cell::new(0),
-            ext: self.ext,
-        };
-        LIVE.with(|n| n.set(n.get() + 1));
-        let s = match old {
-            Some(Stream(mut rc)) => match Rc::get_mut(&mut rc) {
-                Some(slot) => {
-                    *slot = core; // the old core is dropped here, in place
-                    Stream(rc)
-                }
-                None => Stream(Rc::new(core)),
-            },
-            None => Stream(Rc::new(core)),
+        let mut old = old.map(|s| s.0);
+        let s = match old.as_mut().and_then(Rc::get_mut) {
+            Some(slot) => {
+                // Field by field, in place: no whole core is built and then moved. The
+                // pattern names every field, so a field added to `Core` must be set here.
+                let Core {
+                    lp: l,
+                    r: rs,
+                    w: ws,
+                    ev,
+                    hooks,
+                    xform,
+                    allow_half_open,
+                    pending_destroy,
+                    next_listener,
+                    ext: x,
+                } = slot;
+                *l = lp;
+                *rs = r;
+                *ws = w;
+                *ev = Listeners::default();
+                *hooks = self.hooks;
+                *xform = self.xform;
+                allow_half_open.set(o.allow_half_open);
+                *pending_destroy.get_mut() = None;
+                next_listener.set(0);
+                *x = self.ext;
+                Stream(old.take().expect("the core just reused"))
+            }
+            None => {
+                drop(old); // held elsewhere: let go
+                LIVE.with(|n| n.set(n.get() + 1));
+                Stream(Rc::new(Core {
+                    lp,
+                    r,
+                    w,
+                    ev: Listeners::default(),
+                    hooks: self.hooks,
+                    xform: self.xform,
+                    allow_half_open: Cell::new(o.allow_half_open),
+                    pending_destroy: RefCell::new(None),
+                    next_listener: Cell::new(0),
+                    ext: self.ext,
+                }))
+            }
         };
         if readable && writable {
             crate::duplex::apply_side_options(&s, &self.opts);
