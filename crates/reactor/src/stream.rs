@@ -52,6 +52,8 @@ const READ_MIN: usize = 8 * 1024;
 pub const IOV_MAX: usize = 1024;
 /// iovecs gathered on the stack; more than this uses a heap vector.
 const IOV_STACK: usize = 64;
+/// iovecs on the stack for a write known to have few buffers.
+const IOV_FEW: usize = 4;
 
 /// Identifies one write request (`uv_write_t`): its bytes, in queue order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,13 +288,25 @@ pub(crate) fn queue_ready(t: &Rc<TcpInner>) {
 fn gather<'a, R>(bufs: impl Iterator<Item = &'a Bytes>, f: impl FnOnce(&[IoSlice<'_>]) -> R) -> Option<(R, usize)> {
     let mut bufs = bufs.take(IOV_MAX).peekable();
     bufs.peek()?;
-    let mut stack = [IoSlice::new(&[]); IOV_STACK];
+    // The array is filled with empty slices first: a short one when few buffers can come
+    // (a response's head and body), so the common write does not clear a whole 1 KiB.
+    match bufs.size_hint().1 {
+        Some(n) if n <= IOV_FEW => gather_into::<IOV_FEW, R>(bufs, f),
+        _ => gather_into::<IOV_STACK, R>(bufs, f),
+    }
+}
+
+fn gather_into<'a, const N: usize, R>(
+    bufs: impl Iterator<Item = &'a Bytes>,
+    f: impl FnOnce(&[IoSlice<'_>]) -> R,
+) -> Option<(R, usize)> {
+    let mut stack = [IoSlice::new(&[]); N];
     let mut n = 0;
     let mut offered = 0;
     let mut heap: Vec<IoSlice<'_>> = Vec::new();
     for b in bufs {
         offered += b.len();
-        if n < IOV_STACK {
+        if n < N {
             stack[n] = IoSlice::new(b);
         } else {
             if heap.is_empty() {
