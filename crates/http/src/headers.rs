@@ -103,6 +103,11 @@ impl RawHeaders {
         RawHeadersIter { raw: self, spans: self.spans.iter() }
     }
 
+    /// The bytes the lines are slices of (for a request, its whole head).
+    pub(crate) fn block(&self) -> &[u8] {
+        &self.block
+    }
+
     /// True if a line is named `name` (ASCII case-insensitive).
     pub fn contains(&self, name: &str) -> bool {
         self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
@@ -267,32 +272,6 @@ impl Headers {
     /// No headers at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-/// Text of a request as received (the target): ASCII, the common case, stays in the
-/// read buffer; anything else is decoded as latin1, as Node decodes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Latin1 {
-    Ascii(Bytes),
-    Decoded(String),
-}
-
-impl Latin1 {
-    pub(crate) fn new(b: Bytes) -> Latin1 {
-        if b.is_ascii() {
-            Latin1::Ascii(b)
-        } else {
-            Latin1::Decoded(latin1(&b))
-        }
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        match self {
-            // ASCII is UTF-8: this never falls back.
-            Latin1::Ascii(b) => std::str::from_utf8(b).unwrap_or_default(),
-            Latin1::Decoded(s) => s,
-        }
     }
 }
 

@@ -13,14 +13,15 @@ use std::rc::Weak;
 use bytes::Bytes;
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
 
-use crate::headers::{Headers, Latin1, RawHeaders};
+use crate::headers::{Headers, RawHeaders};
 use crate::parser::Seen;
 use crate::server::ConnInner;
 
 /// The request half of `IncomingMessage`: what was parsed, and where it came from.
 pub struct IncomingState {
     method: &'static str,
-    url: Latin1,
+    /// The target's place in the head (the raw headers' block).
+    url: (u32, u32),
     version: (u8, u8),
     raw_headers: RawHeaders,
     seen: Seen,
@@ -70,7 +71,10 @@ impl IncomingMessageExt for IncomingMessage {
     }
 
     fn url(&self) -> &str {
-        self.ext().url.as_str()
+        let e = self.ext();
+        let (start, end) = e.url;
+        // The request line takes printable ASCII only: always UTF-8.
+        std::str::from_utf8(&e.raw_headers.block()[start as usize..end as usize]).unwrap_or_default()
     }
 
     fn http_version(&self) -> String {

@@ -23,7 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::errors::{Code, Error};
-use crate::headers::{Latin1, RawHeaders};
+use crate::headers::RawHeaders;
 
 /// The largest chunk-size line (extensions included) accepted (Node 20: 16 KiB).
 pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
@@ -32,7 +32,9 @@ pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct RequestHead {
     pub(crate) method: &'static str,
-    pub(crate) url: Latin1,
+    /// Where the target is in the head (`raw_headers`' block): printable ASCII only,
+    /// as the request line is parsed.
+    pub(crate) url: (u32, u32),
     pub(crate) version: (u8, u8),
     pub(crate) raw_headers: RawHeaders,
     pub(crate) keep_alive: bool,
@@ -434,7 +436,7 @@ impl Parser {
         let offset = |s: &[u8]| s.as_ptr() as usize - base;
         // The head's bytes, shared: the target and the header fields are slices of it.
         let head = input.slice(..n);
-        let url = Latin1::new(head.slice(offset(url)..offset(url) + url.len()));
+        let url = (offset(url) as u32, (offset(url) + url.len()) as u32);
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
         let mut te_seen = false;

@@ -64,10 +64,10 @@ pub struct ResponseState {
     status_message: RefCell<Option<String>>,
     /// The headers set, in order (Node's `kOutHeaders`).
     headers: RefCell<OutHeaders>,
-    /// The rendered head (Node's `_header`); set means `headersSent`.
+    /// The rendered head (Node's `_header`) until it goes out (`_headerSent`).
     header: RefCell<Option<Bytes>>,
-    /// The head went out (Node's `_headerSent`).
-    header_on_wire: Cell<bool>,
+    /// The head was rendered (`headersSent`).
+    headers_sent: Cell<bool>,
     has_body: Cell<bool>,
     chunked: Cell<bool>,
     content_length: Cell<Option<u64>>,
@@ -246,7 +246,7 @@ impl ServerResponseExt for ServerResponse {
     }
 
     fn headers_sent(&self) -> bool {
-        self.ext().header.borrow().is_some()
+        self.ext().headers_sent.get()
     }
 
     fn add_trailers(&self, trailers: &[(&str, &str)]) -> Result<()> {
@@ -454,7 +454,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         h.extend_from_slice(b"\r\n");
     });
     *e.header.borrow_mut() = Some(head);
-    e.header_on_wire.set(false);
+    e.headers_sent.set(true);
     if e.expect_continue.get() && !e.sent_100.get() {
         // Node sends the head at once when answering an Expect without a 100.
         send_raw(res, [], None);
@@ -477,11 +477,7 @@ fn implicit_header(res: &ServerResponse) {
 /// `_send`: the head first (once), then `bufs`, to the socket or the pending queue.
 fn send_raw(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     let e = res.ext();
-    let mut head = None;
-    if !e.header_on_wire.get() {
-        head = e.header.borrow().clone();
-        e.header_on_wire.set(head.is_some());
-    }
+    let head = e.header.borrow_mut().take();
     let all = head.into_iter().chain(bufs);
     let socket = e.socket.borrow().clone();
     match socket {
@@ -655,7 +651,7 @@ pub(crate) fn new_response(
         status_message: RefCell::new(None),
         headers: RefCell::new(OutHeaders::default()),
         header: RefCell::new(None),
-        header_on_wire: Cell::new(false),
+        headers_sent: Cell::new(false),
         has_body: Cell::new(req.method() != "HEAD"),
         chunked: Cell::new(false),
         content_length: Cell::new(None),
