@@ -193,16 +193,17 @@ impl<H: Clone> List<H> {
 /// that "has a listener?" (asked several times per chunk) and emits nobody listens to
 /// cost no scan.
 ///
-/// The lists are allocated with the first listener: many streams never have one (the
-/// HTTP server's requests and responses, unless the handler listens), and for those a
-/// stream is smaller and cheaper to make and drop.
+/// The value list (`data`, emitted per chunk) is inline; the other three are allocated
+/// with the first listener of theirs: many streams never have one (the HTTP server's
+/// requests and responses, unless the handler listens), and for those a stream is
+/// smaller and cheaper to make and drop.
 pub(crate) struct Listeners<S, R> {
-    lists: OnceCell<Box<Lists<S, R>>>,
+    values: List<ValueFn<S, R>>,
+    lists: OnceCell<Box<Lists<S>>>,
     mask: Cell<u32>,
 }
 
-struct Lists<S, R> {
-    values: List<ValueFn<S, R>>,
+struct Lists<S> {
     plain: List<PlainFn<S>>,
     error: List<ErrorFn<S>>,
     pipe: List<PipeFn<S>>,
@@ -210,7 +211,7 @@ struct Lists<S, R> {
 
 impl<S, R> Default for Listeners<S, R> {
     fn default() -> Self {
-        Listeners { lists: OnceCell::new(), mask: Cell::new(0) }
+        Listeners { values: List::new(), lists: OnceCell::new(), mask: Cell::new(0) }
     }
 }
 
@@ -243,9 +244,12 @@ impl<S, R> Listeners<S, R> {
     }
 
     fn list_has(&self, event: Event) -> bool {
+        if kind(event) == Kind::Value {
+            return self.values.has(event);
+        }
         let Some(l) = self.lists.get() else { return false };
         match kind(event) {
-            Kind::Value => l.values.has(event),
+            Kind::Value => false,
             Kind::Plain => l.plain.has(event),
             Kind::Error => l.error.has(event),
             Kind::Pipe => l.pipe.has(event),
@@ -263,25 +267,25 @@ impl<S, R> Listeners<S, R> {
             ),
             "listener of the wrong signature for {event:?}"
         );
-        let l = self.lists.get_or_init(|| {
-            Box::new(Lists { values: List::new(), plain: List::new(), error: List::new(), pipe: List::new() })
-        });
+        let lists =
+            || self.lists.get_or_init(|| Box::new(Lists { plain: List::new(), error: List::new(), pipe: List::new() }));
         match handler {
-            Handler::Data(f) => l.values.add(Entry { event, id, once, f }, prepend),
-            Handler::Plain(f) => l.plain.add(Entry { event, id, once, f }, prepend),
-            Handler::Error(f) => l.error.add(Entry { event, id, once, f }, prepend),
-            Handler::Pipe(f) => l.pipe.add(Entry { event, id, once, f }, prepend),
+            Handler::Data(f) => self.values.add(Entry { event, id, once, f }, prepend),
+            Handler::Plain(f) => lists().plain.add(Entry { event, id, once, f }, prepend),
+            Handler::Error(f) => lists().error.add(Entry { event, id, once, f }, prepend),
+            Handler::Pipe(f) => lists().pipe.add(Entry { event, id, once, f }, prepend),
         }
         self.mark(event, true);
     }
 
     pub(crate) fn remove(&self, id: ListenerId) -> bool {
-        let Some(l) = self.lists.get() else { return false };
-        let removed = match kind(id.event) {
-            Kind::Value => l.values.remove(id),
-            Kind::Plain => l.plain.remove(id),
-            Kind::Error => l.error.remove(id),
-            Kind::Pipe => l.pipe.remove(id),
+        let lists = self.lists.get();
+        let removed = match (kind(id.event), lists) {
+            (Kind::Value, _) => self.values.remove(id),
+            (Kind::Plain, Some(l)) => l.plain.remove(id),
+            (Kind::Error, Some(l)) => l.error.remove(id),
+            (Kind::Pipe, Some(l)) => l.pipe.remove(id),
+            (_, None) => false,
         };
         if removed {
             self.mark(id.event, self.list_has(id.event));
@@ -290,12 +294,12 @@ impl<S, R> Listeners<S, R> {
     }
 
     pub(crate) fn count(&self, event: Event) -> usize {
-        let Some(l) = self.lists.get() else { return 0 };
-        match kind(event) {
-            Kind::Value => l.values.count(event),
-            Kind::Plain => l.plain.count(event),
-            Kind::Error => l.error.count(event),
-            Kind::Pipe => l.pipe.count(event),
+        match (kind(event), self.lists.get()) {
+            (Kind::Value, _) => self.values.count(event),
+            (Kind::Plain, Some(l)) => l.plain.count(event),
+            (Kind::Error, Some(l)) => l.error.count(event),
+            (Kind::Pipe, Some(l)) => l.pipe.count(event),
+            (_, None) => 0,
         }
     }
 
@@ -309,8 +313,9 @@ impl<S, R> Listeners<S, R> {
         if self.mask.get() == 0 {
             return; // a bit per event with listeners: none, so every list is empty
         }
-        let Some(l) = self.lists.get() else { return };
-        let old = (l.values.take_all(), l.plain.take_all(), l.error.take_all(), l.pipe.take_all());
+        let values = self.values.take_all();
+        let rest = self.lists.get().map(|l| (l.plain.take_all(), l.error.take_all(), l.pipe.take_all()));
+        let old = (values, rest);
         self.mask.set(0);
         drop(old); // outside the borrows: a closure's destructor may touch the stream
     }
@@ -319,43 +324,51 @@ impl<S, R> Listeners<S, R> {
         if !self.has(event) {
             return;
         }
-        let Some(l) = self.lists.get() else { return };
-        match kind(event) {
-            Kind::Value => l.values.clear_event(event),
-            Kind::Plain => l.plain.clear_event(event),
-            Kind::Error => l.error.clear_event(event),
-            Kind::Pipe => l.pipe.clear_event(event),
+        match (kind(event), self.lists.get()) {
+            (Kind::Value, _) => self.values.clear_event(event),
+            (Kind::Plain, Some(l)) => l.plain.clear_event(event),
+            (Kind::Error, Some(l)) => l.error.clear_event(event),
+            (Kind::Pipe, Some(l)) => l.pipe.clear_event(event),
+            (_, None) => {}
         }
         self.mark(event, false);
     }
 
     #[inline]
-    fn snapshot<H: Clone>(&self, list: impl FnOnce(&Lists<S, R>) -> &List<H>, event: Event) -> Snapshot<H> {
+    fn snapshot<H: Clone>(&self, list: &List<H>, event: Event) -> Snapshot<H> {
         if !self.has(event) {
             return Snapshot::None;
         }
-        let Some(l) = self.lists.get() else { return Snapshot::None };
-        let (snap, left) = list(l).snapshot(event);
+        let (snap, left) = list.snapshot(event);
         if !left {
             self.mark(event, false);
         }
         snap
     }
 
+    /// [`snapshot`](Self::snapshot) of one of the lists allocated on demand.
+    #[inline]
+    fn snapshot_of<H: Clone>(&self, list: impl FnOnce(&Lists<S>) -> &List<H>, event: Event) -> Snapshot<H> {
+        match self.lists.get() {
+            Some(l) => self.snapshot(list(l), event),
+            None => Snapshot::None,
+        }
+    }
+
     /// Emits an event whose listeners take only the emitter.
     #[inline]
     pub(crate) fn emit_plain(&self, event: Event, s: &S) -> bool {
-        self.snapshot(|l| &l.plain, event).call_each(|f| f(s))
+        self.snapshot_of(|l| &l.plain, event).call_each(|f| f(s))
     }
 
     /// Emits `'error'`.
     pub(crate) fn emit_error(&self, s: &S, err: &Error) -> bool {
-        self.snapshot(|l| &l.error, Event::Error).call_each(|f| f(s, err))
+        self.snapshot_of(|l| &l.error, Event::Error).call_each(|f| f(s, err))
     }
 
     /// Emits `'pipe'` or `'unpipe'`.
     pub(crate) fn emit_pipe(&self, event: Event, s: &S, other: &dyn AnyStream) -> bool {
-        self.snapshot(|l| &l.pipe, event).call_each(|f| f(s, other))
+        self.snapshot_of(|l| &l.pipe, event).call_each(|f| f(s, other))
     }
 
     /// Emits an event that hands each listener a value (`'data'`, a server's
@@ -365,7 +378,7 @@ impl<S, R> Listeners<S, R> {
     where
         R: Clone,
     {
-        match self.snapshot(|l| &l.values, event) {
+        match self.snapshot(&self.values, event) {
             Snapshot::None => false,
             Snapshot::One(f) => {
                 f(s, value);
