@@ -58,18 +58,29 @@ pub struct RawHeaders {
 
 /// Where one line's name and value are in the block: `[name_start, name_end,
 /// value_start, value_end]`.
-type Span = [u32; 4];
+pub(crate) type Span = [u32; 4];
 
 impl RawHeaders {
     /// `block` holds the lines; `lines` are (name, value) slices of it.
     pub(crate) fn new<'a>(block: Bytes, lines: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Self {
+        RawHeaders::with_spans(Vec::new(), block, lines)
+    }
+
+    /// [`new`](RawHeaders::new), the offsets stored in `spans` (emptied first): a vector
+    /// a finished request gave back.
+    pub(crate) fn with_spans<'a>(
+        mut spans: Vec<Span>,
+        block: Bytes,
+        lines: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>,
+    ) -> Self {
         let base = block.as_ptr() as usize;
         let at = |s: &[u8]| {
             let start = s.as_ptr() as usize - base;
             debug_assert!(start + s.len() <= block.len(), "a header line outside its block");
             [start as u32, (start + s.len()) as u32]
         };
-        let mut spans = Vec::with_capacity(lines.len());
+        spans.clear();
+        spans.reserve(lines.len());
         for (name, value) in lines {
             let ([n0, n1], [v0, v1]) = (at(name), at(value));
             spans.push([n0, n1, v0, v1]);
@@ -101,6 +112,11 @@ impl RawHeaders {
     /// Every line: (name, value).
     pub fn iter(&self) -> RawHeadersIter<'_> {
         RawHeadersIter { raw: self, spans: self.spans.iter() }
+    }
+
+    /// Gives up the offsets' vector (for the next request to fill); none are left.
+    pub(crate) fn take_spans(&mut self) -> Vec<Span> {
+        std::mem::take(&mut self.spans)
     }
 
     /// The bytes the lines are slices of (for a request, its whole head).

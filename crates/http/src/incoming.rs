@@ -13,7 +13,7 @@ use std::rc::Weak;
 use bytes::Bytes;
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
 
-use crate::headers::{Headers, RawHeaders};
+use crate::headers::{Headers, RawHeaders, Span};
 use crate::parser::Seen;
 use crate::server::ConnInner;
 
@@ -133,6 +133,7 @@ pub(crate) fn new_incoming(
     socket: &Socket,
     conn: Weak<ConnInner>,
     reuse: Option<IncomingMessage>,
+    give_back: impl FnOnce(Vec<Span>),
 ) -> IncomingMessage {
     let state = IncomingState {
         method: head.method,
@@ -169,7 +170,8 @@ pub(crate) fn new_incoming(
             cb.call(err);
         });
     match reuse {
-        Some(old) => b.build_reusing(old),
+        // The old request's header offsets go back for the next head to fill.
+        Some(old) => b.build_recycling(old, |old, _| give_back(old.raw_headers.take_spans())),
         None => b.build(),
     }
 }

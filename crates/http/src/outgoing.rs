@@ -140,6 +140,14 @@ fn put_record(out: &mut Vec<u8>, name: &str, input: &HeaderInput<'_>) {
 }
 
 impl OutHeaders {
+    /// Takes over `old`'s buffer (emptied, its capacity kept) if this one has none yet.
+    pub(crate) fn recycle(&mut self, old: &mut OutHeaders) {
+        if self.buf.capacity() == 0 {
+            std::mem::swap(&mut self.buf, &mut old.buf);
+            self.buf.clear();
+        }
+    }
+
     /// Every header, in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Header<'_>> + '_ {
         self.records().map(|(_, h)| h)

@@ -23,7 +23,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::errors::{Code, Error};
-use crate::headers::RawHeaders;
+use crate::headers::{RawHeaders, Span};
 
 /// The largest chunk-size line (extensions included) accepted (Node 20: 16 KiB).
 pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
@@ -90,6 +90,8 @@ pub(crate) struct Parser {
     max_header_size: usize,
     /// llhttp's `should_keep_alive` for the message in progress.
     keep_alive: bool,
+    /// A vector for the next head's header offsets, given back by a finished request.
+    spare: Vec<Span>,
 }
 
 fn err(code: Code, msg: &str) -> Error {
@@ -320,7 +322,14 @@ fn map_httparse(e: httparse::Error) -> Error {
 
 impl Parser {
     pub(crate) fn new(max_header_size: usize) -> Parser {
-        Parser { state: State::Head, max_header_size, keep_alive: true }
+        Parser { state: State::Head, max_header_size, keep_alive: true, spare: Vec::new() }
+    }
+
+    /// Keeps `spans` for the next head's header offsets (if none is kept yet).
+    pub(crate) fn give_spare(&mut self, spans: Vec<Span>) {
+        if self.spare.capacity() == 0 {
+            self.spare = spans;
+        }
     }
 
     /// True between messages (nothing of the next request parsed yet).
@@ -513,7 +522,8 @@ impl Parser {
         if hosts > 1 {
             return Err(err(Code::HPE_DUPLICATE_HOST, "Duplicate Host header"));
         }
-        let raw_headers = RawHeaders::new(head, headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+        let spans = std::mem::take(&mut self.spare);
+        let raw_headers = RawHeaders::with_spans(spans, head, headers.iter().map(|h| (h.name.as_bytes(), h.value)));
         input.advance(n);
         // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
         // with `keep-alive` (a `close` beside it is not looked at).

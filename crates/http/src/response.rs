@@ -682,7 +682,8 @@ pub(crate) fn new_response(
         .final_(finish_body)
         .observe(observe);
     match reuse {
-        Some(old) => b.build_reusing(old),
+        // The new response writes its headers into the old one's buffer.
+        Some(old) => b.build_recycling(old, |old, new| new.headers.get_mut().recycle(old.headers.get_mut())),
         None => b.build(),
     }
 }

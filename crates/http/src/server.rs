@@ -563,7 +563,9 @@ impl ConnInner {
             return;
         }
         let (old_req, old_res) = server.0.recycled.borrow_mut().take();
-        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), old_req);
+        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), old_req, |spans| {
+            self.parser.borrow_mut().give_spare(spans)
+        });
         self.incoming.borrow_mut().push_back(req.clone());
 
         // Stop reading while the socket's write side is backed up.

@@ -186,6 +186,13 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     /// that makes a stream per message can hand back finished ones and so stay off the
     /// allocator.
     pub fn build_reusing(self, old: Stream<R, W, E>) -> Stream<R, W, E> {
-        self.build_into(Some(old))
+        self.build_into(Some(old), |_, _| {})
+    }
+
+    /// [`build_reusing`](Builder::build_reusing), and when `old`'s memory is taken,
+    /// `recycle(old_ext, new_ext)` runs first: the new extension value can take over
+    /// what the old one allocated (a buffer's capacity, say).
+    pub fn build_recycling(self, old: Stream<R, W, E>, recycle: impl FnOnce(&mut E, &mut E)) -> Stream<R, W, E> {
+        self.build_into(Some(old), recycle)
     }
 }

@@ -314,12 +314,17 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     }
 
     pub(crate) fn build_stream(self) -> Stream<R, W, E> {
-        self.build_into(None)
+        self.build_into(None, |_, _| {})
     }
 
     /// Builds the stream, in `old`'s memory if `old` is given and nothing else holds it
-    /// (no clone, no weak reference).
-    pub(crate) fn build_into(mut self, old: Option<Stream<R, W, E>>) -> Stream<R, W, E> {
+    /// (no clone, no weak reference); then `recycle(old_ext, new_ext)` runs first, so
+    /// that the new extension can take over buffers of the old one.
+    pub(crate) fn build_into(
+        mut self,
+        old: Option<Stream<R, W, E>>,
+        recycle: impl FnOnce(&mut E, &mut E),
+    ) -> Stream<R, W, E> {
         if self.xform.is_some() {
             crate::transform::transform_options(&mut self.opts);
         }
@@ -368,6 +373,7 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
                 allow_half_open.set(o.allow_half_open);
                 *pending_destroy.get_mut() = None;
                 next_listener.set(0);
+                recycle(x, &mut self.ext);
                 *x = self.ext;
                 Stream(old.take().expect("the core just reused"))
             }
@@ -849,5 +855,27 @@ mod reuse_tests {
         held.write(3u32);
         assert_eq!(log.borrow().last().map(String::as_str), Some("new 3"));
         assert_eq!(live_streams(), live + 2);
+    }
+
+    /// `build_recycling` hands the old and new extension values to its closure when (and
+    /// only when) the old memory is taken.
+    #[test]
+    fn build_recycling_lets_the_new_extension_take_over_the_old_ones() {
+        let lp = Loop::current();
+        let make = |ext: Vec<u8>| Builder::writable_ext(ext).write(|_: &Writable<u32, Vec<u8>>, _, cb| cb.ok());
+        let old = make(vec![1, 2, 3]).build();
+        old.end();
+        lp.run_next_ticks();
+        let calls = Cell::new(0);
+        let new = make(Vec::new()).build_recycling(old, |old, new| {
+            calls.set(calls.get() + 1);
+            new.append(old);
+        });
+        assert_eq!((calls.get(), new.ext().as_slice()), (1, &[1, 2, 3][..]));
+
+        let held = new.clone();
+        let other = make(vec![9]).build_recycling(new, |_, _| calls.set(calls.get() + 1));
+        assert_eq!(calls.get(), 1, "not called: the old stream is still held");
+        assert_eq!((held.ext().as_slice(), other.ext().as_slice()), (&[1, 2, 3][..], &[9][..]));
     }
 }
