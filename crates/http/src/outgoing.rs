@@ -16,8 +16,10 @@ use std::ops::Range;
 
 /// A header value as given to `set_header`/`append_header`: a string, several, or a
 /// number. Strings are borrowed until they are stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeaderInput<'a>(Input<'a>);
 
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Input<'a> {
     One(Cow<'a, str>),
     Many(Vec<Cow<'a, str>>),

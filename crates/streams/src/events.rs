@@ -3,8 +3,9 @@
 //! Node's `EventEmitter.emit` calls the listeners registered when the emit began, in
 //! order (a listener added during the emit is not called; one removed during it still
 //! is), and a `once` listener is removed before it runs. A stream keeps its listeners
-//! in one list per signature, allocated with the first listener (a stream is allocated
-//! per request in the HTTP server, and most of those never have one).
+//! in one list per signature; all but the `data` list are allocated with their first
+//! listener (a stream is allocated per request in the HTTP server, and most of those
+//! never have one).
 //! [`ListenerId`] names one registration for `off`.
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -244,15 +245,12 @@ impl<S, R> Listeners<S, R> {
     }
 
     fn list_has(&self, event: Event) -> bool {
-        if kind(event) == Kind::Value {
-            return self.values.has(event);
-        }
-        let Some(l) = self.lists.get() else { return false };
-        match kind(event) {
-            Kind::Value => false,
-            Kind::Plain => l.plain.has(event),
-            Kind::Error => l.error.has(event),
-            Kind::Pipe => l.pipe.has(event),
+        match (kind(event), self.lists.get()) {
+            (Kind::Value, _) => self.values.has(event),
+            (Kind::Plain, Some(l)) => l.plain.has(event),
+            (Kind::Error, Some(l)) => l.error.has(event),
+            (Kind::Pipe, Some(l)) => l.pipe.has(event),
+            (_, None) => false,
         }
     }
 
