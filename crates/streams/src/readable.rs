@@ -241,26 +241,13 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
 
     /// `readable.pause()`.
     pub fn pause(&self) -> &Self {
-        let flowing = self.r().flowing;
-        if flowing != Some(false) {
-            self.r().flowing = Some(false);
-            self.emit_plain(Event::Pause);
-        }
-        self.r().paused = Some(true);
+        pause_stream(self);
         self
     }
 
     /// `readable.resume()`: switches to flowing mode (on the next tick).
     pub fn resume(&self) -> &Self {
-        let (flowing, listening) = {
-            let r = self.r();
-            (r.flowing, r.readable_listening)
-        };
-        if flowing != Some(true) {
-            self.r().flowing = Some(!listening);
-            resume_scheduled(self);
-        }
-        self.r().paused = Some(false);
+        resume_stream(self);
         self
     }
 
@@ -898,7 +885,7 @@ pub(crate) fn update_readable_listening<R: Side, W: Side, E: 'static>(s: &Stream
     }
 }
 
-/// `Readable.prototype.resume` for internal callers.
+/// `Readable.prototype.resume`, for any side type (the machinery's callers too).
 pub(crate) fn resume_stream<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let (flowing, listening) = {
         let r = s.r();
@@ -911,7 +898,7 @@ pub(crate) fn resume_stream<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     s.r().paused = Some(false);
 }
 
-/// `Readable.prototype.pause` for internal callers.
+/// `Readable.prototype.pause`, for any side type (the machinery's callers too).
 pub(crate) fn pause_stream<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
     let flowing = s.r().flowing;
     if flowing != Some(false) {
