@@ -307,6 +307,11 @@ fn from_arena(min: usize, write: impl FnOnce(&mut BytesMut)) -> Bytes {
     bytes
 }
 
+/// `token` (ASCII case-insensitive) among the comma-separated items of `value`.
+fn list_has(value: &str, token: &str) -> bool {
+    value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
 /// The header names `_storeHeader` looks at (Node's `matchHeader`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Known {
@@ -375,7 +380,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                 match known {
                     Known::Connection => {
                         connection = true;
-                        if text().split(',').any(|t| t.trim().eq_ignore_ascii_case("close")) {
+                        if list_has(text(), "close") {
                             e.last.set(true);
                         } else {
                             e.should_keep_alive.set(true);
@@ -383,7 +388,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                     }
                     Known::TransferEncoding => {
                         te = true;
-                        if text().split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")) {
+                        if list_has(text(), "chunked") {
                             e.chunked.set(true);
                         }
                     }
@@ -539,9 +544,7 @@ pub(crate) fn detach_socket(res: &ServerResponse) {
 /// One body chunk as it goes on the wire: as is, or framed for chunked coding (the
 /// size line is cut from the head arena). An empty chunk sends nothing.
 fn framed(res: &ServerResponse, chunk: Bytes) -> impl Iterator<Item = Bytes> {
-    let (size, crlf) = if chunk.is_empty() {
-        (None, None)
-    } else if res.ext().chunked.get() {
+    let (size, crlf) = if !chunk.is_empty() && res.ext().chunked.get() {
         let mut line = [0u8; 18];
         let n = hex_line(chunk.len(), &mut line);
         (Some(from_arena(n, |a| a.extend_from_slice(&line[..n]))), Some(Bytes::from_static(b"\r\n")))
@@ -642,8 +645,7 @@ pub(crate) fn new_response(
 ) -> ServerResponse {
     // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
     let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
-    let te_chunked = req.ext().has(Seen::TE)
-        && req.headers().get_str("te").is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("chunked")));
+    let te_chunked = req.ext().has(Seen::TE) && req.headers().get_str("te").is_some_and(|v| list_has(v, "chunked"));
     let state = ResponseState {
         req: req.clone(),
         conn,
