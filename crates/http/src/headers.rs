@@ -386,7 +386,7 @@ fn http_date(t: SystemTime) -> (String, u64) {
 /// reused until the loop's clock reaches the next second (Node clears its cache with a
 /// timer at that moment). No clock is read per response.
 pub(crate) struct DateCache {
-    /// Loop time (ms) from which `value` is stale.
+    /// Loop time (ms) from which `value` is stale (0 at first: stale from the start).
     until: Cell<u64>,
     value: RefCell<String>,
 }
@@ -398,7 +398,7 @@ impl DateCache {
 
     /// Hands `f` the date at loop time `now` (ms).
     pub(crate) fn with<T>(&self, now: u64, f: impl FnOnce(&[u8]) -> T) -> T {
-        if now >= self.until.get() || self.value.borrow().is_empty() {
+        if now >= self.until.get() {
             // The loop's clock lags the real one by at most an iteration: measured from
             // it, the value goes stale early, never late.
             let (date, left) = http_date(SystemTime::now());
