@@ -19,6 +19,7 @@ use millrace::http::{
     HeaderValue, IncomingMessage, IncomingMessageExt, ServerOptions, ServerResponse, ServerResponseExt,
 };
 use millrace::reactor::{Handle, Timer};
+use millrace::streams::Event;
 use util::http::{
     have, pattern, run_with_timeout, stash, take, write_all, Client, Closed, Fnv, TempFile, TestServer, WAIT,
 };
@@ -404,6 +405,81 @@ fn kept_messages_stay_themselves_while_finished_ones_are_reused() {
     srv.log.wait_for("kept /190 x-n=190 finished=true");
     let expected: Vec<String> = (0..200).step_by(10).map(|n| format!("kept /{n} x-n={n} finished=true")).collect();
     assert_eq!(srv.log.lines(), expected);
+    srv.stop();
+}
+
+/// Requests and responses renewed from finished ones (the server renews those 32
+/// messages back) answer exactly as new ones: rounds of varied requests on one
+/// connection (bodies read with listeners, HEAD, chunked with trailers, a status set by
+/// hand, a request body left unread) get, byte for byte, the first round's responses.
+#[test]
+fn renewed_messages_answer_as_new_ones() {
+    let srv = TestServer::start(ServerOptions::default(), |s, _| {
+        s.on_request(|req, res| {
+            let url = req.url().to_owned();
+            let events = Rc::new(Cell::new(0u32));
+            let ev = events.clone();
+            res.on_finish(move |_| ev.set(ev.get() + 1));
+            match url.as_str() {
+                "/echo" => {
+                    let res = res.clone();
+                    on_body(req, move |req, n, h| {
+                        res.set_header("x-method", req.method()).unwrap();
+                        res.end_with(format!("{n} {h:016x} listeners={}", req.listener_count(Event::End)));
+                    });
+                }
+                "/chunked" => {
+                    res.set_header("Trailer", "x-t").unwrap();
+                    res.write(Bytes::from_static(b"part one, "));
+                    res.add_trailers(&[("x-t", "done")]).unwrap();
+                    res.end_with("part two");
+                }
+                "/teapot" => {
+                    res.set_status_code(418);
+                    res.set_status_message("short and stout");
+                    res.end_with(format!("finished before: {}", events.get()));
+                }
+                _ => {
+                    // The body (if any) is left unread: dumped when the response ends.
+                    res.set_header("x-listeners", req.listener_count(Event::Data)).unwrap();
+                    res.end_with(format!("{} {} complete={}", req.method(), url, req.complete()));
+                }
+            }
+        });
+    });
+    let requests: [(&str, String); 6] = [
+        ("GET", "GET /plain HTTP/1.1\r\nHost: a\r\n\r\n".into()),
+        ("POST", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world".into()),
+        ("HEAD", "HEAD /plain HTTP/1.1\r\nHost: a\r\n\r\n".into()),
+        ("GET", "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n".into()),
+        (
+            "POST",
+            "POST /unread HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n".into(),
+        ),
+        ("GET", "GET /teapot HTTP/1.1\r\nHost: a\r\n\r\n".into()),
+    ];
+    let mut c = Client::connect(srv.addr);
+    let round = |c: &mut Client| -> Vec<String> {
+        let mut out = Vec::new();
+        for _ in 0..7 {
+            for (method, raw) in &requests {
+                c.send(raw);
+                let r = c.read_response_for(method);
+                let head: Vec<&str> = r.head.lines().filter(|l| !l.starts_with("Date:")).collect();
+                out.push(format!("{}\n{}\n{:?}", head.join("\n"), r.text(), r.trailers));
+            }
+        }
+        out
+    };
+    let first = round(&mut c); // 42 messages: renewing starts in this round
+    assert!(first[1].contains("11 ") && first[1].contains("listeners=1"), "{}", first[1]);
+    assert!(first[3].contains("part one, part two") && first[3].contains("x-t"), "{}", first[3]);
+    assert!(first[5].contains("418 short and stout") && first[5].contains("finished before: 0"), "{}", first[5]);
+    for i in 0..first.len() {
+        assert_eq!(first[i], first[i % requests.len()], "message {i} of the first round");
+    }
+    assert_eq!(round(&mut c), first, "second round");
+    assert_eq!(round(&mut c), first, "third round");
     srv.stop();
 }
 

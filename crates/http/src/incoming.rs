@@ -128,6 +128,29 @@ impl IncomingState {
     }
 }
 
+impl IncomingState {
+    fn new(head: crate::parser::RequestHead, socket: &Socket, conn: Weak<ConnInner>) -> Self {
+        IncomingState {
+            method: head.method,
+            url: head.url,
+            version: head.version,
+            raw_headers: head.raw_headers,
+            seen: head.seen,
+            headers: OnceCell::new(),
+            raw_trailers: RefCell::new(RawHeaders::default()),
+            complete: Cell::new(false),
+            consuming: Cell::new(false),
+            dumped: Cell::new(false),
+            socket: socket.clone(),
+            conn,
+        }
+    }
+}
+
+/// `new IncomingMessage(socket)` for a parsed head: `reuse`, a finished request nothing
+/// holds, is renewed in place (its header offsets go back to the parser through
+/// `give_back`); otherwise a new one is built. A renewed request keeps the
+/// highWaterMark it was built with: the server's, as every one of its sockets has.
 pub(crate) fn new_incoming(
     head: crate::parser::RequestHead,
     socket: &Socket,
@@ -135,22 +158,22 @@ pub(crate) fn new_incoming(
     reuse: Option<IncomingMessage>,
     give_back: impl FnOnce(Vec<Span>),
 ) -> IncomingMessage {
-    let state = IncomingState {
-        method: head.method,
-        url: head.url,
-        version: head.version,
-        raw_headers: head.raw_headers,
-        seen: head.seen,
-        headers: OnceCell::new(),
-        raw_trailers: RefCell::new(RawHeaders::default()),
-        complete: Cell::new(false),
-        consuming: Cell::new(false),
-        dumped: Cell::new(false),
-        socket: socket.clone(),
-        conn,
-    };
+    let mut head = Some(head);
+    if let Some(old) = reuse {
+        let renewed = old.renew(|e| {
+            give_back(e.raw_headers.take_spans());
+            if let Some(head) = head.take() {
+                *e = IncomingState::new(head, socket, conn.clone());
+            }
+        });
+        if let Ok(req) = renewed {
+            debug_assert_eq!(req.readable_high_water_mark(), socket.readable_high_water_mark());
+            return req;
+        }
+    }
+    let head = head.expect("the head is taken only when the request is renewed");
     // Node: `new IncomingMessage(socket)` takes the socket's readableHighWaterMark.
-    let b = Builder::readable_ext(state)
+    Builder::readable_ext(IncomingState::new(head, socket, conn))
         .high_water_mark(socket.readable_high_water_mark())
         .read(|req: &IncomingMessage, _| {
             // IncomingMessage.prototype._read: consuming; readStart(socket).
@@ -168,12 +191,8 @@ pub(crate) fn new_incoming(
                 e.socket.destroy(err.clone());
             }
             cb.call(err);
-        });
-    match reuse {
-        // The old request's header offsets go back for the next head to fill.
-        Some(old) => b.build_recycling(old, |old, _| give_back(old.raw_headers.take_spans())),
-        None => b.build(),
-    }
+        })
+        .build()
 }
 
 pub(crate) fn set_trailers(req: &IncomingMessage, trailers: RawHeaders) {

@@ -142,12 +142,9 @@ fn put_record(out: &mut Vec<u8>, name: &str, input: &HeaderInput<'_>) {
 }
 
 impl OutHeaders {
-    /// Takes over `old`'s buffer (emptied, its capacity kept) if this one has none yet.
-    pub(crate) fn recycle(&mut self, old: &mut OutHeaders) {
-        if self.buf.capacity() == 0 {
-            std::mem::swap(&mut self.buf, &mut old.buf);
-            self.buf.clear();
-        }
+    /// No headers, the buffer's capacity kept (a renewed response's).
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
     }
 
     /// Every header, in order.

@@ -635,7 +635,41 @@ pub(crate) struct ResponseConfig {
     pub(crate) high_water_mark: usize,
 }
 
-/// `new ServerResponse(req)`.
+impl ResponseState {
+    fn new(req: &IncomingMessage, keep_alive: bool, conn: Weak<ConnInner>, cfg: &ResponseConfig) -> Self {
+        // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
+        let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
+        let te_chunked = req.ext().has(Seen::TE) && req.headers().get_str("te").is_some_and(|v| list_has(v, "chunked"));
+        ResponseState {
+            req: req.clone(),
+            conn,
+            status_code: Cell::new(200),
+            status_message: RefCell::new(None),
+            headers: RefCell::new(OutHeaders::default()),
+            header: RefCell::new(None),
+            headers_sent: Cell::new(false),
+            has_body: Cell::new(req.method() != "HEAD"),
+            chunked: Cell::new(false),
+            content_length: Cell::new(None),
+            last: Cell::new(false),
+            should_keep_alive: Cell::new(keep_alive),
+            use_chunked_by_default: Cell::new(!http10 || te_chunked),
+            send_date: Cell::new(true),
+            trailer: RefCell::new(None),
+            keep_alive_timeout: cfg.keep_alive_timeout,
+            max_requests: cfg.max_requests,
+            max_requests_reached: Cell::new(false),
+            expect_continue: Cell::new(false),
+            sent_100: Cell::new(false),
+            socket: RefCell::new(None),
+            pending: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+/// `new ServerResponse(req)`: `reuse`, a finished response nothing holds, is renewed in
+/// place (the new one writes its headers into the old one's buffer); otherwise a new
+/// one is built.
 pub(crate) fn new_response(
     req: &IncomingMessage,
     keep_alive: bool,
@@ -643,34 +677,18 @@ pub(crate) fn new_response(
     cfg: &ResponseConfig,
     reuse: Option<ServerResponse>,
 ) -> ServerResponse {
-    // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
-    let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
-    let te_chunked = req.ext().has(Seen::TE) && req.headers().get_str("te").is_some_and(|v| list_has(v, "chunked"));
-    let state = ResponseState {
-        req: req.clone(),
-        conn,
-        status_code: Cell::new(200),
-        status_message: RefCell::new(None),
-        headers: RefCell::new(OutHeaders::default()),
-        header: RefCell::new(None),
-        headers_sent: Cell::new(false),
-        has_body: Cell::new(req.method() != "HEAD"),
-        chunked: Cell::new(false),
-        content_length: Cell::new(None),
-        last: Cell::new(false),
-        should_keep_alive: Cell::new(keep_alive),
-        use_chunked_by_default: Cell::new(!http10 || te_chunked),
-        send_date: Cell::new(true),
-        trailer: RefCell::new(None),
-        keep_alive_timeout: cfg.keep_alive_timeout,
-        max_requests: cfg.max_requests,
-        max_requests_reached: Cell::new(false),
-        expect_continue: Cell::new(false),
-        sent_100: Cell::new(false),
-        socket: RefCell::new(None),
-        pending: RefCell::new(Vec::new()),
-    };
-    let b = Builder::writable_ext(state)
+    if let Some(old) = reuse {
+        let renewed = old.renew(|e| {
+            let mut headers = std::mem::take(e.headers.get_mut());
+            headers.clear();
+            *e = ResponseState::new(req, keep_alive, conn.clone(), cfg);
+            *e.headers.get_mut() = headers;
+        });
+        if let Ok(res) = renewed {
+            return res;
+        }
+    }
+    Builder::writable_ext(ResponseState::new(req, keep_alive, conn, cfg))
         .high_water_mark(cfg.high_water_mark)
         .before_end(|res: &ServerResponse, chunk| {
             // OutgoingMessage.end: the length is known when the head is still unsent.
@@ -682,10 +700,6 @@ pub(crate) fn new_response(
         .write(write_one)
         .writev(write_chunks)
         .final_(finish_body)
-        .observe(observe);
-    match reuse {
-        // The new response writes its headers into the old one's buffer.
-        Some(old) => b.build_recycling(old, |old, new| new.headers.get_mut().recycle(old.headers.get_mut())),
-        None => b.build(),
-    }
+        .observe(observe)
+        .build()
 }

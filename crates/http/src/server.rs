@@ -102,8 +102,8 @@ pub(crate) struct ServerInner {
 /// How many messages back a finished request and response lend their memory to new ones.
 const RECYCLE_AFTER: usize = 32;
 
-/// The latest requests and responses, whose memory new ones take once nothing else
-/// holds them (`Builder::build_reusing`). A pipelined batch frees more streams at once
+/// The latest requests and responses, renewed as new ones once nothing else holds them
+/// (`Stream::renew`: no allocation, no builder). A pipelined batch frees more streams at once
 /// than the allocator's per-size caches hold (glibc's tcache keeps 7), so without this
 /// most of the next batch's streams would take malloc's slow path. A response holds its
 /// request, which it lets go only when its own memory is reused: requests are taken one

@@ -7,17 +7,17 @@
 
 use crate::chunk::{Absent, Chunk, Side};
 use crate::events::Event;
-use crate::stream::{Builder, FinalCallback, Options, Stream, WriteCallback};
+use crate::stream::{Builder, FinalCallback, Stream, WriteCallback};
 
 /// Applies `readable: false` / `writable: false` (Node's Duplex constructor).
-pub(crate) fn apply_side_options<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, o: &Options) {
-    if !o.readable {
+pub(crate) fn apply_side_options<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, readable: bool, writable: bool) {
+    if !readable {
         let mut r = s.r();
         r.readable = Some(false);
         r.ended = true;
         r.end_emitted = true;
     }
-    if !o.writable {
+    if !writable {
         let mut w = s.w();
         w.writable = Some(false);
         w.ending = true;
@@ -186,13 +186,6 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     /// that makes a stream per message can hand back finished ones and so stay off the
     /// allocator.
     pub fn build_reusing(self, old: Stream<R, W, E>) -> Stream<R, W, E> {
-        self.build_into(Some(old), |_, _| {})
-    }
-
-    /// [`build_reusing`](Builder::build_reusing), and when `old`'s memory is taken,
-    /// `recycle(old_ext, new_ext)` runs first: the new extension value can take over
-    /// what the old one allocated (a buffer's capacity, say).
-    pub fn build_recycling(self, old: Stream<R, W, E>, recycle: impl FnOnce(&mut E, &mut E)) -> Stream<R, W, E> {
-        self.build_into(Some(old), recycle)
+        self.build_into(Some(old))
     }
 }

@@ -115,12 +115,26 @@ impl<R> ReadableState<R> {
         } else {
             DEFAULT_HIGH_WATER_MARK
         });
+        ReadableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, o.encoding, VecDeque::new(), Vec::new())
+    }
+
+    /// A state as built, with the given options and (empty) collections.
+    #[inline(always)]
+    fn initial(
+        object_mode: bool,
+        hwm: usize,
+        emit_close: bool,
+        auto_destroy: bool,
+        encoding: Option<Encoding>,
+        buffer: VecDeque<R>,
+        pipes: Vec<PipeEntry>,
+    ) -> Self {
         ReadableState {
             object_mode,
             hwm,
-            buffer: VecDeque::new(),
+            buffer,
             length: 0,
-            pipes: Vec::new(),
+            pipes,
             flowing: None,
             paused: None,
             ended: false,
@@ -133,8 +147,8 @@ impl<R> ReadableState<R> {
             readable_listening: false,
             resume_scheduled: false,
             error_emitted: false,
-            emit_close: o.emit_close,
-            auto_destroy: o.auto_destroy,
+            emit_close,
+            auto_destroy,
             destroyed: false,
             closed: false,
             close_emitted: false,
@@ -143,9 +157,21 @@ impl<R> ReadableState<R> {
             data_emitted: false,
             errored: None,
             await_drain: AwaitDrain::None,
-            decoder: (!object_mode).then_some(o.encoding).flatten().map(Decoder::new),
+            decoder: (!object_mode).then_some(encoding).flatten().map(Decoder::new),
             readable: None,
         }
+    }
+
+    /// Back to the state as built (`Stream::renew`): the modes stay, `hwm` and `encoding`
+    /// are the ones it was built with (`read(n)` can raise the one, `set_encoding` change
+    /// the other), and the buffers keep their capacity.
+    pub(crate) fn renew(&mut self, hwm: usize, encoding: Option<Encoding>) {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let mut pipes = std::mem::take(&mut self.pipes);
+        pipes.clear();
+        *self =
+            ReadableState::initial(self.object_mode, hwm, self.emit_close, self.auto_destroy, encoding, buffer, pipes);
     }
 
     pub(crate) fn snapshot(&self) -> ReadableSnapshot {

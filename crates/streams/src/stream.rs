@@ -176,7 +176,24 @@ pub(crate) struct Core<R, W, E> {
     /// A destroy that waits for `_construct` (Node's `kDestroy` listener).
     pub(crate) pending_destroy: RefCell<Option<Option<Error>>>,
     next_listener: Cell<u64>,
+    /// What `renew` needs to make the stream as it was built.
+    born: Born,
     pub(crate) ext: E,
+}
+
+/// The build options that the states do not keep as built: [`Stream::renew`] restores
+/// them.
+#[derive(Clone, Copy)]
+struct Born {
+    /// The readable side's highWaterMark (`read(n)` can raise it).
+    readable_hwm: usize,
+    /// `encoding` (`set_encoding` can change it).
+    encoding: Option<crate::decoder::Encoding>,
+    /// `allowHalfOpen` (a setter can change it).
+    allow_half_open: bool,
+    /// `readable: false` / `writable: false` left the side ended from the start.
+    readable: bool,
+    writable: bool,
 }
 
 /// Options shared by every kind of stream (Node's stream constructor options).
@@ -314,17 +331,12 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
     }
 
     pub(crate) fn build_stream(self) -> Stream<R, W, E> {
-        self.build_into(None, |_, _| {})
+        self.build_into(None)
     }
 
     /// Builds the stream, in `old`'s memory if `old` is given and nothing else holds it
-    /// (no clone, no weak reference); then `recycle(old_ext, new_ext)` runs first, so
-    /// that the new extension can take over buffers of the old one.
-    pub(crate) fn build_into(
-        mut self,
-        old: Option<Stream<R, W, E>>,
-        recycle: impl FnOnce(&mut E, &mut E),
-    ) -> Stream<R, W, E> {
+    /// (no clone, no weak reference).
+    pub(crate) fn build_into(mut self, old: Option<Stream<R, W, E>>) -> Stream<R, W, E> {
         if self.xform.is_some() {
             crate::transform::transform_options(&mut self.opts);
         }
@@ -347,6 +359,13 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
             // Transform: pushes from _transform are not "inside _read".
             r.borrow_mut().sync = false;
         }
+        let born = Born {
+            readable_hwm: r.as_ref().map_or(0, |r| r.borrow().hwm),
+            encoding: o.encoding,
+            allow_half_open: o.allow_half_open,
+            readable: o.readable,
+            writable: o.writable,
+        };
         let mut old = old.map(|s| s.0);
         let s = match old.as_mut().and_then(Rc::get_mut) {
             Some(slot) => {
@@ -362,6 +381,7 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
                     allow_half_open,
                     pending_destroy,
                     next_listener,
+                    born: b,
                     ext: x,
                 } = slot;
                 *l = lp;
@@ -373,7 +393,7 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
                 allow_half_open.set(o.allow_half_open);
                 *pending_destroy.get_mut() = None;
                 next_listener.set(0);
-                recycle(x, &mut self.ext);
+                *b = born;
                 *x = self.ext;
                 Stream(old.take().expect("the core just reused"))
             }
@@ -390,17 +410,57 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
                     allow_half_open: Cell::new(o.allow_half_open),
                     pending_destroy: RefCell::new(None),
                     next_listener: Cell::new(0),
+                    born,
                     ext: self.ext,
                 }))
             }
         };
-        if readable && writable {
-            crate::duplex::apply_side_options(&s, &self.opts);
+        s.born_sides(has_construct);
+        s
+    }
+}
+
+impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
+    /// The stream made new in its own memory, as its builder made it: both sides back
+    /// in their first state (with the options it was built with), no listeners, the
+    /// same hooks and loop, and its extension value reset by `reset`, which can keep
+    /// what the old value allocated. Only a stream that nothing else holds (no clone,
+    /// no weak reference, no queued next tick) can be renewed; any other comes back as
+    /// `Err`. A server that makes a stream per message renews finished ones and so
+    /// skips both the allocator and the builder.
+    pub fn renew(mut self, reset: impl FnOnce(&mut E)) -> std::result::Result<Self, Self> {
+        let Some(core) = Rc::get_mut(&mut self.0) else { return Err(self) };
+        // The pattern names every field, so a field added to `Core` must be renewed here.
+        let Core { lp: _, r, w, ev, hooks, xform, allow_half_open, pending_destroy, next_listener, born, ext } = core;
+        if let Some(r) = r {
+            r.get_mut().renew(born.readable_hwm, born.encoding);
+            // Transform: pushes from _transform are not "inside _read".
+            r.get_mut().sync = xform.is_none();
+        }
+        if let Some(w) = w {
+            w.get_mut().renew();
+        }
+        ev.clear();
+        if let Some(x) = xform {
+            x.renew();
+        }
+        allow_half_open.set(born.allow_half_open);
+        *pending_destroy.get_mut() = None;
+        next_listener.set(0);
+        reset(ext);
+        let has_construct = hooks.construct.is_some();
+        self.born_sides(has_construct);
+        Ok(self)
+    }
+
+    /// The last steps of building: `readable: false` / `writable: false`, `_construct`.
+    fn born_sides(&self, has_construct: bool) {
+        if self.has_readable() && self.has_writable() {
+            crate::duplex::apply_side_options(self, self.0.born.readable, self.0.born.writable);
         }
         if has_construct {
-            crate::destroy::construct(&s);
+            crate::destroy::construct(self);
         }
-        s
     }
 }
 
@@ -809,6 +869,7 @@ mod size_tests {
 mod reuse_tests {
     use super::*;
     use crate::Writable;
+    use bytes::Bytes;
     use std::cell::RefCell;
 
     fn writable(log: &Rc<RefCell<Vec<String>>>, tag: &'static str) -> Writable<u32> {
@@ -857,25 +918,140 @@ mod reuse_tests {
         assert_eq!(live_streams(), live + 2);
     }
 
-    /// `build_recycling` hands the old and new extension values to its closure when (and
-    /// only when) the old memory is taken.
+    /// A stream worn in every way the builder's options cover (read(n) raised its
+    /// highWaterMark, `set_encoding`, `set_allow_half_open`, listeners, ended and
+    /// closed) comes back from `renew` as its twin fresh from the same builder: the same
+    /// states, the same hooks, no listeners, its extension reset by the closure.
     #[test]
-    fn build_recycling_lets_the_new_extension_take_over_the_old_ones() {
+    fn renew_makes_a_stream_as_its_builder_made_it() {
+        use crate::decoder::Encoding;
+        use crate::Duplex;
         let lp = Loop::current();
-        let make = |ext: Vec<u8>| Builder::writable_ext(ext).write(|_: &Writable<u32, Vec<u8>>, _, cb| cb.ok());
-        let old = make(vec![1, 2, 3]).build();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let make = |log: &Rc<RefCell<Vec<String>>>| {
+            let l = log.clone();
+            Builder::duplex_ext(vec![0u8; 0])
+                .readable_high_water_mark(4)
+                .encoding(Encoding::Utf8)
+                .no_half_open()
+                .read(|_: &Duplex<Bytes, Bytes, Vec<u8>>, _| {})
+                .write(move |_, c: Bytes, cb| {
+                    l.borrow_mut().push(format!("write {}", c.len()));
+                    cb.ok();
+                })
+        };
+        let twin = make(&log).build();
+        let old = make(&log).build();
+        let id = old.stream_id();
+        old.on_end(|_| {});
+        old.set_allow_half_open(true);
+        old.push(Some(Bytes::from_static(b"abcdef")));
+        old.set_encoding(Encoding::Latin1);
+        let _ = old.read(Some(10)); // above the hwm: raises it
+        assert_ne!(old.readable_state().high_water_mark, twin.readable_state().high_water_mark);
+        old.write(Bytes::from_static(b"xy"));
+        old.push(None);
         old.end();
+        old.destroy(None);
         lp.run_next_ticks();
-        let calls = Cell::new(0);
-        let new = make(Vec::new()).build_recycling(old, |old, new| {
-            calls.set(calls.get() + 1);
-            new.append(old);
-        });
-        assert_eq!((calls.get(), new.ext().as_slice()), (1, &[1, 2, 3][..]));
+        assert!(old.destroyed());
 
-        let held = new.clone();
-        let other = make(vec![9]).build_recycling(new, |_, _| calls.set(calls.get() + 1));
-        assert_eq!(calls.get(), 1, "not called: the old stream is still held");
-        assert_eq!((held.ext().as_slice(), other.ext().as_slice()), (&[1, 2, 3][..], &[9][..]));
+        let resets = Cell::new(0);
+        let new = old
+            .renew(|v| {
+                resets.set(resets.get() + 1);
+                v.push(7);
+            })
+            .unwrap_or_else(|_| panic!("nothing else holds it"));
+        assert_eq!((new.stream_id(), resets.get(), new.ext().as_slice()), (id, 1, &[7][..]));
+        assert!(new.readable_state() == twin.readable_state(), "readable side as built");
+        assert!(new.writable_state() == twin.writable_state(), "writable side as built");
+        assert_eq!(new.allow_half_open(), twin.allow_half_open());
+        assert_eq!(new.listener_count(Event::End), 0);
+        // It behaves as built: the same write hook, the built encoding (UTF-8 keeps
+        // "é" whole; Latin-1 would give two characters).
+        new.write(Bytes::from_static(b"abc"));
+        new.push(Some(Bytes::from("é")));
+        let text = new.read(None).map(|b: Bytes| String::from_utf8_lossy(&b).into_owned());
+        assert_eq!(text.as_deref(), Some("é"));
+        assert_eq!(*log.borrow(), ["write 2", "write 3"]);
+
+        // One let go while still open keeps no listener (close, which drops them, never
+        // came) and no buffered chunk.
+        let open = make(&log).build();
+        open.on_data(|_, _| {});
+        open.cork();
+        open.write(Bytes::from_static(b"held"));
+        lp.run_next_ticks(); // the resume that on_data queued: it holds the stream
+        assert_eq!(open.readable_state().flowing, Some(true));
+        let open = open.renew(|_| {}).unwrap_or_else(|_| panic!("nothing else holds it"));
+        assert_eq!(open.listener_count(Event::Data), 0);
+        assert!(open.writable_state() == twin.writable_state(), "uncorked, nothing buffered");
+        assert!(open.readable_state() == twin.readable_state(), "not flowing");
+    }
+
+    /// A stream held elsewhere is not renewed: it comes back as it was, and the reset
+    /// does not run.
+    #[test]
+    fn renew_gives_back_a_stream_held_elsewhere() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let s = writable(&log, "s");
+        s.write(1u32);
+        let held = s.clone();
+        let back = match s.renew(|_| panic!("not renewed")) {
+            Err(back) => back,
+            Ok(_) => panic!("a held stream was renewed"),
+        };
+        assert!(Stream::ptr_eq(&back, &held));
+        back.end();
+        Loop::current().run_next_ticks();
+        assert!(held.writable_finished(), "still itself");
+        let lp = Loop::current();
+        let weak = Writable::<u32>::builder().write(|_, _, cb| cb.ok()).build();
+        let _w = Rc::downgrade(&weak.0);
+        assert!(weak.renew(|_| {}).is_err(), "a weak reference holds it too");
+        lp.run_next_ticks();
+    }
+
+    /// A renewed Transform passes chunks on again, and a renewed stream with
+    /// `_construct` runs it again before its first write.
+    #[test]
+    fn renew_restores_transforms_and_constructs() {
+        use crate::Transform;
+        let lp = Loop::current();
+        let t = Transform::<u32, u32>::builder().transform(|_, c, cb| cb.call(Ok(Some(c * 10)))).build();
+        t.write(1u32);
+        t.end();
+        assert_eq!(t.read(None), Some(10));
+        lp.run_next_ticks();
+        let t = t.renew(|_| {}).unwrap_or_else(|_| panic!("renewable"));
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s2 = seen.clone();
+        t.on_data(move |_, c| s2.borrow_mut().push(c));
+        t.write(2u32);
+        t.write(3u32);
+        lp.run_next_ticks();
+        assert_eq!(*seen.borrow(), [20, 30]);
+
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (l1, l2) = (log.clone(), log.clone());
+        let w = Writable::<u32>::builder()
+            .construct(move |_, cb| {
+                l1.borrow_mut().push("construct".to_string());
+                cb.call(Ok(()));
+            })
+            .write(move |_, c, cb| {
+                l2.borrow_mut().push(format!("write {c}"));
+                cb.ok();
+            })
+            .build();
+        lp.run_next_ticks();
+        w.end();
+        lp.run_next_ticks();
+        let w = w.renew(|_| {}).unwrap_or_else(|_| panic!("renewable"));
+        w.write(5u32);
+        assert_eq!(*log.borrow(), ["construct"], "the write waits for _construct");
+        lp.run_next_ticks();
+        assert_eq!(*log.borrow(), ["construct", "construct", "write 5"]);
     }
 }

@@ -32,6 +32,11 @@ impl<R: Side, W: Side, E: 'static> Xform<R, W, E> {
         }
     }
 
+    /// Back to no held write callback (`Stream::renew`).
+    pub(crate) fn renew(&mut self) {
+        *self.callback.get_mut() = None;
+    }
+
     /// `Transform.prototype._read`: releases a held write callback.
     pub(crate) fn read(&self, _s: &Stream<R, W, E>) {
         let held = self.callback.borrow_mut().take();

@@ -150,6 +150,19 @@ impl<W> WritableState<W> {
         } else {
             DEFAULT_HIGH_WATER_MARK
         });
+        WritableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, VecDeque::new(), Vec::new())
+    }
+
+    /// A state as built, with the given options and (empty) collections.
+    #[inline(always)]
+    fn initial(
+        object_mode: bool,
+        hwm: usize,
+        emit_close: bool,
+        auto_destroy: bool,
+        buffered: VecDeque<Buffered<W>>,
+        on_finished: Vec<UserCb>,
+    ) -> Self {
         WritableState {
             object_mode,
             hwm,
@@ -168,20 +181,37 @@ impl<W> WritableState<W> {
             writelen: 0,
             writecb: None,
             after_write_pending: false,
-            buffered: VecDeque::new(),
+            buffered,
             all_noop: true,
             pending_cb: 0,
             constructed: true,
             prefinished: false,
             error_emitted: false,
-            emit_close: o.emit_close,
-            auto_destroy: o.auto_destroy,
+            emit_close,
+            auto_destroy,
             errored: None,
             closed: false,
             close_emitted: false,
-            on_finished: Vec::new(),
+            on_finished,
             writable: None,
         }
+    }
+
+    /// Back to the state as built (`Stream::renew`): the options stay, and the buffers
+    /// keep their capacity.
+    pub(crate) fn renew(&mut self) {
+        let mut buffered = std::mem::take(&mut self.buffered);
+        buffered.clear();
+        let mut on_finished = std::mem::take(&mut self.on_finished);
+        on_finished.clear();
+        *self = WritableState::initial(
+            self.object_mode,
+            self.hwm,
+            self.emit_close,
+            self.auto_destroy,
+            buffered,
+            on_finished,
+        );
     }
 
     pub(crate) fn snapshot(&self) -> WritableSnapshot {
