@@ -382,30 +382,31 @@ fn http_date(t: SystemTime) -> (String, u64) {
     (httpdate::fmt_http_date(second), 1000 - u64::from(since.subsec_millis()))
 }
 
-/// One server's `Date` value, as Node's `utcDate()` keeps it: formatted once, then
-/// reused until the loop's clock reaches the next second (Node clears its cache with a
-/// timer at that moment). No clock is read per response.
+/// One server's `Date` header line, as Node's `utcDate()` keeps the value: formatted
+/// once, then reused until the loop's clock reaches the next second (Node clears its
+/// cache with a timer at that moment). No clock is read per response.
 pub(crate) struct DateCache {
-    /// Loop time (ms) from which `value` is stale (0 at first: stale from the start).
+    /// Loop time (ms) from which `line` is stale (0 at first: stale from the start).
     until: Cell<u64>,
-    value: RefCell<String>,
+    /// `Date: <IMF-fixdate>\r\n`.
+    line: RefCell<String>,
 }
 
 impl DateCache {
     pub(crate) fn new() -> Self {
-        DateCache { until: Cell::new(0), value: RefCell::new(String::new()) }
+        DateCache { until: Cell::new(0), line: RefCell::new(String::new()) }
     }
 
-    /// Hands `f` the date at loop time `now` (ms).
-    pub(crate) fn with<T>(&self, now: u64, f: impl FnOnce(&[u8]) -> T) -> T {
+    /// Hands `f` the `Date: …\r\n` line at loop time `now` (ms).
+    pub(crate) fn line<T>(&self, now: u64, f: impl FnOnce(&[u8]) -> T) -> T {
         if now >= self.until.get() {
             // The loop's clock lags the real one by at most an iteration: measured from
             // it, the value goes stale early, never late.
             let (date, left) = http_date(SystemTime::now());
-            *self.value.borrow_mut() = date;
+            *self.line.borrow_mut() = format!("Date: {date}\r\n");
             self.until.set(now + left);
         }
-        f(self.value.borrow().as_bytes())
+        f(self.line.borrow().as_bytes())
     }
 }
 
@@ -487,16 +488,16 @@ mod tests {
     #[test]
     fn date_cache_keeps_its_value_until_the_next_second() {
         let c = DateCache::new();
-        let first = c.with(5_000, <[u8]>::to_vec);
-        assert_eq!(first.len(), 29);
+        let first = c.line(5_000, <[u8]>::to_vec);
+        assert_eq!((first.len(), &first[..6], &first[35..]), (37, &b"Date: "[..], &b"\r\n"[..]));
         let until = c.until.get();
         assert!(until > 5_000 && until <= 6_000, "stale at {until}");
         // Within the second the value is reused, even if the wall clock moved on.
-        *c.value.borrow_mut() = "Thu, 01 Jan 1970 00:00:00 GMT".to_owned();
-        let again = c.with(until - 1, <[u8]>::to_vec);
-        assert_eq!(again, b"Thu, 01 Jan 1970 00:00:00 GMT");
+        *c.line.borrow_mut() = "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n".to_owned();
+        let again = c.line(until - 1, <[u8]>::to_vec);
+        assert_eq!(again, b"Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
         // From `until` on it is formatted again.
-        let fresh = c.with(until, <[u8]>::to_vec);
+        let fresh = c.line(until, <[u8]>::to_vec);
         assert_ne!(fresh, again);
         assert!(c.until.get() > until);
     }

@@ -76,8 +76,8 @@ pub struct ResponseState {
     use_chunked_by_default: Cell<bool>,
     send_date: Cell<bool>,
     trailer: RefCell<Option<Vec<u8>>>,
-    keep_alive_timeout: u64,
-    max_requests: u32,
+    /// `Connection: keep-alive` and the server's `Keep-Alive` line ([`keep_alive_lines`]).
+    keep_alive: Rc<[u8]>,
     pub(crate) max_requests_reached: Cell<bool>,
     pub(crate) expect_continue: Cell<bool>,
     sent_100: Cell<bool>,
@@ -307,6 +307,23 @@ fn from_arena(min: usize, write: impl FnOnce(&mut BytesMut)) -> Bytes {
     bytes
 }
 
+const KEEP_ALIVE: &[u8] = b"Connection: keep-alive\r\n";
+
+/// `Connection: keep-alive` and, when the server has a keep-alive timeout, the
+/// `Keep-Alive: timeout=T[, max=M]` line Node sends with it: rendered once for a
+/// connection, copied into each keep-alive head.
+pub(crate) fn keep_alive_lines(keep_alive_timeout: u64, max_requests: u32) -> Rc<[u8]> {
+    let mut lines = KEEP_ALIVE.to_vec();
+    if keep_alive_timeout > 0 {
+        lines.extend_from_slice(format!("Keep-Alive: timeout={}", keep_alive_timeout / 1000).as_bytes());
+        if max_requests > 0 {
+            lines.extend_from_slice(format!(", max={max_requests}").as_bytes());
+        }
+        lines.extend_from_slice(b"\r\n");
+    }
+    lines.into()
+}
+
 /// `token` (ASCII case-insensitive) among the comma-separated items of `value`.
 fn list_has(value: &str, token: &str) -> bool {
     value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
@@ -346,11 +363,15 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
     let e = res.ext();
     let conn = e.conn.upgrade();
     let head = from_arena(1024, |h| {
-        h.extend_from_slice(b"HTTP/1.1 ");
-        h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
-        h.extend_from_slice(b" ");
-        h.extend_from_slice(msg.as_bytes());
-        h.extend_from_slice(b"\r\n");
+        if status == 200 && msg == "OK" {
+            h.extend_from_slice(b"HTTP/1.1 200 OK\r\n"); // most responses: one copy
+        } else {
+            h.extend_from_slice(b"HTTP/1.1 ");
+            h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+            h.extend_from_slice(b" ");
+            h.extend_from_slice(msg.as_bytes());
+            h.extend_from_slice(b"\r\n");
+        }
         let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
         let mut default_keep_alive = true;
         for header in e.headers.borrow().iter() {
@@ -404,12 +425,14 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
             }
         }
         if e.send_date.get() && !date {
-            h.extend_from_slice(b"Date: ");
             match &conn {
-                Some(c) => c.date().with(res.get_loop().now(), |d| h.extend_from_slice(d)),
-                None => h.extend_from_slice(&utc_date()),
+                Some(c) => c.date().line(res.get_loop().now(), |line| h.extend_from_slice(line)),
+                None => {
+                    h.extend_from_slice(b"Date: ");
+                    h.extend_from_slice(&utc_date());
+                    h.extend_from_slice(b"\r\n");
+                }
             }
-            h.extend_from_slice(b"\r\n");
         }
         if e.chunked.get() && (status == 204 || status == 304) {
             e.chunked.set(false);
@@ -427,16 +450,10 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
             if send_keep_alive && e.max_requests_reached.get() {
                 h.extend_from_slice(b"Connection: close\r\n");
             } else if send_keep_alive {
-                h.extend_from_slice(b"Connection: keep-alive\r\n");
-                if e.keep_alive_timeout > 0 && default_keep_alive {
-                    h.extend_from_slice(b"Keep-Alive: timeout=");
-                    h.extend_from_slice(itoa::Buffer::new().format(e.keep_alive_timeout / 1000).as_bytes());
-                    if e.max_requests > 0 {
-                        h.extend_from_slice(b", max=");
-                        h.extend_from_slice(itoa::Buffer::new().format(e.max_requests).as_bytes());
-                    }
-                    h.extend_from_slice(b"\r\n");
-                }
+                // "Connection: keep-alive", then the server's Keep-Alive line unless the
+                // response set its own: both rendered once per connection.
+                let lines = &e.keep_alive[..];
+                h.extend_from_slice(if default_keep_alive { lines } else { &lines[..KEEP_ALIVE.len()] });
             } else {
                 e.last.set(true);
                 h.extend_from_slice(b"Connection: close\r\n");
@@ -630,8 +647,8 @@ fn observe(res: &ServerResponse, event: Event) {
 pub(crate) struct ResponseConfig {
     /// The server's `Date` value.
     pub(crate) date: Rc<DateCache>,
-    pub(crate) keep_alive_timeout: u64,
-    pub(crate) max_requests: u32,
+    /// [`keep_alive_lines`] for the server's options.
+    pub(crate) keep_alive: Rc<[u8]>,
     pub(crate) high_water_mark: usize,
 }
 
@@ -656,8 +673,7 @@ impl ResponseState {
             use_chunked_by_default: Cell::new(!http10 || te_chunked),
             send_date: Cell::new(true),
             trailer: RefCell::new(None),
-            keep_alive_timeout: cfg.keep_alive_timeout,
-            max_requests: cfg.max_requests,
+            keep_alive: cfg.keep_alive.clone(),
             max_requests_reached: Cell::new(false),
             expect_continue: Cell::new(false),
             sent_100: Cell::new(false),

@@ -396,8 +396,7 @@ impl Server {
             errored: Cell::new(false),
             cfg: ResponseConfig {
                 date: self.0.date.clone(),
-                keep_alive_timeout: o.keep_alive_timeout,
-                max_requests: o.max_requests_per_socket,
+                keep_alive: response::keep_alive_lines(o.keep_alive_timeout, o.max_requests_per_socket),
                 high_water_mark: o.high_water_mark,
             },
         });

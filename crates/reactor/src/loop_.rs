@@ -378,7 +378,7 @@ impl Loop {
 
     /// [`next_tick`](Loop::next_tick) for a [`TickTarget`]: `target.run_tick(tag)`, in
     /// the same queue (so in order with every other tick), without an allocation.
-    #[inline]
+    #[inline(always)]
     pub fn next_tick_target(&self, target: Rc<dyn TickTarget>, tag: u32) {
         self.inner.ticks.borrow_mut().push_back(Tick::Target(target, tag));
     }
