@@ -405,6 +405,7 @@ fn socket_write(s: &Socket, mut chunks: Vec<Bytes>, cb: crate::WriteCallback<Byt
         }
     }
     if written == total {
+        s.give_back_batch(chunks); // written: the next batch is gathered in it
         cb.ok(); // synchronous completion: req.async is false
         return;
     }

@@ -96,6 +96,9 @@ pub(crate) struct WritableState<W> {
     pub(crate) closed: bool,
     pub(crate) close_emitted: bool,
     pub(crate) on_finished: Vec<UserCb>,
+    /// An emptied `_writev` batch its hook handed back (a net socket's does, once the
+    /// batch is written): the next batch is gathered into it, not a new vector.
+    spare_batch: Vec<W>,
     /// The `writable` property when set explicitly (`writable: false` on a Duplex).
     pub(crate) writable: Option<bool>,
 }
@@ -150,7 +153,7 @@ impl<W> WritableState<W> {
         } else {
             DEFAULT_HIGH_WATER_MARK
         });
-        WritableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, VecDeque::new(), Vec::new())
+        WritableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, VecDeque::new(), Vec::new(), Vec::new())
     }
 
     /// A state as built, with the given options and (empty) collections.
@@ -162,6 +165,7 @@ impl<W> WritableState<W> {
         auto_destroy: bool,
         buffered: VecDeque<Buffered<W>>,
         on_finished: Vec<UserCb>,
+        spare_batch: Vec<W>,
     ) -> Self {
         WritableState {
             object_mode,
@@ -193,6 +197,7 @@ impl<W> WritableState<W> {
             closed: false,
             close_emitted: false,
             on_finished,
+            spare_batch,
             writable: None,
         }
     }
@@ -204,6 +209,7 @@ impl<W> WritableState<W> {
         buffered.clear();
         let mut on_finished = std::mem::take(&mut self.on_finished);
         on_finished.clear();
+        let spare_batch = std::mem::take(&mut self.spare_batch);
         *self = WritableState::initial(
             self.object_mode,
             self.hwm,
@@ -211,6 +217,7 @@ impl<W> WritableState<W> {
             self.auto_destroy,
             buffered,
             on_finished,
+            spare_batch,
         );
     }
 
@@ -490,6 +497,20 @@ fn do_writev<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunks: Vec<W>) 
     s.w().sync = false;
 }
 
+impl<R, W, E> Stream<R, W, E> {
+    /// Takes back a `_writev` batch its hook is done with, emptied, to gather the next
+    /// batch in (see `WritableState::spare_batch`).
+    pub(crate) fn give_back_batch(&self, mut batch: Vec<W>) {
+        batch.clear();
+        if let Some(mut w) = self.ws() {
+            // A batch of some hundreds (a deep pipeline) is not kept for the socket's life.
+            if w.spare_batch.capacity() == 0 && batch.capacity() <= 256 {
+                w.spare_batch = batch;
+            }
+        }
+    }
+}
+
 /// `onwrite`: the `_write` callback.
 pub(crate) fn onwrite<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er: Option<Error>) {
     let mut w = s.w();
@@ -635,7 +656,8 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
             let mut w = s.w();
             w.pending_cb -= count - 1;
             let all_noop = w.all_noop;
-            let mut chunks = Vec::with_capacity(count);
+            let mut chunks = std::mem::take(&mut w.spare_batch);
+            chunks.reserve(count);
             // Callbacks only if some write has one (Node's `allNoop`).
             let mut cbs = Vec::with_capacity(if all_noop { 0 } else { count });
             for b in w.buffered.drain(..) {
