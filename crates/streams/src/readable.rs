@@ -29,7 +29,7 @@ use crate::errors::{Code, Error};
 use crate::events::Event;
 use crate::pipe::{AwaitDrain, PipeEntry};
 use crate::stream::TickKind;
-use crate::stream::{Options, Stream, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK};
+use crate::stream::{SideOptions, Stream};
 
 const MAX_HWM: usize = 0x4000_0000;
 
@@ -105,30 +105,14 @@ pub struct ReadableSnapshot {
 }
 
 impl<R> ReadableState<R> {
-    pub(crate) fn new(o: &Options, object_mode: bool, side_hwm: Option<usize>) -> Self
-    where
-        R: Side,
-    {
-        let object_mode = object_mode || !R::counts_bytes();
-        let hwm = o.high_water_mark.or(side_hwm).unwrap_or(if object_mode {
-            DEFAULT_OBJECT_HIGH_WATER_MARK
-        } else {
-            DEFAULT_HIGH_WATER_MARK
-        });
-        ReadableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, o.encoding, VecDeque::new(), Vec::new())
+    pub(crate) fn new(side: SideOptions, encoding: Option<Encoding>) -> Self {
+        ReadableState::initial(side, encoding, VecDeque::new(), Vec::new())
     }
 
     /// A state as built, with the given options and (empty) collections.
     #[inline(always)]
-    fn initial(
-        object_mode: bool,
-        hwm: usize,
-        emit_close: bool,
-        auto_destroy: bool,
-        encoding: Option<Encoding>,
-        buffer: VecDeque<R>,
-        pipes: Vec<PipeEntry>,
-    ) -> Self {
+    fn initial(side: SideOptions, encoding: Option<Encoding>, buffer: VecDeque<R>, pipes: Vec<PipeEntry>) -> Self {
+        let SideOptions { object_mode, hwm, emit_close, auto_destroy } = side;
         ReadableState {
             object_mode,
             hwm,
@@ -170,8 +154,13 @@ impl<R> ReadableState<R> {
         buffer.clear();
         let mut pipes = std::mem::take(&mut self.pipes);
         pipes.clear();
-        *self =
-            ReadableState::initial(self.object_mode, hwm, self.emit_close, self.auto_destroy, encoding, buffer, pipes);
+        let side = SideOptions {
+            object_mode: self.object_mode,
+            hwm,
+            emit_close: self.emit_close,
+            auto_destroy: self.auto_destroy,
+        };
+        *self = ReadableState::initial(side, encoding, buffer, pipes);
     }
 
     pub(crate) fn snapshot(&self) -> ReadableSnapshot {

@@ -250,6 +250,30 @@ pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
 /// Node's default highWaterMark for object-mode streams: 16 objects.
 pub const DEFAULT_OBJECT_HIGH_WATER_MARK: usize = 16;
 
+/// The build options one side's state keeps.
+#[derive(Clone, Copy)]
+pub(crate) struct SideOptions {
+    pub(crate) object_mode: bool,
+    pub(crate) hwm: usize,
+    pub(crate) emit_close: bool,
+    pub(crate) auto_destroy: bool,
+}
+
+impl SideOptions {
+    /// A side of chunks `T`: in object mode if asked or if `T` is not bytes; with the
+    /// highWaterMark given, else the side's own (a Duplex's), else the mode's default.
+    pub(crate) fn of<T: Side>(o: &Options, object_mode: bool, side_hwm: Option<usize>) -> Self {
+        let object_mode = object_mode || !T::counts_bytes();
+        let default = if object_mode { DEFAULT_OBJECT_HIGH_WATER_MARK } else { DEFAULT_HIGH_WATER_MARK };
+        SideOptions {
+            object_mode,
+            hwm: o.high_water_mark.or(side_hwm).unwrap_or(default),
+            emit_close: o.emit_close,
+            auto_destroy: o.auto_destroy,
+        }
+    }
+}
+
 /// Builds a stream from options and hooks (Node's `new Duplex({ read, write, … })`).
 pub struct Builder<R, W, E = ()> {
     pub(crate) opts: Options,
@@ -348,11 +372,18 @@ impl<R: Side, W: Side, E: 'static> Builder<R, W, E> {
         let duplex = readable && writable;
         let r = readable.then(|| {
             let object_mode = o.object_mode || (duplex && o.readable_object_mode);
-            RefCell::new(ReadableState::new(o, object_mode, o.readable_high_water_mark.filter(|_| duplex)))
+            RefCell::new(ReadableState::new(
+                SideOptions::of::<R>(o, object_mode, o.readable_high_water_mark.filter(|_| duplex)),
+                o.encoding,
+            ))
         });
         let w = writable.then(|| {
             let object_mode = o.object_mode || (duplex && o.writable_object_mode);
-            RefCell::new(WritableState::new(o, object_mode, o.writable_high_water_mark.filter(|_| duplex)))
+            RefCell::new(WritableState::new(SideOptions::of::<W>(
+                o,
+                object_mode,
+                o.writable_high_water_mark.filter(|_| duplex),
+            )))
         });
         let has_construct = self.hooks.construct.is_some();
         if let (Some(r), true) = (&r, self.xform.is_some()) {

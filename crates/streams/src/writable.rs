@@ -25,9 +25,7 @@ use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error};
 use crate::events::Event;
 use crate::stream::TickKind;
-use crate::stream::{
-    FinalCallback, Options, Stream, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
-};
+use crate::stream::{FinalCallback, SideOptions, Stream, WriteCallback};
 
 /// A user's write or end callback.
 pub(crate) type UserCb = Box<dyn FnOnce(Option<Error>)>;
@@ -143,30 +141,19 @@ pub struct WritableSnapshot {
 }
 
 impl<W> WritableState<W> {
-    pub(crate) fn new(o: &Options, object_mode: bool, side_hwm: Option<usize>) -> Self
-    where
-        W: Side,
-    {
-        let object_mode = object_mode || !W::counts_bytes();
-        let hwm = o.high_water_mark.or(side_hwm).unwrap_or(if object_mode {
-            DEFAULT_OBJECT_HIGH_WATER_MARK
-        } else {
-            DEFAULT_HIGH_WATER_MARK
-        });
-        WritableState::initial(object_mode, hwm, o.emit_close, o.auto_destroy, VecDeque::new(), Vec::new(), Vec::new())
+    pub(crate) fn new(side: SideOptions) -> Self {
+        WritableState::initial(side, VecDeque::new(), Vec::new(), Vec::new())
     }
 
     /// A state as built, with the given options and (empty) collections.
     #[inline(always)]
     fn initial(
-        object_mode: bool,
-        hwm: usize,
-        emit_close: bool,
-        auto_destroy: bool,
+        side: SideOptions,
         buffered: VecDeque<Buffered<W>>,
         on_finished: Vec<UserCb>,
         spare_batch: Vec<W>,
     ) -> Self {
+        let SideOptions { object_mode, hwm, emit_close, auto_destroy } = side;
         WritableState {
             object_mode,
             hwm,
@@ -210,15 +197,13 @@ impl<W> WritableState<W> {
         let mut on_finished = std::mem::take(&mut self.on_finished);
         on_finished.clear();
         let spare_batch = std::mem::take(&mut self.spare_batch);
-        *self = WritableState::initial(
-            self.object_mode,
-            self.hwm,
-            self.emit_close,
-            self.auto_destroy,
-            buffered,
-            on_finished,
-            spare_batch,
-        );
+        let side = SideOptions {
+            object_mode: self.object_mode,
+            hwm: self.hwm,
+            emit_close: self.emit_close,
+            auto_destroy: self.auto_destroy,
+        };
+        *self = WritableState::initial(side, buffered, on_finished, spare_batch);
     }
 
     pub(crate) fn snapshot(&self) -> WritableSnapshot {
