@@ -103,11 +103,11 @@ pub(crate) struct ServerInner {
 const RECYCLE_AFTER: usize = 32;
 
 /// The latest requests and responses, renewed as new ones once nothing else holds them
-/// (`Stream::renew`: no allocation, no builder). A pipelined batch frees more streams at once
-/// than the allocator's per-size caches hold (glibc's tcache keeps 7), so without this
-/// most of the next batch's streams would take malloc's slow path. A response holds its
-/// request, which it lets go only when its own memory is reused: requests are taken one
-/// message later than responses. Emptied when the server has no connections.
+/// (`Stream::renew`: no allocation, no builder). A pipelined batch frees more streams at
+/// once than the allocator's per-size caches hold (glibc's tcache keeps 7), so without
+/// this most of the next batch's streams would take malloc's slow path. A response holds
+/// its request, which it lets go only when it is renewed: requests are taken one message
+/// later than responses. Emptied when the server has no connections.
 #[derive(Default)]
 struct Recycled {
     reqs: VecDeque<IncomingMessage>,
