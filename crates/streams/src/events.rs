@@ -135,35 +135,8 @@ impl<H: Clone> List<H> {
         }
     }
 
-    fn remove(&self, id: ListenerId) -> bool {
-        let removed = {
-            let mut v = self.v.borrow_mut();
-            v.iter().position(|e| e.id == id.id && e.event == id.event).map(|i| v.remove(i))
-        };
-        removed.is_some() // dropped outside the borrow: a destructor may touch the stream
-    }
-
-    /// Removes the listeners of `event`.
-    fn clear_event(&self, event: Event) {
-        let removed: Vec<Entry<H>> = {
-            let mut v = self.v.borrow_mut();
-            let (gone, kept) = std::mem::take(&mut *v).into_iter().partition(|e| e.event == event);
-            *v = kept;
-            gone
-        };
-        drop(removed); // outside the borrow
-    }
-
     fn take_all(&self) -> Vec<Entry<H>> {
         std::mem::take(&mut *self.v.borrow_mut())
-    }
-
-    fn has(&self, event: Event) -> bool {
-        self.v.borrow().iter().any(|e| e.event == event)
-    }
-
-    fn count(&self, event: Event) -> usize {
-        self.v.borrow().iter().filter(|e| e.event == event).count()
     }
 
     /// The listeners of `event`, `once` ones removed; and whether any listener of
@@ -186,6 +159,44 @@ impl<H: Clone> List<H> {
         v.retain(|e| !(e.event == event && e.once));
         let left = v.iter().any(|e| e.event == event);
         (Snapshot::Many(all), left)
+    }
+}
+
+/// What the non-emitting operations need of a list, whatever its listeners' signature:
+/// [`Listeners`] picks the list of an event's kind once and asks it.
+trait EventList {
+    fn remove(&self, id: ListenerId) -> bool;
+    /// Removes the listeners of `event`.
+    fn clear_event(&self, event: Event);
+    fn has(&self, event: Event) -> bool;
+    fn count(&self, event: Event) -> usize;
+}
+
+impl<H> EventList for List<H> {
+    fn remove(&self, id: ListenerId) -> bool {
+        let removed = {
+            let mut v = self.v.borrow_mut();
+            v.iter().position(|e| e.id == id.id && e.event == id.event).map(|i| v.remove(i))
+        };
+        removed.is_some() // dropped outside the borrow: a destructor may touch the stream
+    }
+
+    fn clear_event(&self, event: Event) {
+        let removed: Vec<Entry<H>> = {
+            let mut v = self.v.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut *v).into_iter().partition(|e| e.event == event);
+            *v = kept;
+            gone
+        };
+        drop(removed); // outside the borrow
+    }
+
+    fn has(&self, event: Event) -> bool {
+        self.v.borrow().iter().any(|e| e.event == event)
+    }
+
+    fn count(&self, event: Event) -> usize {
+        self.v.borrow().iter().filter(|e| e.event == event).count()
     }
 }
 
@@ -244,13 +255,14 @@ impl<S, R> Listeners<S, R> {
         self.mask.set(if has { m | bit } else { m & !bit });
     }
 
-    fn list_has(&self, event: Event) -> bool {
+    /// The list `event`'s listeners live in, if it exists yet.
+    fn list_of(&self, event: Event) -> Option<&dyn EventList> {
         match (kind(event), self.lists.get()) {
-            (Kind::Value, _) => self.values.has(event),
-            (Kind::Plain, Some(l)) => l.plain.has(event),
-            (Kind::Error, Some(l)) => l.error.has(event),
-            (Kind::Pipe, Some(l)) => l.pipe.has(event),
-            (_, None) => false,
+            (Kind::Value, _) => Some(&self.values),
+            (Kind::Plain, Some(l)) => Some(&l.plain),
+            (Kind::Error, Some(l)) => Some(&l.error),
+            (Kind::Pipe, Some(l)) => Some(&l.pipe),
+            (_, None) => None,
         }
     }
 
@@ -277,28 +289,16 @@ impl<S, R> Listeners<S, R> {
     }
 
     pub(crate) fn remove(&self, id: ListenerId) -> bool {
-        let lists = self.lists.get();
-        let removed = match (kind(id.event), lists) {
-            (Kind::Value, _) => self.values.remove(id),
-            (Kind::Plain, Some(l)) => l.plain.remove(id),
-            (Kind::Error, Some(l)) => l.error.remove(id),
-            (Kind::Pipe, Some(l)) => l.pipe.remove(id),
-            (_, None) => false,
-        };
+        let Some(list) = self.list_of(id.event) else { return false };
+        let removed = list.remove(id);
         if removed {
-            self.mark(id.event, self.list_has(id.event));
+            self.mark(id.event, list.has(id.event));
         }
         removed
     }
 
     pub(crate) fn count(&self, event: Event) -> usize {
-        match (kind(event), self.lists.get()) {
-            (Kind::Value, _) => self.values.count(event),
-            (Kind::Plain, Some(l)) => l.plain.count(event),
-            (Kind::Error, Some(l)) => l.error.count(event),
-            (Kind::Pipe, Some(l)) => l.pipe.count(event),
-            (_, None) => 0,
-        }
+        self.list_of(event).map_or(0, |l| l.count(event))
     }
 
     /// True if `event` has a listener.
@@ -322,12 +322,8 @@ impl<S, R> Listeners<S, R> {
         if !self.has(event) {
             return;
         }
-        match (kind(event), self.lists.get()) {
-            (Kind::Value, _) => self.values.clear_event(event),
-            (Kind::Plain, Some(l)) => l.plain.clear_event(event),
-            (Kind::Error, Some(l)) => l.error.clear_event(event),
-            (Kind::Pipe, Some(l)) => l.pipe.clear_event(event),
-            (_, None) => {}
+        if let Some(list) = self.list_of(event) {
+            list.clear_event(event);
         }
         self.mark(event, false);
     }
