@@ -126,9 +126,7 @@ impl IncomingState {
     pub(crate) fn has(&self, h: Seen) -> bool {
         self.seen.has(h)
     }
-}
 
-impl IncomingState {
     fn new(head: crate::parser::RequestHead, socket: &Socket, conn: Weak<ConnInner>) -> Self {
         IncomingState {
             method: head.method,

@@ -173,8 +173,9 @@ impl OutHeaders {
         })
     }
 
-    fn find(&self, name: &str) -> Option<(Range<usize>, usize)> {
-        self.records().find(|(_, h)| h.name.eq_ignore_ascii_case(name.as_bytes())).map(|(r, h)| (r, h.count))
+    /// The record of the header `name` (ASCII case-insensitive): its byte range and it.
+    fn find(&self, name: &str) -> Option<(Range<usize>, Header<'_>)> {
+        self.records().find(|(_, h)| h.name.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// `setHeader`: replaces the values (and the name's case) of a header already set,
@@ -193,7 +194,7 @@ impl OutHeaders {
     /// `appendHeader`: adds values to a header already set (keeping its name's case);
     /// else adds it last.
     pub(crate) fn append(&mut self, name: &str, input: &HeaderInput<'_>) {
-        match self.find(name) {
+        match self.find(name).map(|(range, h)| (range, h.count)) {
             Some((range, count)) => {
                 let name_len = u32_at(&self.buf, range.start) as usize;
                 let count_at = range.start + 4 + name_len;
@@ -221,7 +222,7 @@ impl OutHeaders {
 
     /// `getHeader`.
     pub(crate) fn get(&self, name: &str) -> Option<Vec<String>> {
-        self.iter().find(|h| h.name.eq_ignore_ascii_case(name.as_bytes())).map(|h| h.strings())
+        self.find(name).map(|(_, h)| h.strings())
     }
 
     /// `getHeaders`: lower-cased names.
