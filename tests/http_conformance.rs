@@ -26,6 +26,10 @@ use bytes::{Bytes, BytesMut};
 use millrace::http::{create_server, IncomingMessageExt, ServerResponseExt};
 use millrace::reactor::{Loop, RunMode};
 
+#[path = "util/escapes.rs"]
+mod escapes;
+use escapes::unescape;
+
 /// The first line of a golden that holds the RFC 9112 answer instead of Node's.
 const OVERRIDE: &str = "# rfc9112:";
 const DATE_PLACEHOLDER: &[u8] = b"<DATE>";
@@ -64,44 +68,6 @@ impl Case {
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/http")
-}
-
-/// The escapes of `cases.txt`: `\r \n \t \\ \xHH`, and `\{N:c}` for `c` repeated N times.
-fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let chars: Vec<char> = s.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] != '\\' {
-            let mut buf = [0u8; 4];
-            out.extend_from_slice(chars[i].encode_utf8(&mut buf).as_bytes());
-            i += 1;
-            continue;
-        }
-        match chars.get(i + 1) {
-            Some('r') => out.push(b'\r'),
-            Some('n') => out.push(b'\n'),
-            Some('t') => out.push(b'\t'),
-            Some('\\') => out.push(b'\\'),
-            Some('x') => {
-                let hex: String = chars[i + 2..i + 4].iter().collect();
-                out.push(u8::from_str_radix(&hex, 16).unwrap_or_else(|_| panic!("bad \\x escape in {s:?}")));
-                i += 2;
-            }
-            Some('{') => {
-                let end = chars[i..].iter().position(|&c| c == '}').map(|p| p + i).expect("unclosed \\{");
-                let inner: String = chars[i + 2..end].iter().collect();
-                let (count, c) = inner.split_once(':').expect("\\{N:c}");
-                let count: usize = count.parse().expect("\\{N:c} count");
-                out.extend(std::iter::repeat_n(c.as_bytes(), count).flatten());
-                i = end + 1;
-                continue;
-            }
-            other => panic!("bad escape \\{other:?} in {s:?}"),
-        }
-        i += 2;
-    }
-    out
 }
 
 fn parse_cases(text: &str) -> Vec<Case> {

@@ -19,6 +19,9 @@
 //! size or extension, chunk data not followed by CRLF, chunk extensions over 16 KiB
 //! (413), a head over `max_header_size` (431), and anything but CR/LF after a request
 //! that closes the connection.
+//!
+//! Where the reads split the input does not change the events or the error: the first
+//! bad byte decides, as in llhttp (`parser_tests.rs` checks it).
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -108,27 +111,62 @@ fn check_line_endings(head: &[u8]) -> Result<(), Error> {
             .iter()
             .zip(head.get(1..).unwrap_or_default())
             .fold(false, |bad, (&prev, &b)| bad | ((b == b'\n') != (prev == b'\r')));
-    if !bad {
-        return Ok(());
+    match bad.then(|| first_bare_line_ending(head)).flatten() {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
     }
-    for i in memchr::memchr2_iter(b'\r', b'\n', head) {
-        match head[i] {
-            b'\n' if i == 0 || head[i - 1] != b'\r' => {
-                return Err(err(Code::HPE_LF_EXPECTED, "Missing expected CR after header value"))
-            }
-            b'\r' if head.get(i + 1) != Some(&b'\n') => {
-                return Err(err(Code::HPE_LF_EXPECTED, "Missing expected LF after header value"))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 /// [`check_line_endings`] on a head not complete yet: a CR at the very end is waiting
 /// for its LF.
 fn check_partial_line_endings(partial: &[u8]) -> Result<(), Error> {
     check_line_endings(partial.strip_suffix(b"\r").unwrap_or(partial))
+}
+
+/// Where the first bare CR or LF of `head` is, and its error (a CR at the very end is
+/// bare: `head` is complete).
+fn first_bare_line_ending(head: &[u8]) -> Option<(usize, Error)> {
+    memchr::memchr2_iter(b'\r', b'\n', head).find_map(|i| match head[i] {
+        b'\n' if i == 0 || head[i - 1] != b'\r' => {
+            Some((i, err(Code::HPE_LF_EXPECTED, "Missing expected CR after header value")))
+        }
+        b'\r' if head.get(i + 1) != Some(&b'\n') => {
+            Some((i, err(Code::HPE_LF_EXPECTED, "Missing expected LF after header value")))
+        }
+        _ => None,
+    })
+}
+
+/// `httparse::parse_headers` of `fields` into `stack`, or into `heap` (made as long as
+/// `fields` can have lines) when there are more lines than `stack` holds.
+fn parse_fields<'b, 'h>(
+    fields: &'b [u8],
+    stack: &'h mut [httparse::Header<'b>],
+    heap: &'h mut Vec<httparse::Header<'b>>,
+) -> httparse::Result<(usize, &'h [httparse::Header<'b>])> {
+    match httparse::parse_headers(fields, stack) {
+        Err(httparse::Error::TooManyHeaders) => {
+            // The shortest line is `a:` and CRLF.
+            *heap = vec![httparse::EMPTY_HEADER; fields.len() / 4 + 1];
+            httparse::parse_headers(fields, heap)
+        }
+        status => status,
+    }
+}
+
+/// `httparse` rejected `fields` with `e`; llhttp reports the first bad byte, so a bare
+/// CR or LF that httparse read past is the error (it takes a bare LF for a line ending
+/// and stops later, on what follows).
+fn header_error(fields: &[u8], e: httparse::Error) -> Error {
+    let partial = fields.strip_suffix(b"\r").unwrap_or(fields);
+    if let Some((at, bare)) = first_bare_line_ending(partial) {
+        // httparse is still waiting at the bare byte (a CR or LF where a line may end).
+        let mut probe = vec![httparse::EMPTY_HEADER; at / 4 + 2];
+        if let Ok(httparse::Status::Partial) = httparse::parse_headers(&fields[..=at], &mut probe) {
+            return bare;
+        }
+    }
+    map_httparse(e)
 }
 
 /// The request methods llhttp accepts (Node's `http.METHODS`).
@@ -412,33 +450,25 @@ impl Parser {
         if input.is_empty() {
             return Ok(None);
         }
-        let partial = |input: &Bytes| {
+        // Only the first `max_header_size` bytes are looked at: a head is an error as
+        // soon as it is longer (431), whatever follows, as when its bytes come one by one.
+        let view = &input[..input.len().min(self.max_header_size)];
+        let partial = || {
+            // A bare CR or LF can already be seen in a partial head.
+            check_partial_line_endings(view)?;
             if input.len() > self.max_header_size {
                 return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
             }
-            // A bare CR or LF can already be seen in a partial head.
-            check_partial_line_endings(input)?;
             Ok(None)
         };
-        let Some((method, url, version, line_len)) = request_line(input)? else { return partial(input) };
-        let fields = &input[line_len..];
-        let mut stack = [httparse::EMPTY_HEADER; 64];
-        let mut heap: Vec<httparse::Header<'_>>;
-        let status = match httparse::parse_headers(fields, &mut stack) {
-            Err(httparse::Error::TooManyHeaders) => {
-                heap = vec![httparse::EMPTY_HEADER; self.max_header_size / 4 + 1];
-                httparse::parse_headers(fields, &mut heap)
-            }
-            status => status,
-        };
-        let (n, headers) = match status {
+        let Some((method, url, version, line_len)) = request_line(view)? else { return partial() };
+        let fields = &view[line_len..];
+        let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; 64], Vec::new());
+        let (n, headers) = match parse_fields(fields, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => (line_len + n, headers),
-            Ok(httparse::Status::Partial) => return partial(input),
-            Err(e) => return Err(map_httparse(e)),
+            Ok(httparse::Status::Partial) => return partial(),
+            Err(e) => return Err(header_error(fields, e)),
         };
-        if n > self.max_header_size {
-            return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
-        }
         check_line_endings(&input[..n])?;
 
         let base = input.as_ptr() as usize;
@@ -546,8 +576,10 @@ impl Parser {
             input.advance(2);
             return Ok(Some(self.done(RawHeaders::default())));
         }
-        let mut stack = [httparse::EMPTY_HEADER; 64];
-        match httparse::parse_headers(input, &mut stack) {
+        // As for a head: the first `max_header_size` bytes are looked at.
+        let view = &input[..input.len().min(self.max_header_size)];
+        let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; 64], Vec::new());
+        match parse_fields(view, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => {
                 check_line_endings(&input[..n])?;
                 let trailers = RawHeaders::new(input.slice(..n), headers.iter().map(|h| (h.name.as_bytes(), h.value)));
@@ -555,13 +587,13 @@ impl Parser {
                 Ok(Some(self.done(trailers)))
             }
             Ok(httparse::Status::Partial) => {
+                check_partial_line_endings(view)?;
                 if input.len() > self.max_header_size {
                     return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
                 }
-                check_partial_line_endings(input)?;
                 Ok(None)
             }
-            Err(e) => Err(map_httparse(e)),
+            Err(e) => Err(header_error(view, e)),
         }
     }
 
@@ -584,3 +616,7 @@ pub(crate) fn join(leftover: Bytes, more: Bytes) -> Bytes {
     b.extend_from_slice(&more);
     b.freeze()
 }
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;
