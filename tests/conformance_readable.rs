@@ -1407,6 +1407,82 @@ fn r_unshift() {
 // readable: encodings
 // ---------------------------------------------------------------------------------------
 
+/// `r_set_encoding_split.js`'s generator: xorshift32 from 0x9e3779b9.
+struct Xorshift(u32);
+
+impl Xorshift {
+    fn next(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+}
+
+#[test]
+fn r_set_encoding_split() {
+    const POOL: [&[u8]; 23] = [
+        &[0x61],
+        &[0x00],
+        &[0x7f],
+        &[0x80],
+        &[0x9f],
+        &[0xbf],
+        &[0xc0],
+        &[0xc2],
+        &[0xdf],
+        &[0xe0],
+        &[0xe2],
+        &[0xed],
+        &[0xf0],
+        &[0xf4],
+        &[0xf5],
+        &[0xff],
+        &[0xc3, 0xa9],
+        &[0xe2, 0x82, 0xac],
+        &[0xf0, 0x9f, 0x98, 0x80],
+        &[0xef, 0xbb, 0xbf],
+        &[0xed, 0xa0, 0x80],
+        &[0xe0, 0x9f],
+        &[0xf4, 0x90],
+    ];
+    const CASES: usize = 500;
+    fn run_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace) {
+        if i == CASES {
+            return;
+        }
+        let (bytes, cuts) = {
+            let mut rng = rng.borrow_mut();
+            let items = 1 + rng.next() % 10;
+            let bytes: Vec<u8> = (0..items).flat_map(|_| POOL[rng.next() as usize % POOL.len()]).copied().collect();
+            let len = bytes.len();
+            let mut cuts: Vec<usize> = (0..rng.next() % 4).map(|_| rng.next() as usize % (len + 1)).collect();
+            cuts.sort_unstable();
+            (bytes, cuts)
+        };
+        let chunks = Rc::new(RefCell::new(Vec::new()));
+        let r = Readable::<Bytes>::builder().read(|_, _| {}).build();
+        r.set_encoding(Encoding::Utf8);
+        let c = chunks.clone();
+        r.on_data(move |_, chunk| c.borrow_mut().push(hex(&chunk)));
+        let line = format!("case {i}: {} cuts [{}]", hex(&Bytes::from(bytes.clone())), {
+            cuts.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+        });
+        r.on_end(move |_| {
+            let data = chunks.borrow().join(" ");
+            t.log(format!("{line} data {}", if data.is_empty() { "-" } else { &data }));
+            run_case(i + 1, rng.clone(), t.clone());
+        });
+        let mut from = 0;
+        for c in cuts.iter().copied().chain([bytes.len()]) {
+            r.push(Bytes::copy_from_slice(&bytes[from..c]));
+            from = c;
+        }
+        r.push(None);
+    }
+    check_golden("r_set_encoding_split", |t, _| run_case(0, Rc::new(RefCell::new(Xorshift(0x9e37_79b9))), t.clone()));
+}
+
 #[test]
 fn r_set_encoding_utf8() {
     check_golden("r_set_encoding_utf8", |t, lp| {

@@ -113,13 +113,12 @@ impl Decoder {
         }
     }
 
-    /// `decoder.end()`: whatever is held back, as replacement characters.
+    /// `decoder.end()`: whatever is held back, decoded as V8 decodes it (Node's
+    /// `FlushData`): a replacement character for each maximal invalid subpart, so a held
+    /// `f4 ac` (a lead byte whose second byte is out of its range) is two.
     pub(crate) fn end(&mut self) -> Bytes {
-        if self.pending.is_empty() {
-            return Bytes::new();
-        }
-        self.pending.clear();
-        Bytes::from_static("\u{fffd}".as_bytes())
+        let pending = std::mem::take(&mut self.pending);
+        utf8_text(&pending)
     }
 }
 
@@ -174,6 +173,13 @@ mod tests {
         let mut d = Decoder::new(Encoding::Utf8);
         assert_eq!(d.write(&[0xe2, 0x82]), Bytes::new());
         assert_eq!(d.end(), Bytes::from("\u{fffd}"));
+    }
+
+    #[test]
+    fn a_held_back_tail_that_cannot_complete_is_one_replacement_per_bad_part() {
+        let mut d = Decoder::new(Encoding::Utf8);
+        assert_eq!(d.write(&[b'a', 0xf4, 0xac]), Bytes::from("a"));
+        assert_eq!(d.end(), Bytes::from("\u{fffd}\u{fffd}"));
     }
 
     #[test]
