@@ -581,6 +581,80 @@ fn max_header_size_answers_431() {
     srv.stop();
 }
 
+/// Header strings go out as Node writes them, latin1: `é` is one byte (0xE9), a
+/// character above U+00FF is `ERR_INVALID_CHAR`, in a value, the status message or a
+/// trailer; the body stays UTF-8. The expected log and bytes are Node 20's (the same
+/// handler on Node's http, recorded by hand).
+#[test]
+fn header_strings_go_out_as_latin1() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, res| {
+            let fail = |what: &str, r: Result<(), millrace::http::Error>| match r {
+                Ok(()) => l.push(format!("{what} ok")),
+                Err(e) => l.push(format!("{what} {} {}", e.code().as_str(), e.message())),
+            };
+            fail("setHeader €", res.set_header("X-A", "€"));
+            fail("setHeader array", res.set_header("X-B", vec!["ok", "ÿ\u{100}"]));
+            fail("setHeader café", res.set_header("X-C", "café"));
+            l.push(format!("get {:?}", res.get_header("x-c")));
+            fail("writeHead", res.write_head_with(200, Some("Ök €"), &[]).map(|_| ()));
+            fail("writeHead", res.write_head_with(200, Some("Ök"), &[]).map(|_| ()));
+            fail("addTrailers ñ", res.add_trailers(&[("X-T", "ñ")]));
+            // Node clears the trailers first: after this failure none are left.
+            fail("addTrailers ā", res.add_trailers(&[("X-T", "ā")]));
+            res.end_with("body é");
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let (_, bytes) = c.expect_closed();
+    let wire: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.starts_with(b"Date: ")).collect();
+    assert_eq!(
+        wire.join(&b'\n').escape_ascii().to_string(),
+        b"HTTP/1.1 200 \xd6k\r\nX-C: caf\xe9\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+          7\r\nbody \xc3\xa9\r\n0\r\n\r\n"
+            .escape_ascii()
+            .to_string()
+    );
+    assert_eq!(
+        srv.log.lines(),
+        [
+            "setHeader € ERR_INVALID_CHAR Invalid character in header content [\"X-A\"]",
+            "setHeader array ERR_INVALID_CHAR Invalid character in header content [\"X-B\"]",
+            "setHeader café ok",
+            "get Some([\"café\"])",
+            "writeHead ERR_INVALID_CHAR Invalid character in statusMessage",
+            "writeHead ok",
+            "addTrailers ñ ok",
+            "addTrailers ā ERR_INVALID_CHAR Invalid character in trailer content [\"X-T\"]",
+        ]
+    );
+    srv.stop();
+}
+
+/// A status or status message set by hand is validated when the head goes out
+/// implicitly (Node throws from `write` there): an invalid one is answered with a plain
+/// 500 and the body, never a body without a head.
+#[test]
+fn invalid_status_set_by_hand_falls_back_to_500() {
+    let srv = TestServer::start(ServerOptions::default(), |s, _| {
+        s.on_request(|req, res| {
+            match req.url() {
+                "/message" => res.set_status_message("Ök €"),
+                _ => res.set_status_code(1000),
+            }
+            res.end_with("body");
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    for path in ["/message", "/code"] {
+        let r = c.get(path);
+        assert_eq!((r.status, r.reason.as_str(), r.text().as_str()), (500, "Internal Server Error", "body"), "{path}");
+    }
+    srv.stop();
+}
+
 /// With `max_requests_per_socket` 2, requests one after another on one connection:
 /// the first response advertises `max=2`, the second says `Connection: close`, the
 /// third request gets 503 without reaching the request listener.

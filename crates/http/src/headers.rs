@@ -2,6 +2,7 @@
 //! incoming headers map with Node's duplicate rules (`_addHeaderLine`), reason phrases
 //! (`STATUS_CODES`) and the cached `Date` value (`utcDate`).
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -237,7 +238,7 @@ impl Headers {
     pub fn from_raw(raw: &RawHeaders) -> Headers {
         let mut h = Headers(Vec::with_capacity(raw.len()));
         for (name, value) in raw.iter() {
-            h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value));
+            h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value).into_owned());
         }
         h
     }
@@ -291,13 +292,24 @@ impl Headers {
     }
 }
 
-/// Bytes as Node decodes header values (latin1: one character per byte).
-pub(crate) fn latin1(b: &[u8]) -> String {
-    if b.is_ascii() {
-        // ASCII is the common case: one copy, no per-byte work.
-        return String::from_utf8_lossy(b).into_owned();
+/// A string as Node writes header names, values, the status message and trailers
+/// (latin1: one byte per character). A character above U+00FF has no latin1 byte and
+/// Node's `checkInvalidHeaderChar` rejects it: it becomes 0x7F, a byte
+/// [`has_invalid_char`] rejects, so validating the bytes is validating the string.
+pub(crate) fn to_latin1(s: &str) -> Cow<'_, [u8]> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s.as_bytes());
     }
-    b.iter().map(|&c| c as char).collect()
+    Cow::Owned(s.chars().map(|c| u8::try_from(c).unwrap_or(0x7f)).collect())
+}
+
+/// Bytes as Node decodes header values (latin1: one character per byte).
+pub(crate) fn latin1(b: &[u8]) -> Cow<'_, str> {
+    if b.is_ascii() {
+        // ASCII is the common case: no copy, no per-byte work.
+        return String::from_utf8_lossy(b);
+    }
+    Cow::Owned(b.iter().map(|&c| c as char).collect())
 }
 
 /// Node's `http.STATUS_CODES`.

@@ -10,9 +10,13 @@
 //! ```
 //!
 //! A response has a handful of headers, so a lookup is a scan, as it was with a vector.
+//! Values are kept as they go on the wire: latin1, as Node writes header strings
+//! (`getHeader` decodes them back).
 
 use std::borrow::Cow;
 use std::ops::Range;
+
+use crate::headers::{latin1, to_latin1};
 
 /// A header value as given to `set_header`/`append_header`: a string, several, or a
 /// number. Strings are borrowed until they are stored.
@@ -35,11 +39,12 @@ impl HeaderInput<'_> {
         }
     }
 
-    /// Calls `f` with each value, in order.
+    /// Calls `f` with each value, in order, as it goes on the wire (latin1, see
+    /// [`to_latin1`]).
     pub(crate) fn each(&self, mut f: impl FnMut(&[u8])) {
         match &self.0 {
-            Input::One(v) => f(v.as_bytes()),
-            Input::Many(vs) => vs.iter().for_each(|v| f(v.as_bytes())),
+            Input::One(v) => f(&to_latin1(v)),
+            Input::Many(vs) => vs.iter().for_each(|v| f(&to_latin1(v))),
             Input::Number(n) => f(itoa::Buffer::new().format(*n).as_bytes()),
         }
     }
@@ -102,8 +107,7 @@ impl<'a> Header<'a> {
     }
 
     fn strings(&self) -> Vec<String> {
-        // Stored from `&str`s: always UTF-8.
-        self.values().map(|v| String::from_utf8_lossy(v).into_owned()).collect()
+        self.values().map(|v| latin1(v).into_owned()).collect()
     }
 }
 

@@ -22,7 +22,7 @@ use bytes::{Bytes, BytesMut};
 use millrace_streams::{net::Socket, Absent, Builder, Event, Stream, WriteCallback};
 
 use crate::errors::{Code, Error, Result};
-use crate::headers::{has_invalid_char, is_token, reason_phrase, utc_date, DateCache};
+use crate::headers::{has_invalid_char, is_token, latin1, reason_phrase, to_latin1, utc_date, DateCache};
 use crate::incoming::{IncomingMessage, IncomingMessageExt};
 use crate::outgoing::{HeaderInput, OutHeaders};
 use crate::parser::Seen;
@@ -101,6 +101,9 @@ pub trait ServerResponseExt {
     fn set_status_message(&self, msg: &str);
     /// `res.setHeader(name, value)`: `ERR_INVALID_HTTP_TOKEN` for a bad name,
     /// `ERR_INVALID_CHAR` for a bad value, `ERR_HTTP_HEADERS_SENT` once the head is out.
+    /// As in Node, the value is written as latin1 (`é` is the byte 0xE9), so a character
+    /// above U+00FF is `ERR_INVALID_CHAR`; the same holds for the status message and
+    /// trailers.
     fn set_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
     /// `res.appendHeader(name, value)`.
     fn append_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
@@ -230,8 +233,8 @@ impl ServerResponseExt for ServerResponse {
         e.status_code.set(status);
         let custom = e.status_message.borrow();
         let msg = custom.as_deref().unwrap_or_else(|| reason_phrase(status).unwrap_or("unknown"));
-        if has_invalid_char(msg.as_bytes()) {
-            return Err(Error::invalid_char("statusMessage", msg));
+        if has_invalid_char(&to_latin1(msg)) {
+            return Err(Error::new(Code::ERR_INVALID_CHAR, "Invalid character in statusMessage"));
         }
         if status == 204 || status == 304 || (100..=199).contains(&status) {
             e.has_body.set(false);
@@ -250,7 +253,10 @@ impl ServerResponseExt for ServerResponse {
     }
 
     fn add_trailers(&self, trailers: &[(&str, &str)]) -> Result<()> {
-        let mut out = Vec::new();
+        // As Node: the trailers of an earlier call are dropped first, and those before
+        // an invalid one stay.
+        let mut trailer = self.ext().trailer.borrow_mut();
+        let out = trailer.insert(Vec::new());
         for (n, v) in trailers {
             if !is_token(n) {
                 return Err(Error::new(
@@ -258,12 +264,15 @@ impl ServerResponseExt for ServerResponse {
                     format!("Trailer name must be a valid HTTP token [\"{n}\"]"),
                 ));
             }
-            if has_invalid_char(v.as_bytes()) {
+            let v = to_latin1(v);
+            if has_invalid_char(&v) {
                 return Err(Error::invalid_char("trailer content", n));
             }
-            out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(&v);
+            out.extend_from_slice(b"\r\n");
         }
-        *self.ext().trailer.borrow_mut() = Some(out);
         Ok(())
     }
 
@@ -369,7 +378,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
             h.extend_from_slice(b"HTTP/1.1 ");
             h.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
             h.extend_from_slice(b" ");
-            h.extend_from_slice(msg.as_bytes());
+            h.extend_from_slice(&to_latin1(msg));
             h.extend_from_slice(b"\r\n");
         }
         let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
@@ -395,13 +404,12 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                 h.extend_from_slice(b": ");
                 h.extend_from_slice(v);
                 h.extend_from_slice(b"\r\n");
-                // Stored from `&str`s: always UTF-8.
-                let text = || std::str::from_utf8(v).unwrap_or_default();
+                let text = || latin1(v);
                 // matchHeader
                 match known {
                     Known::Connection => {
                         connection = true;
-                        if list_has(text(), "close") {
+                        if list_has(&text(), "close") {
                             e.last.set(true);
                         } else {
                             e.should_keep_alive.set(true);
@@ -409,7 +417,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                     }
                     Known::TransferEncoding => {
                         te = true;
-                        if list_has(text(), "chunked") {
+                        if list_has(&text(), "chunked") {
                             e.chunked.set(true);
                         }
                     }
@@ -487,9 +495,11 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
 fn implicit_header(res: &ServerResponse) {
     if !res.headers_sent() {
         let status = res.status_code();
-        // A status set by hand was validated only here, as in Node: an invalid one
-        // falls back to 500 rather than panic.
+        // A status (or status message) set by hand is validated only here, as in Node,
+        // where `write` then throws; an invalid one falls back to a plain 500 rather
+        // than panic or send a body without a head.
         if res.write_head(status).is_err() {
+            res.ext().status_message.borrow_mut().take();
             res.set_status_code(500);
             let _ = res.write_head(500);
         }
