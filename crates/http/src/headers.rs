@@ -427,15 +427,114 @@ mod tests {
     use super::*;
 
     /// Raw headers over one block holding the names and values back to back.
-    fn raw(pairs: &[(&str, &str)]) -> RawHeaders {
-        let block = Bytes::from(pairs.iter().map(|(n, v)| format!("{n}{v}")).collect::<String>());
+    fn raw<N: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(N, V)]) -> RawHeaders {
+        let block = Bytes::from(pairs.iter().flat_map(|(n, v)| [n.as_ref(), v.as_ref()].concat()).collect::<Vec<u8>>());
         let mut at = 0;
         let mut cut = |len: usize| {
             at += len;
             &block[at - len..at]
         };
-        let lines: Vec<(&[u8], &[u8])> = pairs.iter().map(|(n, v)| (cut(n.len()), cut(v.len()))).collect();
+        let lines: Vec<(&[u8], &[u8])> =
+            pairs.iter().map(|(n, v)| (cut(n.as_ref().len()), cut(v.as_ref().len()))).collect();
         RawHeaders::new(block.clone(), lines.into_iter())
+    }
+
+    /// `tests/conformance/http_header_rules.js`, replayed: the same generated raw header
+    /// lists must build the map Node built (`headers`, printed as `JSON.stringify` does).
+    #[test]
+    fn duplicate_rules_match_node_on_generated_lists() {
+        const NAMES: &[&str] = &[
+            "Host",
+            "host",
+            "HOST",
+            "Content-Type",
+            "content-length",
+            "User-Agent",
+            "Referer",
+            "Authorization",
+            "Proxy-Authorization",
+            "If-Modified-Since",
+            "If-Unmodified-Since",
+            "From",
+            "Location",
+            "Max-Forwards",
+            "Retry-After",
+            "ETag",
+            "Last-Modified",
+            "Server",
+            "Age",
+            "Expires",
+            "Set-Cookie",
+            "set-cookie",
+            "Cookie",
+            "COOKIE",
+            "Date",
+            "Vary",
+            "Connection",
+            "Content-Encoding",
+            "Cache-Control",
+            "Transfer-Encoding",
+            "Accept",
+            "Accept-Encoding",
+            "Accept-Language",
+            "Content-Disposition",
+            "Content-Location",
+            "Origin",
+            "Upgrade",
+            "Expect",
+            "If-Match",
+            "If-None-Match",
+            "Range",
+            "X-Forwarded-For",
+            "x-custom",
+            "X-CUSTOM",
+            "Link",
+            "Via",
+            "TE",
+            "Trailer",
+            "Keep-Alive",
+            "Pragma",
+            "Warning",
+            "WWW-Authenticate",
+            "Proxy-Authenticate",
+            "Content-Range",
+            "Content-Language",
+            "Content-MD5",
+            "Allow",
+            "DNT",
+            "Forwarded",
+            "Sec-WebSocket-Key",
+        ];
+        // The bytes on the wire: 0xE9 is what Node's parser hands over as '\u00e9'.
+        const VALUES: &[&[u8]] = &[b"a", b"b c", b"", b"1", b"\xe9t\xe9", b"x, y", b"k=v"];
+        let mut seed: u32 = 0x2545_f491;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        // JSON.stringify of the strings these pools make: nothing to escape.
+        let json = |s: &str| format!("\"{s}\"");
+        let golden = include_str!("../../../tests/conformance/golden/http_header_rules.txt");
+        let mut lines = golden.lines();
+        for i in 0..400 {
+            let pairs: Vec<(&str, &[u8])> =
+                (0..1 + next() % 8).map(|_| (NAMES[next() % NAMES.len()], VALUES[next() % VALUES.len()])).collect();
+            let shown: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}: {}", latin1(v))).collect();
+            let map: Vec<String> = Headers::from_raw(&raw(&pairs))
+                .iter()
+                .map(|(n, v)| match v {
+                    HeaderValue::One(s) => format!("{}:{}", json(n), json(s)),
+                    HeaderValue::Many(l) => {
+                        format!("{}:[{}]", json(n), l.iter().map(|s| json(s)).collect::<Vec<_>>().join(","))
+                    }
+                })
+                .collect();
+            let line = format!("case {i}: {} -> {{{}}}", shown.join(" | "), map.join(","));
+            assert_eq!(Some(line.as_str()), lines.next(), "case {i} differs from Node's");
+        }
+        assert_eq!(lines.next(), None, "the golden has more cases");
     }
 
     #[test]

@@ -1,0 +1,40 @@
+// Node's rules for a request's `headers` (`_addHeaderLines` in lib/_http_incoming.js):
+// generated raw header lists (known singleton, list and cookie fields in several cases,
+// set-cookie, unknown fields; repeated names) and the `headers` object Node builds from
+// each. crates/http/src/headers.rs draws the same cases from the same generator
+// (xorshift32, seed 0x2545f491) and must build the same map.
+'use strict';
+const { IncomingMessage } = require('http');
+const { log } = require('./trace');
+
+let seed = 0x2545f491;
+function next() {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
+  return seed;
+}
+const NAMES = ['Host', 'host', 'HOST', 'Content-Type', 'content-length', 'User-Agent', 'Referer', 'Authorization',
+  'Proxy-Authorization', 'If-Modified-Since', 'If-Unmodified-Since', 'From', 'Location', 'Max-Forwards',
+  'Retry-After', 'ETag', 'Last-Modified', 'Server', 'Age', 'Expires', 'Set-Cookie', 'set-cookie', 'Cookie',
+  'COOKIE', 'Date', 'Vary', 'Connection', 'Content-Encoding', 'Cache-Control', 'Transfer-Encoding', 'Accept',
+  'Accept-Encoding', 'Accept-Language', 'Content-Disposition', 'Content-Location', 'Origin', 'Upgrade', 'Expect',
+  'If-Match', 'If-None-Match', 'Range', 'X-Forwarded-For', 'x-custom', 'X-CUSTOM', 'Link', 'Via', 'TE', 'Trailer',
+  'Keep-Alive', 'Pragma', 'Warning', 'WWW-Authenticate', 'Proxy-Authenticate', 'Content-Range', 'Content-Language',
+  'Content-MD5', 'Allow', 'DNT', 'Forwarded', 'Sec-WebSocket-Key'];
+// Values as Node's parser hands them over: latin1 strings ('\u00e9' is the byte 0xE9).
+const VALUES = ['a', 'b c', '', '1', '\u00e9t\u00e9', 'x, y', 'k=v'];
+const CASES = 400;
+
+for (let i = 0; i < CASES; i++) {
+  const raw = [];
+  for (let k = 1 + (next() % 8); k > 0; k--) {
+    raw.push(NAMES[next() % NAMES.length], VALUES[next() % VALUES.length]);
+  }
+  const m = new IncomingMessage(null);
+  m._addHeaderLines(raw, raw.length);
+  const pairs = [];
+  for (let k = 0; k < raw.length; k += 2) pairs.push(`${raw[k]}: ${raw[k + 1]}`);
+  log(`case ${i}: ${pairs.join(' | ')} -> ${JSON.stringify(m.headers)}`);
+}
