@@ -2271,3 +2271,130 @@ fn r_readable_remove_resume() {
         r.on_end(move |r| tt.log(format!("r end {}", listening(r))));
     });
 }
+
+/// One generated case of `r_generated.js`: its operations, run from `step` on.
+struct GenCase {
+    t: Trace,
+    lp: Loop,
+    r: Readable<Bytes>,
+    ops: Vec<String>,
+}
+
+fn gen_state(r: &Readable<Bytes>) -> String {
+    format!("length {} flowing {}", r.readable_length(), js_opt(r.readable_flowing()))
+}
+
+fn gen_shown(c: &Option<Bytes>) -> String {
+    c.as_ref().map_or_else(|| "null".to_owned(), |c| c.len().to_string())
+}
+
+fn gen_step(cx: Rc<GenCase>, mut k: usize) {
+    while k < cx.ops.len() {
+        let op = cx.ops[k].as_str();
+        let (r, t) = (&cx.r, &cx.t);
+        let arg: Option<usize> = op.get(1..).filter(|a| !a.is_empty()).map(|a| a.parse().expect("op argument"));
+        match op.as_bytes()[0] {
+            b'p' => {
+                let n = arg.expect("p<n>");
+                let ret = r.push(filled(n, b'x'));
+                t.log(format!("push {n} {} {}", js_bool(ret), gen_state(r)));
+            }
+            b'n' => {
+                let ret = r.push(None);
+                t.log(format!("push null {} {}", js_bool(ret), gen_state(r)));
+            }
+            b'r' => {
+                let c = r.read(arg);
+                let shown_arg = arg.map_or_else(String::new, |a| a.to_string());
+                t.log(format!("read({shown_arg}) {} {}", gen_shown(&c), gen_state(r)));
+            }
+            b'u' => {
+                let n = arg.expect("u<n>");
+                r.unshift(filled(n, b'u'));
+                t.log(format!("unshift {n} {}", gen_state(r)));
+            }
+            b'P' => {
+                r.pause();
+            }
+            b'R' => {
+                r.resume();
+            }
+            _ => {
+                let cx2 = cx.clone();
+                cx.lp.set_immediate(move || gen_step(cx2, k + 1));
+                return;
+            }
+        }
+        k += 1;
+    }
+}
+
+fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
+    const CASES: usize = 300;
+    const HWMS: [usize; 3] = [1, 4, 16];
+    const MODES: [&str; 3] = ["readable", "data", "manual"];
+    const READS: [Option<usize>; 5] = [None, Some(0), Some(1), Some(3), Some(8)];
+    if i == CASES {
+        return;
+    }
+    let (hwm, mode, ops) = {
+        let mut rng = rng.borrow_mut();
+        let mut next = || rng.next() as usize;
+        let hwm = HWMS[next() % HWMS.len()];
+        let mode = MODES[next() % MODES.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + next() % 12 {
+            ops.push(match next() % 100 {
+                0..40 => format!("p{}", 1 + next() % 6),
+                40..60 => format!("r{}", READS[next() % READS.len()].map_or_else(String::new, |n| n.to_string())),
+                60..66 => format!("u{}", 1 + next() % 3),
+                66..74 => "P".into(),
+                74..82 => "R".into(),
+                _ => "t".into(),
+            });
+        }
+        ops.push("n".into());
+        ops.push("R".into());
+        (hwm, mode, ops)
+    };
+    t.log(format!("case {i}: hwm {hwm} mode {mode} ops {}", ops.join(" ")));
+    let tt = t.clone();
+    let r = Readable::<Bytes>::builder().high_water_mark(hwm).read(move |_, n| tt.log(format!("_read {n}"))).build();
+    match mode {
+        "readable" => {
+            let tt = t.clone();
+            r.on_readable(move |r| {
+                tt.log(format!("readable {}", gen_state(r)));
+                loop {
+                    let c = r.read(None);
+                    tt.log(format!("  read() {}", gen_shown(&c)));
+                    if c.is_none() {
+                        break;
+                    }
+                }
+            });
+        }
+        "data" => {
+            let tt = t.clone();
+            r.on_data(move |_, c| tt.log(format!("data {}", c.len())));
+        }
+        _ => {}
+    }
+    r.on_pause(t.on("pause"));
+    r.on_resume(t.on("resume"));
+    r.on_end(t.on("end"));
+    let (tt, lp2) = (t.clone(), lp.clone());
+    r.on_close(move |_| {
+        tt.log("close");
+        let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
+        lp2.set_immediate(move || gen_case(i + 1, rng, tt, lp3));
+    });
+    gen_step(Rc::new(GenCase { t, lp, r, ops }), 0);
+}
+
+#[test]
+fn r_generated() {
+    check_golden("r_generated", |t, lp| {
+        gen_case(0, Rc::new(RefCell::new(Xorshift(0xbb67_ae85))), t.clone(), lp.clone())
+    });
+}

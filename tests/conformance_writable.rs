@@ -1472,3 +1472,137 @@ fn w_transform_push_end() {
         x.end_cb(None, move |_| tt.log("end cb"));
     });
 }
+
+/// `w_generated.js`'s generator: xorshift32.
+struct Xorshift(u32);
+
+impl Xorshift {
+    fn next(&mut self) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0 as usize
+    }
+}
+
+/// One generated case of `w_generated.js`: its operations, run from `step` on.
+struct GenCase {
+    t: Trace,
+    lp: Loop,
+    w: Writable<Bytes>,
+    ops: Vec<String>,
+    written: Cell<usize>,
+}
+
+fn gen_state(w: &Writable<Bytes>) -> String {
+    format!("length {} needDrain {}", w.writable_length(), js_bool(w.writable_need_drain()))
+}
+
+fn gen_step(cx: Rc<GenCase>, mut k: usize) {
+    while k < cx.ops.len() {
+        let op = cx.ops[k].as_str();
+        let w = &cx.w;
+        match op {
+            "c" => w.cork(),
+            "u" => w.uncork(),
+            "e" => {
+                let tt = cx.t.clone();
+                w.end_cb(None, move |e| tt.log(format!("end cb {}", en(&e))));
+                cx.t.log(format!("end {}", gen_state(w)));
+            }
+            "d" => {
+                w.destroy(None);
+                cx.t.log("destroy");
+            }
+            "t" => {
+                let cx2 = cx.clone();
+                cx.lp.set_immediate(move || gen_step(cx2, k + 1));
+                return;
+            }
+            _ => {
+                let id = cx.written.get();
+                cx.written.set(id + 1);
+                let n: usize = op[1..].parse().expect("w<n>");
+                let tt = cx.t.clone();
+                let ret = w.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
+                cx.t.log(format!("write {id} {} {}", js_bool(ret), gen_state(w)));
+            }
+        }
+        k += 1;
+    }
+}
+
+fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
+    const CASES: usize = 300;
+    const HWMS: [usize; 3] = [1, 4, 16];
+    if i == CASES {
+        return;
+    }
+    let (hwm, with_writev, ops) = {
+        let mut rng = rng.borrow_mut();
+        let hwm = HWMS[rng.next() % HWMS.len()];
+        let with_writev = rng.next() % 2 == 1;
+        let mut ops = Vec::new();
+        for _ in 0..1 + rng.next() % 12 {
+            ops.push(match rng.next() % 100 {
+                0..50 => format!("w{}", 1 + rng.next() % 8),
+                50..60 => "c".into(),
+                60..70 => "u".into(),
+                70..87 => "t".into(),
+                87..97 => "e".into(),
+                _ => "d".into(),
+            });
+        }
+        ops.push("e".into());
+        (hwm, with_writev, ops)
+    };
+    t.log(format!("case {i}: hwm {hwm} writev {with_writev} ops {}", ops.join(" ")));
+    // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
+    let handed = Rc::new(Cell::new(0usize));
+    let complete = {
+        let lp = lp.clone();
+        move |cb: millrace::streams::WriteCallback<millrace::streams::Absent, Bytes, ()>| {
+            let n = handed.get();
+            handed.set(n + 1);
+            match n % 3 {
+                0 => cb.ok(),
+                1 => lp.next_tick(move || cb.ok()),
+                _ => lp.set_immediate(move || cb.ok()),
+            }
+        }
+    };
+    let (tt, c) = (t.clone(), complete.clone());
+    let mut b = Writable::<Bytes>::builder().high_water_mark(hwm).write(move |_, chunk, cb| {
+        tt.log(format!("_write {}", chunk.len()));
+        c(cb);
+    });
+    if with_writev {
+        let tt = t.clone();
+        b = b.writev(move |_, chunks, cb| {
+            let lens: Vec<String> = chunks.iter().map(|c| c.len().to_string()).collect();
+            tt.log(format!("_writev {}", lens.join(",")));
+            complete(cb);
+        });
+    }
+    let w = b.build();
+    let tt = t.clone();
+    w.on_drain(move |w| tt.log(format!("drain {}", gen_state(w))));
+    w.on_prefinish(t.on("prefinish"));
+    w.on_finish(t.on("finish"));
+    let tt = t.clone();
+    w.on_error(move |_, e| tt.log(format!("error {}", err_name(Some(e)))));
+    let (tt, lp2) = (t.clone(), lp.clone());
+    w.on_close(move |_| {
+        tt.log("close");
+        let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
+        lp2.set_immediate(move || gen_case(i + 1, rng, tt, lp3));
+    });
+    gen_step(Rc::new(GenCase { t, lp, w, ops, written: Cell::new(0) }), 0);
+}
+
+#[test]
+fn w_generated() {
+    check_golden("w_generated", |t, lp| {
+        gen_case(0, Rc::new(RefCell::new(Xorshift(0x6a09_e667))), t.clone(), lp.clone())
+    });
+}

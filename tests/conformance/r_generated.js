@@ -1,0 +1,97 @@
+// Readable state machine on generated operation sequences: push (from outside _read),
+// read(n) with n none, 0, 1, 3 or 8, unshift, pause, resume, "wait an immediate", then
+// push(null) and resume; consumed by a 'readable' listener that reads until null, a
+// 'data' listener, or only by the operations; highWaterMarks 1, 4 and 16. One line per
+// observable: push and unshift return values with length and flowing, what read
+// returned, _read calls, readable, data, pause, resume, end and close. The Rust test
+// draws the same cases from the same generator (xorshift32, seed 0xbb67ae85). Each
+// case starts on an immediate after the previous one's close.
+'use strict';
+const { Readable } = require('stream');
+const { log } = require('./trace');
+
+let seed = 0xbb67ae85;
+function next() {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
+  return seed;
+}
+const CASES = 300;
+const HWMS = [1, 4, 16];
+const MODES = ['readable', 'data', 'manual'];
+const READS = [undefined, 0, 1, 3, 8];
+
+function runCase(i) {
+  if (i === CASES) return;
+  const hwm = HWMS[next() % HWMS.length];
+  const mode = MODES[next() % MODES.length];
+  const ops = [];
+  for (let k = 1 + (next() % 12); k > 0; k--) {
+    const r = next() % 100;
+    if (r < 40) ops.push(`p${1 + (next() % 6)}`);
+    else if (r < 60) ops.push(`r${READS[next() % READS.length] ?? ''}`);
+    else if (r < 66) ops.push(`u${1 + (next() % 3)}`);
+    else if (r < 74) ops.push('P');
+    else if (r < 82) ops.push('R');
+    else ops.push('t');
+  }
+  ops.push('n', 'R');
+  log(`case ${i}: hwm ${hwm} mode ${mode} ops ${ops.join(' ')}`);
+  const r = new Readable({
+    highWaterMark: hwm,
+    read(n) {
+      log(`_read ${n}`);
+    },
+  });
+  const state = () => `length ${r.readableLength} flowing ${r.readableFlowing}`;
+  const shown = (c) => (c === null ? 'null' : c.length);
+  if (mode === 'readable') {
+    r.on('readable', () => {
+      log(`readable ${state()}`);
+      let c;
+      do {
+        c = r.read();
+        log(`  read() ${shown(c)}`);
+      } while (c !== null);
+    });
+  } else if (mode === 'data') {
+    r.on('data', (c) => log(`data ${c.length}`));
+  }
+  r.on('pause', () => log('pause'));
+  r.on('resume', () => log('resume'));
+  r.on('end', () => log('end'));
+  r.on('close', () => {
+    log('close');
+    setImmediate(() => runCase(i + 1));
+  });
+  const step = (k) => {
+    for (; k < ops.length; k++) {
+      const op = ops[k];
+      const arg = op.length > 1 ? Number(op.slice(1)) : undefined;
+      if (op[0] === 'p') {
+        const ret = r.push(Buffer.alloc(arg, 'x'));
+        log(`push ${arg} ${ret} ${state()}`);
+      } else if (op === 'n') {
+        const ret = r.push(null);
+        log(`push null ${ret} ${state()}`);
+      } else if (op[0] === 'r') {
+        const c = r.read(arg);
+        log(`read(${arg ?? ''}) ${shown(c)} ${state()}`);
+      } else if (op[0] === 'u') {
+        r.unshift(Buffer.alloc(arg, 'u'));
+        log(`unshift ${arg} ${state()}`);
+      } else if (op === 'P') {
+        r.pause();
+      } else if (op === 'R') {
+        r.resume();
+      } else {
+        setImmediate(() => step(k + 1));
+        return;
+      }
+    }
+  };
+  step(0);
+}
+runCase(0);

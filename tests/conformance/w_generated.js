@@ -1,0 +1,96 @@
+// Writable state machine on generated operation sequences: write (each _write
+// completing synchronously, on the next tick or on an immediate, by the write's
+// number), cork, uncork, end (with a callback), destroy and "wait an immediate", on
+// streams with and without _writev and with highWaterMarks 1, 4 and 16. One line per
+// observable: write return values with length and writableNeedDrain, callbacks,
+// _write/_writev calls, drain, prefinish, finish, error and close. The Rust test draws
+// the same cases from the same generator (xorshift32, seed 0x6a09e667). Each case
+// starts on an immediate after the previous one's close.
+'use strict';
+const { Writable } = require('stream');
+const { log, errName } = require('./trace');
+
+let seed = 0x6a09e667;
+function next() {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
+  return seed;
+}
+const CASES = 300;
+const HWMS = [1, 4, 16];
+
+function runCase(i) {
+  if (i === CASES) return;
+  const hwm = HWMS[next() % HWMS.length];
+  const withWritev = next() % 2 === 1;
+  const ops = [];
+  for (let k = 1 + (next() % 12); k > 0; k--) {
+    const r = next() % 100;
+    if (r < 50) ops.push(`w${1 + (next() % 8)}`);
+    else if (r < 60) ops.push('c');
+    else if (r < 70) ops.push('u');
+    else if (r < 87) ops.push('t');
+    else if (r < 97) ops.push('e');
+    else ops.push('d');
+  }
+  ops.push('e');
+  log(`case ${i}: hwm ${hwm} writev ${withWritev} ops ${ops.join(' ')}`);
+  // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
+  const complete = (n, cb) => {
+    if (n % 3 === 0) cb();
+    else if (n % 3 === 1) process.nextTick(cb);
+    else setImmediate(cb);
+  };
+  let handed = 0;
+  const opts = {
+    highWaterMark: hwm,
+    write(chunk, enc, cb) {
+      log(`_write ${chunk.length}`);
+      complete(handed++, cb);
+    },
+  };
+  if (withWritev) {
+    opts.writev = function (chunks, cb) {
+      log(`_writev ${chunks.map((c) => c.chunk.length).join(',')}`);
+      complete(handed++, cb);
+    };
+  }
+  const w = new Writable(opts);
+  const state = () => `length ${w.writableLength} needDrain ${w.writableNeedDrain}`;
+  w.on('drain', () => log(`drain ${state()}`));
+  w.on('prefinish', () => log('prefinish'));
+  w.on('finish', () => log('finish'));
+  w.on('error', (e) => log(`error ${errName(e)}`));
+  w.on('close', () => {
+    log('close');
+    setImmediate(() => runCase(i + 1));
+  });
+  let written = 0;
+  const step = (k) => {
+    for (; k < ops.length; k++) {
+      const op = ops[k];
+      if (op[0] === 'w') {
+        const id = written++;
+        const ret = w.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
+        log(`write ${id} ${ret} ${state()}`);
+      } else if (op === 'c') {
+        w.cork();
+      } else if (op === 'u') {
+        w.uncork();
+      } else if (op === 'e') {
+        w.end((e) => log(`end cb ${errName(e)}`));
+        log(`end ${state()}`);
+      } else if (op === 'd') {
+        w.destroy();
+        log('destroy');
+      } else {
+        setImmediate(() => step(k + 1));
+        return;
+      }
+    }
+  };
+  step(0);
+}
+runCase(0);
