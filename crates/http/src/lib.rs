@@ -41,6 +41,13 @@ pub use parser::MAX_CHUNK_EXTENSIONS;
 pub use response::{ResponseState, ServerResponse, ServerResponseExt};
 pub use server::{create_server, Server, ServerOptions};
 
+/// What the fuzz targets (`fuzz/`) drive; not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::parser::split_check::check as parser_split;
+}
+
 /// The traits that give requests and responses their methods.
 pub mod prelude {
     pub use crate::{IncomingMessageExt, ServerResponseExt};

@@ -617,6 +617,9 @@ pub(crate) fn join(leftover: Bytes, more: Bytes) -> Bytes {
     b.freeze()
 }
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[path = "parser_split.rs"]
+pub mod split_check;
 #[cfg(test)]
 #[path = "parser_tests.rs"]
 mod tests;
