@@ -2398,3 +2398,139 @@ fn r_generated() {
         gen_case(0, Rc::new(RefCell::new(Xorshift(0xbb67_ae85))), t.clone(), lp.clone())
     });
 }
+
+/// One generated case of `p_generated.js`: its operations, run from `step` on.
+struct PipeCase {
+    t: Trace,
+    lp: Loop,
+    src: Readable<Bytes>,
+    ws: Vec<Writable<Bytes>>,
+    unpiped: Rc<RefCell<Vec<usize>>>,
+    ops: Vec<String>,
+}
+
+fn pipe_step(cx: Rc<PipeCase>, mut k: usize) {
+    while k < cx.ops.len() {
+        let op = cx.ops[k].as_str();
+        let (src, t) = (&cx.src, &cx.t);
+        match op.as_bytes()[0] {
+            b'p' => {
+                let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
+                t.log(format!("push {} {} {}", &op[1..], js_bool(ret), gen_state(src)));
+            }
+            b'n' => {
+                let ret = src.push(None);
+                t.log(format!("push null {} {}", js_bool(ret), gen_state(src)));
+            }
+            b'U' => {
+                let j: usize = op[1..].parse().expect("U<j>");
+                cx.unpiped.borrow_mut().push(j);
+                src.unpipe(Some(&cx.ws[j]));
+                t.log(format!("unpipe d{j} {}", gen_state(src)));
+            }
+            _ => {
+                let cx2 = cx.clone();
+                cx.lp.set_immediate(move || pipe_step(cx2, k + 1));
+                return;
+            }
+        }
+        k += 1;
+    }
+}
+
+fn pipe_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
+    const CASES: usize = 300;
+    const HWMS: [usize; 3] = [1, 4, 16];
+    if i == CASES {
+        return;
+    }
+    let (src_hwm, dests, dest_hwm, ops) = {
+        let mut rng = rng.borrow_mut();
+        let mut next = || rng.next() as usize;
+        let src_hwm = HWMS[next() % HWMS.len()];
+        let dests = 1 + next() % 2;
+        let dest_hwm = HWMS[next() % HWMS.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + next() % 12 {
+            let r = next() % 100;
+            ops.push(if r < 60 {
+                format!("p{}", 1 + next() % 8)
+            } else if r < 94 || dests == 1 {
+                "t".into()
+            } else {
+                "U1".into()
+            });
+        }
+        ops.push("n".into());
+        (src_hwm, dests, dest_hwm, ops)
+    };
+    t.log(format!("case {i}: src hwm {src_hwm} dests {dests} hwm {dest_hwm} ops {}", ops.join(" ")));
+    let closed = Rc::new(Cell::new(0));
+    let on_close = |who: String| {
+        let (tt, lp, rng, closed) = (t.clone(), lp.clone(), rng.clone(), closed.clone());
+        move || {
+            tt.log(format!("{who} close"));
+            closed.set(closed.get() + 1);
+            if closed.get() == dests + 1 {
+                let (rng, tt, lp2) = (rng.clone(), tt.clone(), lp.clone());
+                lp.set_immediate(move || pipe_case(i + 1, rng, tt, lp2));
+            }
+        }
+    };
+    let tt = t.clone();
+    let src = Readable::<Bytes>::builder()
+        .high_water_mark(src_hwm)
+        .read(move |_, n| tt.log(format!("src _read {n}")))
+        .build();
+    src.on_pause(t.on("src pause"));
+    src.on_resume(t.on("src resume"));
+    let c = on_close("src".into());
+    src.on_close(move |_| c());
+    let mut ws: Vec<Writable<Bytes>> = Vec::new();
+    for j in 0..dests {
+        let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
+        let w = Writable::<Bytes>::builder()
+            .high_water_mark(dest_hwm)
+            .write(move |_, chunk, cb| {
+                tt.log(format!("d{j} _write {}", chunk.len()));
+                let n = handed.get();
+                handed.set(n + 1);
+                match n % 3 {
+                    0 => cb.ok(),
+                    1 => lp2.next_tick(move || cb.ok()),
+                    _ => lp2.set_immediate(move || cb.ok()),
+                }
+            })
+            .build();
+        let tt = t.clone();
+        w.on_drain(move |w| tt.log(format!("d{j} drain length {}", w.writable_length())));
+        let tt = t.clone();
+        w.on_pipe(move |_, _| tt.log(format!("d{j} pipe")));
+        let tt = t.clone();
+        w.on_unpipe(move |_, _| tt.log(format!("d{j} unpipe")));
+        w.on_finish(t.on(format!("d{j} finish")));
+        let c = on_close(format!("d{j}"));
+        w.on_close(move |_| c());
+        src.pipe(&w);
+        ws.push(w);
+    }
+    let unpiped = Rc::new(RefCell::new(Vec::new()));
+    let (tt, lp2, ws2, up) = (t.clone(), lp.clone(), ws.clone(), unpiped.clone());
+    src.on_end(move |_| {
+        tt.log("src end");
+        let (ws, up): (Vec<Writable<Bytes>>, Rc<RefCell<Vec<usize>>>) = (ws2.clone(), up.clone());
+        lp2.set_immediate(move || {
+            for &j in up.borrow().iter() {
+                ws[j].end();
+            }
+        });
+    });
+    pipe_step(Rc::new(PipeCase { t, lp, src, ws, unpiped, ops }), 0);
+}
+
+#[test]
+fn p_generated() {
+    check_golden("p_generated", |t, lp| {
+        pipe_case(0, Rc::new(RefCell::new(Xorshift(0x3c6e_f372))), t.clone(), lp.clone())
+    });
+}

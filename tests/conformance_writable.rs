@@ -1606,3 +1606,120 @@ fn w_generated() {
         gen_case(0, Rc::new(RefCell::new(Xorshift(0x6a09_e667))), t.clone(), lp.clone())
     });
 }
+
+/// One generated case of `t_generated.js`: its operations, run from `step` on.
+struct XformCase {
+    t: Trace,
+    lp: Loop,
+    x: Transform<Bytes, Bytes>,
+    ops: Vec<String>,
+    consuming: Cell<bool>,
+    written: Cell<usize>,
+}
+
+fn xform_state(x: &Transform<Bytes, Bytes>) -> String {
+    format!("writable {} readable {}", x.writable_length(), x.readable_length())
+}
+
+fn xform_step(cx: Rc<XformCase>, mut k: usize) {
+    while k < cx.ops.len() {
+        let op = cx.ops[k].as_str();
+        let (x, t) = (&cx.x, &cx.t);
+        match op.as_bytes()[0] {
+            b'w' => {
+                let id = cx.written.get();
+                cx.written.set(id + 1);
+                let n: usize = op[1..].parse().expect("w<n>");
+                let tt = t.clone();
+                let ret = x.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
+                t.log(format!("write {id} {} {}", js_bool(ret), xform_state(x)));
+            }
+            b'e' => {
+                x.end();
+                t.log(format!("end() {}", xform_state(x)));
+            }
+            b'D' => {
+                if !cx.consuming.replace(true) {
+                    let tt = t.clone();
+                    x.on_data(move |_, c| tt.log(format!("data {}", c.len())));
+                    t.log("data listener");
+                }
+            }
+            _ => {
+                let cx2 = cx.clone();
+                cx.lp.set_immediate(move || xform_step(cx2, k + 1));
+                return;
+            }
+        }
+        k += 1;
+    }
+}
+
+fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
+    const CASES: usize = 300;
+    const HWMS: [usize; 3] = [1, 4, 16];
+    if i == CASES {
+        return;
+    }
+    let (r_hwm, w_hwm, ops) = {
+        let mut rng = rng.borrow_mut();
+        let r_hwm = HWMS[rng.next() % HWMS.len()];
+        let w_hwm = HWMS[rng.next() % HWMS.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            ops.push(match rng.next() % 100 {
+                0..60 => format!("w{}", 1 + rng.next() % 6),
+                60..90 => "t".into(),
+                _ => "D".into(),
+            });
+        }
+        ops.push("e".into());
+        ops.push("D".into());
+        (r_hwm, w_hwm, ops)
+    };
+    t.log(format!("case {i}: readable hwm {r_hwm} writable hwm {w_hwm} ops {}", ops.join(" ")));
+    let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
+    let t3 = t.clone();
+    let x = Transform::<Bytes, Bytes>::builder()
+        .readable_high_water_mark(r_hwm)
+        .writable_high_water_mark(w_hwm)
+        .transform(move |s, chunk, cb| {
+            tt.log(format!("_transform {}", chunk.len()));
+            for k in 0..chunk.len() % 3 {
+                let ret = s.push(Bytes::from(vec![b'y'; chunk.len() + k]));
+                tt.log(format!("  push {} {}", chunk.len() + k, js_bool(ret)));
+            }
+            let n = handed.get();
+            handed.set(n + 1);
+            match n % 3 {
+                0 => cb.call(Ok(None)),
+                1 => lp2.next_tick(move || cb.call(Ok(None))),
+                _ => lp2.set_immediate(move || cb.call(Ok(None))),
+            }
+        })
+        .flush(move |s, cb| {
+            t3.log("_flush");
+            s.push(b("f"));
+            cb.call(Ok(None));
+        })
+        .build();
+    let tt = t.clone();
+    x.on_drain(move |x| tt.log(format!("drain {}", xform_state(x))));
+    x.on_prefinish(t.on("prefinish"));
+    x.on_finish(t.on("finish"));
+    x.on_end(t.on("end"));
+    let (tt, lp2) = (t.clone(), lp.clone());
+    x.on_close(move |_| {
+        tt.log("close");
+        let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
+        lp2.set_immediate(move || xform_case(i + 1, rng, tt, lp3));
+    });
+    xform_step(Rc::new(XformCase { t, lp, x, ops, consuming: Cell::new(false), written: Cell::new(0) }), 0);
+}
+
+#[test]
+fn t_generated() {
+    check_golden("t_generated", |t, lp| {
+        xform_case(0, Rc::new(RefCell::new(Xorshift(0xa54f_f53a))), t.clone(), lp.clone())
+    });
+}

@@ -1,0 +1,92 @@
+// Transform on generated cases: _transform pushes 0, 1 or 2 pieces per chunk (by the
+// chunk's length) and completes synchronously, on the next tick or on an immediate (by
+// the chunk's number); _flush pushes one piece. Writes, "wait an immediate" and a data
+// listener attached late drive it, then end(); highWaterMarks 1, 4 and 16 on each side.
+// One line per observable: write return values with both lengths, callbacks,
+// _transform and _flush calls, data, drain, prefinish, finish, end and close. The Rust
+// test draws the same cases from the same generator (xorshift32, seed 0xa54ff53a).
+'use strict';
+const { Transform } = require('stream');
+const { log, errName } = require('./trace');
+
+let seed = 0xa54ff53a;
+function next() {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  seed >>>= 0;
+  return seed;
+}
+const CASES = 300;
+const HWMS = [1, 4, 16];
+
+function runCase(i) {
+  if (i === CASES) return;
+  const rHwm = HWMS[next() % HWMS.length];
+  const wHwm = HWMS[next() % HWMS.length];
+  const ops = [];
+  for (let k = 1 + (next() % 10); k > 0; k--) {
+    const r = next() % 100;
+    if (r < 60) ops.push(`w${1 + (next() % 6)}`);
+    else if (r < 90) ops.push('t');
+    else ops.push('D');
+  }
+  ops.push('e', 'D');
+  log(`case ${i}: readable hwm ${rHwm} writable hwm ${wHwm} ops ${ops.join(' ')}`);
+  let handed = 0;
+  const x = new Transform({
+    readableHighWaterMark: rHwm,
+    writableHighWaterMark: wHwm,
+    transform(chunk, enc, cb) {
+      log(`_transform ${chunk.length}`);
+      for (let k = 0; k < chunk.length % 3; k++) {
+        const ret = this.push(Buffer.alloc(chunk.length + k, 'y'));
+        log(`  push ${chunk.length + k} ${ret}`);
+      }
+      const n = handed++;
+      if (n % 3 === 0) cb();
+      else if (n % 3 === 1) process.nextTick(cb);
+      else setImmediate(cb);
+    },
+    flush(cb) {
+      log('_flush');
+      this.push(Buffer.from('f'));
+      cb();
+    },
+  });
+  const state = () => `writable ${x.writableLength} readable ${x.readableLength}`;
+  x.on('drain', () => log(`drain ${state()}`));
+  x.on('prefinish', () => log('prefinish'));
+  x.on('finish', () => log('finish'));
+  x.on('end', () => log('end'));
+  x.on('close', () => {
+    log('close');
+    setImmediate(() => runCase(i + 1));
+  });
+  let consuming = false;
+  let written = 0;
+  const step = (k) => {
+    for (; k < ops.length; k++) {
+      const op = ops[k];
+      if (op[0] === 'w') {
+        const id = written++;
+        const ret = x.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
+        log(`write ${id} ${ret} ${state()}`);
+      } else if (op === 'e') {
+        x.end();
+        log(`end() ${state()}`);
+      } else if (op === 'D') {
+        if (!consuming) {
+          consuming = true;
+          x.on('data', (c) => log(`data ${c.length}`));
+          log('data listener');
+        }
+      } else {
+        setImmediate(() => step(k + 1));
+        return;
+      }
+    }
+  };
+  step(0);
+}
+runCase(0);
