@@ -655,6 +655,63 @@ fn invalid_status_set_by_hand_falls_back_to_500() {
     srv.stop();
 }
 
+/// A response that comes after one which closes the connection (HTTP/1.0 without a
+/// length) is handed the ending socket, as in Node (`socket._httpMessage` is clear
+/// once the last response finished): its bytes are held and never sent, so it never
+/// finishes, and it closes with the socket. Node 20's log for these three pipelined
+/// requests, with one difference: Node never closes `/c`'s response (queued, never
+/// handed a socket); we close every response left when the socket closes.
+#[test]
+fn responses_after_the_last_one_close_without_finishing() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let url = req.url().to_owned();
+            let body = Rc::new(RefCell::new(BytesMut::new()));
+            let b = body.clone();
+            req.on_data(move |_, c| b.borrow_mut().extend_from_slice(&c));
+            let (l2, u, res2) = (l.clone(), url.clone(), res.clone());
+            req.on_end(move |_| {
+                l2.push(format!("req end {u}"));
+                res2.end_with(std::mem::take(&mut *body.borrow_mut()).freeze());
+            });
+            let (l2, u) = (l.clone(), url.clone());
+            req.on_close(move |_| l2.push(format!("req close {u}")));
+            let (l2, u) = (l.clone(), url.clone());
+            res.on_finish(move |_| l2.push(format!("res finish {u}")));
+            let (l2, u) = (l.clone(), url);
+            res.on_close(move |_| l2.push(format!("res close {u}")));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send(
+        "POST /b HTTP/1.0\r\nContent-Length: 17\r\nConnection: keep-alive\r\n\r\ncybcxczzaxybxaccc\
+         POST /c HTTP/1.0\r\nHost: e\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx\
+         OPTIONS /d HTTP/1.0\r\nConnection: close\r\n\r\n",
+    );
+    let (_, bytes) = c.expect_closed();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\nx-method") || text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.ends_with("Connection: close\r\n\r\ncybcxczzaxybxaccc"), "only /b's response: {text}");
+    assert!(srv.log.wait_until(WAIT, |l| l.iter().filter(|l| l.starts_with("res close")).count() == 3));
+    assert_eq!(
+        srv.log.lines(),
+        [
+            "req end /b",
+            "res finish /b",
+            "res close /b",
+            "req close /b",
+            "req end /c",
+            "req end /d",
+            "req close /c",
+            "req close /d",
+            "res close /c",
+            "res close /d",
+        ]
+    );
+    srv.stop();
+}
+
 /// With `max_requests_per_socket` 2, requests one after another on one connection:
 /// the first response advertises `max=2`, the second says `Connection: close`, the
 /// third request gets 503 without reaching the request listener.
@@ -1310,6 +1367,65 @@ fn raw_headers_and_duplicate_rules() {
         ]
     );
     srv.stop();
+}
+
+/// `end`, `finish` and both `close`s in Node 20's order, for a response ended inside
+/// the request listener, inside the request's `end` listener, and from a timer, for a
+/// request with and without a body (the orders Node printed for the same handlers).
+#[test]
+fn request_and_response_events_in_node_order() {
+    let expected = [
+        ("sync", "res finish|req end|res close|req close", "res finish|res close|req end|req close"),
+        ("onend", "req end|res finish|res close|req close", "req end|res finish|res close|req close"),
+        ("timer", "req end|req close|res finish|res close", "req end|req close|res finish|res close"),
+    ];
+    for (mode, get, post) in expected {
+        for (request, want) in [
+            ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", get),
+            ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi", post),
+        ] {
+            let srv = TestServer::start(ServerOptions::default(), move |s, log| {
+                let l = log.clone();
+                s.on_request(move |req, res| {
+                    let (l2, r2) = (l.clone(), res.clone());
+                    req.on_end(move |_| {
+                        l2.push("req end");
+                        if mode == "onend" {
+                            r2.end_with("ok");
+                        }
+                    });
+                    let l2 = l.clone();
+                    req.on_close(move |_| l2.push("req close"));
+                    let l2 = l.clone();
+                    res.on_finish(move |_| l2.push("res finish"));
+                    let l2 = l.clone();
+                    res.on_close(move |_| l2.push("res close"));
+                    req.resume();
+                    match mode {
+                        "sync" => {
+                            res.end_with("ok");
+                        }
+                        "timer" => {
+                            let r2 = res.clone();
+                            let t = Timer::new(req.get_loop());
+                            t.start(10, 0, move |t| {
+                                r2.end_with("ok");
+                                t.close(|_| {});
+                            })
+                            .unwrap();
+                        }
+                        _ => {}
+                    }
+                });
+            });
+            let mut c = Client::connect(srv.addr);
+            c.send(request);
+            assert_eq!(c.read_response().text(), "ok");
+            assert!(srv.log.wait_until(WAIT, |l| l.len() == 4), "{mode}: {:?}", srv.log.lines());
+            assert_eq!(srv.log.lines().join("|"), want, "{mode} {}", &request[..4]);
+            srv.stop();
+        }
+    }
 }
 
 /// A response emits `finish` then `close`, and the request `end` comes first.

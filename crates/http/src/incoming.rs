@@ -183,12 +183,14 @@ pub(crate) fn new_incoming(
         })
         .destroy(|req, err, cb| {
             // IncomingMessage.prototype._destroy: an incomplete request takes its
-            // socket down with it.
+            // socket down with it; either way the callback comes a tick later
+            // (`process.nextTick(onError, ...)`), so a request's `close` follows the
+            // `close` of a response ended in its `end` listener.
             let e = req.ext();
             if !e.complete.get() && !e.socket.destroyed() {
                 e.socket.destroy(err.clone());
             }
-            cb.call(err);
+            req.get_loop().next_tick(move || cb.call(err));
         })
         .build()
 }

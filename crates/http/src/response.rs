@@ -520,11 +520,14 @@ fn send_raw(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Opt
 
 /// Writes `bufs` to the socket, corked when there are several (one `writev`); `cb`
 /// runs when the socket took them under its highWaterMark, else on its `drain`.
+///
+/// A socket that can take no more (ended, as after a response that closes the
+/// connection, or destroyed) gets nothing and `cb` never runs, as in Node's `_writeRaw`
+/// (which buffers or drops the bytes): the response never finishes, and it closes
+/// with the socket.
 fn write_to_socket(socket: &Socket, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     if socket.destroyed() || !socket.writable() {
-        if let Some(cb) = cb {
-            cb.complete();
-        }
+        drop(cb);
         return;
     }
     let bufs = bufs.into_iter();

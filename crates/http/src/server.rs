@@ -394,6 +394,7 @@ impl Server {
             in_execute: Cell::new(false),
             handing_off: Cell::new(false),
             errored: Cell::new(false),
+            have_flushed: Cell::new(false),
             cfg: ResponseConfig {
                 date: self.0.date.clone(),
                 keep_alive: response::keep_alive_lines(o.keep_alive_timeout, o.max_requests_per_socket),
@@ -462,8 +463,17 @@ pub(crate) struct ConnInner {
     /// Inside `response_done`'s hand-off loop.
     handing_off: Cell<bool>,
     errored: Cell<bool>,
+    /// Node's parser `have_flushed_`: once it handed header lines to JavaScript early
+    /// (trailers, or a head of [`FLUSHED_HEAD_LINES`] lines or more), every later head
+    /// on the connection is handed over the same way, and each such hand-over runs the
+    /// next-tick queue (a `MakeCallback`).
+    have_flushed: Cell<bool>,
     cfg: ResponseConfig,
 }
+
+/// How many header lines make Node's parser hand a head to JavaScript early
+/// (`kMaxHeaderFieldsCount`, 32, in `node_http_parser.cc`).
+const FLUSHED_HEAD_LINES: usize = 32;
 
 impl ConnInner {
     fn server(&self) -> Option<Server> {
@@ -516,6 +526,13 @@ impl ConnInner {
                 Ok(None) => break,
                 Ok(Some(Event::Head(head))) => {
                     self.head_done.set(true);
+                    if self.have_flushed.get() || head.raw_headers.len() >= FLUSHED_HEAD_LINES {
+                        // Node's slow path (`Flush()`): the head goes to JavaScript
+                        // through `MakeCallback`, which runs the next-tick queue first,
+                        // so earlier requests' `end` handlers run before this request.
+                        self.have_flushed.set(true);
+                        self.socket.get_loop().run_next_ticks();
+                    }
                     self.on_head(head);
                 }
                 Ok(Some(Event::Body(b))) => {
@@ -532,6 +549,12 @@ impl ConnInner {
                     self.socket.get_loop().run_next_ticks();
                 }
                 Ok(Some(Event::Done(trailers))) => {
+                    if !trailers.is_empty() {
+                        // Trailers are flushed to JavaScript the same way, before the
+                        // message completes.
+                        self.have_flushed.set(true);
+                        self.socket.get_loop().run_next_ticks();
+                    }
                     self.message_start.set(None);
                     let req = self.body_req.borrow_mut().take();
                     if let Some(req) = req {
