@@ -210,6 +210,69 @@ fn start_echo_server() -> SocketAddr {
     rx.recv_timeout(Duration::from_secs(5)).expect("the echo server did not start")
 }
 
+/// `tests/node/respond.js`'s server: the request's query directs the answer. `s`: the
+/// status; `w`: comma-separated `write`s; `e`: the chunk given to `end`; `wh`: call
+/// `write_head` first; `h`: comma-separated `cl` (a correct Content-Length), `te`
+/// (Transfer-Encoding: chunked), `close` / `ka` (a Connection header), `nodate`
+/// (sendDate off), `trailer` (a trailer). The request body is never read.
+fn start_respond_server() -> SocketAddr {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("respond-server".into())
+        .spawn(move || {
+            let server = create_server(|req, res| {
+                let query = req.url().split_once('?').map_or("", |(_, q)| q).to_owned();
+                let param = |k: &str| {
+                    query.split('&').find_map(|kv| kv.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| v))
+                };
+                let list =
+                    |k: &str| param(k).map_or_else(Vec::new, |v| v.split(',').filter(|s| !s.is_empty()).collect());
+                let status: u16 = param("s").and_then(|s| s.parse().ok()).unwrap_or(200);
+                let (writes, end, h) = (list("w"), param("e").unwrap_or(""), list("h"));
+                res.set_status_code(status);
+                let total = writes.iter().map(|w| w.len()).sum::<usize>() + end.len();
+                if h.contains(&"cl") {
+                    res.set_header("Content-Length", total).expect("Content-Length");
+                }
+                if h.contains(&"te") {
+                    res.set_header("Transfer-Encoding", "chunked").expect("Transfer-Encoding");
+                }
+                if h.contains(&"close") {
+                    res.set_header("Connection", "close").expect("Connection");
+                }
+                if h.contains(&"ka") {
+                    res.set_header("Connection", "keep-alive").expect("Connection");
+                }
+                if h.contains(&"nodate") {
+                    res.set_send_date(false);
+                }
+                if h.contains(&"trailer") {
+                    res.add_trailers(&[("X-T", "v")]).expect("trailers");
+                }
+                if param("wh").is_some() {
+                    res.write_head(status).expect("write_head");
+                }
+                for w in writes {
+                    res.write(Bytes::copy_from_slice(w.as_bytes()));
+                }
+                if end.is_empty() {
+                    res.end();
+                } else {
+                    res.end_with(Bytes::copy_from_slice(end.as_bytes()));
+                }
+            });
+            server
+                .listen(0, "127.0.0.1", move |s| {
+                    let _ = tx.send(s.address().expect("bound address"));
+                })
+                .expect("listen");
+            // Runs until the test process exits.
+            Loop::current().run(RunMode::Default);
+        })
+        .expect("spawn the server thread");
+    rx.recv_timeout(Duration::from_secs(5)).expect("the respond server did not start")
+}
+
 /// Sends a case the way `scripts/golden-http` does; returns the bytes received and
 /// whether the server closed the connection ("closed") or left it open ("open").
 fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), String> {
@@ -264,27 +327,43 @@ fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), St
 
 #[test]
 fn http_conformance() {
+    run_suite("http_conformance", "cases.txt", "golden", 40, start_echo_server());
+}
+
+/// The response side on generated cases: `tests/http/respond_cases.txt` (written by
+/// `scripts/gen-http-cases`) against `tests/node/respond.js`'s server and its twin here
+/// ([`start_respond_server`]), which answer as each request's url directs.
+#[test]
+fn http_respond_conformance() {
+    run_suite("http_respond_conformance", "respond_cases.txt", "respond_golden", 100, start_respond_server());
+}
+
+/// Replays every case of `cases_file` against the server at `addr` and compares with
+/// the goldens in `golden_dir` (both under `tests/http/`).
+fn run_suite(suite: &str, cases_file: &str, golden_dir: &str, at_least: usize, addr: SocketAddr) {
     let started = Instant::now();
-    let text = std::fs::read_to_string(root().join("cases.txt")).expect("tests/http/cases.txt");
+    let text = std::fs::read_to_string(root().join(cases_file)).expect("tests/http/<cases file>");
     let cases = parse_cases(&text);
     let names: BTreeSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names.len(), cases.len(), "duplicate case names in cases.txt");
-    assert!(cases.len() >= 40, "only {} cases", cases.len());
+    assert_eq!(names.len(), cases.len(), "duplicate case names in {cases_file}");
+    assert!(cases.len() >= at_least, "only {} cases", cases.len());
 
     let mut failures = Vec::new();
     // Every golden belongs to a case.
-    let golden_dir = root().join("golden");
-    for entry in std::fs::read_dir(&golden_dir).expect("tests/http/golden") {
+    let golden_dir = root().join(golden_dir);
+    for entry in std::fs::read_dir(&golden_dir).expect("tests/http/<golden dir>") {
         let path = entry.expect("dir entry").path();
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
         if path.extension().is_some_and(|e| e == "txt") && !names.contains(stem.as_str()) {
-            failures.push(format!("{}: a golden for no case in cases.txt (remove it)", path.display()));
+            failures.push(format!("{}: a golden for no case in {cases_file} (remove it)", path.display()));
         }
     }
 
-    let addr = start_echo_server();
+    // `CASES=a,b cargo test --test http_conformance` replays only those cases.
+    let only: Option<Vec<String>> = std::env::var("CASES").ok().map(|v| v.split(',').map(str::to_owned).collect());
     let handles: Vec<_> = cases
         .iter()
+        .filter(|c| only.as_ref().is_none_or(|o| o.contains(&c.name)))
         .cloned()
         .map(|case| {
             std::thread::Builder::new()
@@ -334,7 +413,7 @@ fn http_conformance() {
         }
     }
     eprintln!(
-        "http_conformance: {} cases in {:?}; {} RFC 9112 overrides where Node is laxer:\n  {}",
+        "{suite}: {} cases in {:?}; {} RFC 9112 overrides where Node is laxer:\n  {}",
         cases.len(),
         started.elapsed(),
         overrides.len(),

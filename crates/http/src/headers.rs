@@ -296,11 +296,17 @@ impl Headers {
 /// (latin1: one byte per character). A character above U+00FF has no latin1 byte and
 /// Node's `checkInvalidHeaderChar` rejects it: it becomes 0x7F, a byte
 /// [`has_invalid_char`] rejects, so validating the bytes is validating the string.
+#[inline]
 pub(crate) fn to_latin1(s: &str) -> Cow<'_, [u8]> {
     if s.is_ascii() {
         return Cow::Borrowed(s.as_bytes());
     }
-    Cow::Owned(s.chars().map(|c| u8::try_from(c).unwrap_or(0x7f)).collect())
+    Cow::Owned(latin1_bytes(s))
+}
+
+#[cold]
+fn latin1_bytes(s: &str) -> Vec<u8> {
+    s.chars().map(|c| u8::try_from(c).unwrap_or(0x7f)).collect()
 }
 
 /// Bytes as Node decodes header values (latin1: one character per byte).

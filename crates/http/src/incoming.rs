@@ -190,7 +190,7 @@ pub(crate) fn new_incoming(
             if !e.complete.get() && !e.socket.destroyed() {
                 e.socket.destroy(err.clone());
             }
-            req.get_loop().next_tick(move || cb.call(err));
+            cb.call_on_next_tick(err);
         })
         .build()
 }

@@ -463,7 +463,8 @@ impl Parser {
         };
         let Some((method, url, version, line_len)) = request_line(view)? else { return partial() };
         let fields = &view[line_len..];
-        let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; 64], Vec::new());
+        let mut stack = [httparse::EMPTY_HEADER; 64];
+        let mut heap = Vec::new();
         let (n, headers) = match parse_fields(fields, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => (line_len + n, headers),
             Ok(httparse::Status::Partial) => return partial(),
@@ -578,7 +579,8 @@ impl Parser {
         }
         // As for a head: the first `max_header_size` bytes are looked at.
         let view = &input[..input.len().min(self.max_header_size)];
-        let (mut stack, mut heap) = ([httparse::EMPTY_HEADER; 64], Vec::new());
+        let mut stack = [httparse::EMPTY_HEADER; 64];
+        let mut heap = Vec::new();
         match parse_fields(view, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => {
                 check_line_endings(&input[..n])?;

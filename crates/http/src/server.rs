@@ -395,6 +395,7 @@ impl Server {
             handing_off: Cell::new(false),
             errored: Cell::new(false),
             have_flushed: Cell::new(false),
+            ahead: RefCell::new(VecDeque::new()),
             cfg: ResponseConfig {
                 date: self.0.date.clone(),
                 keep_alive: response::keep_alive_lines(o.keep_alive_timeout, o.max_requests_per_socket),
@@ -468,6 +469,13 @@ pub(crate) struct ConnInner {
     /// on the connection is handed over the same way, and each such hand-over runs the
     /// next-tick queue (a `MakeCallback`).
     have_flushed: Cell<bool>,
+    /// Node hands the socket to the next response at `finish`; we hand it on as soon as
+    /// a response wrote everything, so a batch's responses leave in one `writev`. While
+    /// the batch's socket is corked, each such early hand-off is noted here: the
+    /// socket's buffered writes at that moment, and the response whose `finish` Node
+    /// would wait for. If the connection fails before that `finish`, what was written
+    /// after the mark is taken back: Node would not have sent it.
+    ahead: RefCell<VecDeque<(usize, ServerResponse)>>,
     cfg: ResponseConfig,
 }
 
@@ -571,6 +579,9 @@ impl ConnInner {
         }
         self.socket.uncork();
         self.in_execute.set(false);
+        // Node runs the finishes (and hands the socket on) right after this read's
+        // callbacks: past here, nothing written ahead is taken back.
+        self.ahead.borrow_mut().clear();
     }
 
     /// `parserOnIncoming`.
@@ -675,6 +686,9 @@ impl ConnInner {
         }
         *self.current.borrow_mut() = None;
         response::detach_socket(res);
+        if self.in_execute.get() {
+            self.ahead.borrow_mut().push_back((self.socket.writable_buffered(), res.clone()));
+        }
         if self.handing_off.get() {
             return; // the loop below goes on
         }
@@ -695,6 +709,13 @@ impl ConnInner {
 
     /// `resOnFinish`.
     pub(crate) fn res_on_finish(&self, req: &IncomingMessage, res: &ServerResponse) {
+        {
+            // Node hands the socket on now: what the next response wrote is its own.
+            let mut ahead = self.ahead.borrow_mut();
+            if ahead.front().is_some_and(|(_, r)| r == res) {
+                ahead.pop_front();
+            }
+        }
         {
             let mut inc = self.incoming.borrow_mut();
             if inc.front().is_some_and(|r| r == req) {
@@ -808,7 +829,19 @@ impl ConnInner {
         if handled {
             return;
         }
-        let head_sent = self.current.borrow().as_ref().is_some_and(|r| r.headers_sent());
+        // Responses handed the socket ahead of Node's order take back what they wrote;
+        // in Node the response before them still holds the socket, its head sent.
+        let first_ahead = self.ahead.borrow_mut().drain(..).next();
+        if let Some((keep, _)) = &first_ahead {
+            self.socket.discard_buffered_writes(*keep);
+        }
+        // The socket is corked while a batch is handled: what the batch's responses wrote
+        // leaves now, as Node (which does not cork) wrote it at once, and before the
+        // canned response and the destroy.
+        while self.socket.writable_corked() > 0 {
+            self.socket.uncork();
+        }
+        let head_sent = first_ahead.is_some() || self.current.borrow().as_ref().is_some_and(|r| r.headers_sent());
         if self.socket.writable() && !head_sent {
             let canned: &'static [u8] = match e.code() {
                 Some("HPE_HEADER_OVERFLOW") => {
@@ -818,11 +851,6 @@ impl ConnInner {
                 Some("ERR_HTTP_REQUEST_TIMEOUT") => b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n",
                 _ => b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n",
             };
-            // The socket is corked while a batch is handled; the canned response must
-            // leave before the socket is destroyed.
-            while self.socket.writable_corked() > 0 {
-                self.socket.uncork();
-            }
             self.socket.write(Bytes::from_static(canned));
         }
         if !self.socket.destroyed() {

@@ -99,6 +99,24 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
 }
 
 impl Socket {
+    /// How many writes wait in the socket's buffer (Node's `writableBuffer.length`):
+    /// while it is corked, every write since.
+    pub fn writable_buffered(&self) -> usize {
+        self.w().buffered.len()
+    }
+
+    /// Drops the writes buffered after the first `keep` (their callbacks never run).
+    /// Not a Node API: the HTTP server takes back what pipelined responses wrote into
+    /// the corked socket ahead of Node's order when the connection fails mid-batch.
+    pub fn discard_buffered_writes(&self, keep: usize) {
+        let mut w = self.w();
+        while w.buffered.len() > keep {
+            let Some(b) = w.buffered.pop_back() else { break };
+            w.length -= b.chunk.len();
+            w.pending_cb -= 1;
+        }
+    }
+
     /// A socket over a connected handle (what a server's `connection` gives), reading
     /// at once unless `pause_on_create`.
     pub fn from_tcp(tcp: Tcp, opts: SocketOptions) -> Socket {

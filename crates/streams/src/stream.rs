@@ -113,10 +113,11 @@ pub(crate) enum TickKind {
     FinishIfNeeded,
     EmitClose,
     ErrorBuffer,
+    DestroyDone,
 }
 
 impl TickKind {
-    const ALL: [TickKind; 10] = [
+    const ALL: [TickKind; 11] = [
         TickKind::EndReadable,
         TickKind::EmitReadable,
         TickKind::MaybeReadMore,
@@ -127,6 +128,7 @@ impl TickKind {
         TickKind::FinishIfNeeded,
         TickKind::EmitClose,
         TickKind::ErrorBuffer,
+        TickKind::DestroyDone,
     ];
 }
 
@@ -154,6 +156,7 @@ impl<R: Side, W: Side, E: 'static> TickTarget for Core<R, W, E> {
             TickKind::FinishIfNeeded => crate::writable::finish_if_needed_nt(&s),
             TickKind::EmitClose => crate::destroy::emit_close_nt(&s),
             TickKind::ErrorBuffer => crate::writable::error_buffer(&s),
+            TickKind::DestroyDone => crate::destroy::on_destroy(&s, None),
         }
     }
 }
@@ -838,6 +841,15 @@ impl<R: Side, W: Side, E: 'static> DestroyCallback<R, W, E> {
     /// `cb(err)`: the error to report (usually the one `_destroy` was given), or none.
     pub fn call(self, err: Option<Error>) {
         crate::destroy::on_destroy(&self.stream, err);
+    }
+
+    /// `process.nextTick(cb, err)`: the callback a tick later, as some `_destroy`s call
+    /// it (Node's `IncomingMessage`); without an error, queuing it allocates nothing.
+    pub fn call_on_next_tick(self, err: Option<Error>) {
+        match err {
+            None => self.stream.tick_kind(TickKind::DestroyDone),
+            Some(e) => self.stream.clone().tick(move |s| crate::destroy::on_destroy(s, Some(e))),
+        }
     }
 }
 

@@ -52,7 +52,7 @@ impl WriteCb {
 }
 
 pub(crate) struct Buffered<W> {
-    chunk: W,
+    pub(crate) chunk: W,
     cb: Option<UserCb>,
 }
 

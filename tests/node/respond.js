@@ -1,0 +1,30 @@
+// The reference for tests/http_conformance.rs's respond suite: the request's query
+// directs the answer (the same server is in the Rust test, start_respond_server).
+//   s: status; w: comma-separated writes; e: the chunk given to end; wh: writeHead first;
+//   h: comma-separated cl (a correct Content-Length), te (Transfer-Encoding: chunked),
+//      close / ka (a Connection header), nodate (sendDate off), trailer (a trailer).
+// The request body is never read. Usage: node tests/node/respond.js PORT
+'use strict';
+const http = require('http');
+const port = Number(process.argv[2] || 3000);
+const server = http.createServer((req, res) => {
+  const q = new URLSearchParams(req.url.split('?')[1] || '');
+  const list = (k) => (q.get(k) || '').split(',').filter(Boolean);
+  const status = Number(q.get('s') || 200);
+  const writes = list('w');
+  const end = q.get('e') || '';
+  const h = list('h');
+  res.statusCode = status;
+  const total = writes.join('').length + end.length;
+  if (h.includes('cl')) res.setHeader('Content-Length', total);
+  if (h.includes('te')) res.setHeader('Transfer-Encoding', 'chunked');
+  if (h.includes('close')) res.setHeader('Connection', 'close');
+  if (h.includes('ka')) res.setHeader('Connection', 'keep-alive');
+  if (h.includes('nodate')) res.sendDate = false;
+  if (h.includes('trailer')) res.addTrailers({ 'X-T': 'v' });
+  if (q.get('wh')) res.writeHead(status);
+  for (const w of writes) res.write(w);
+  if (end) res.end(end);
+  else res.end();
+});
+server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}`));
