@@ -214,7 +214,10 @@ fn start_echo_server() -> SocketAddr {
 /// status; `w`: comma-separated `write`s; `e`: the chunk given to `end`; `wh`: call
 /// `write_head` first; `h`: comma-separated `cl` (a correct Content-Length), `te`
 /// (Transfer-Encoding: chunked), `close` / `ka` (a Connection header), `nodate`
-/// (sendDate off), `trailer` (a trailer). The request body is never read.
+/// (sendDate off), `trailer` (a trailer), `trh` (a Trailer header), `sc` (two
+/// Set-Cookie values), `rconn` / `rcl` / `rte` / `rdate` (`remove_header` of Connection,
+/// Content-Length, Transfer-Encoding, Date); `m`: the status message. The request body
+/// is never read.
 fn start_respond_server() -> SocketAddr {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
@@ -248,6 +251,25 @@ fn start_respond_server() -> SocketAddr {
                 }
                 if h.contains(&"trailer") {
                     res.add_trailers(&[("X-T", "v")]).expect("trailers");
+                }
+                if h.contains(&"trh") {
+                    res.set_header("Trailer", "X-T").expect("Trailer");
+                }
+                if h.contains(&"sc") {
+                    res.set_header("Set-Cookie", vec!["a=1", "b=2"]).expect("Set-Cookie");
+                }
+                for (flag, name) in [
+                    ("rconn", "Connection"),
+                    ("rcl", "Content-Length"),
+                    ("rte", "Transfer-Encoding"),
+                    ("rdate", "Date"),
+                ] {
+                    if h.contains(&flag) {
+                        res.remove_header(name).expect("remove_header");
+                    }
+                }
+                if let Some(m) = param("m") {
+                    res.set_status_message(m);
                 }
                 if param("wh").is_some() {
                     res.write_head(status).expect("write_head");

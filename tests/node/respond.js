@@ -2,7 +2,10 @@
 // directs the answer (the same server is in the Rust test, start_respond_server).
 //   s: status; w: comma-separated writes; e: the chunk given to end; wh: writeHead first;
 //   h: comma-separated cl (a correct Content-Length), te (Transfer-Encoding: chunked),
-//      close / ka (a Connection header), nodate (sendDate off), trailer (a trailer).
+//      close / ka (a Connection header), nodate (sendDate off), trailer (a trailer),
+//      trh (a Trailer header), sc (two Set-Cookie values), rconn / rcl / rte / rdate
+//      (removeHeader of Connection, Content-Length, Transfer-Encoding, Date);
+//   m: the status message.
 // The request body is never read. Usage: node tests/node/respond.js PORT
 'use strict';
 const http = require('http');
@@ -22,6 +25,13 @@ const server = http.createServer((req, res) => {
   if (h.includes('ka')) res.setHeader('Connection', 'keep-alive');
   if (h.includes('nodate')) res.sendDate = false;
   if (h.includes('trailer')) res.addTrailers({ 'X-T': 'v' });
+  if (h.includes('trh')) res.setHeader('Trailer', 'X-T');
+  if (h.includes('sc')) res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+  if (h.includes('rconn')) res.removeHeader('Connection');
+  if (h.includes('rcl')) res.removeHeader('Content-Length');
+  if (h.includes('rte')) res.removeHeader('Transfer-Encoding');
+  if (h.includes('rdate')) res.removeHeader('Date');
+  if (q.get('m')) res.statusMessage = q.get('m');
   if (q.get('wh')) res.writeHead(status);
   for (const w of writes) res.write(w);
   if (end) res.end(end);

@@ -75,6 +75,9 @@ pub struct ResponseState {
     pub(crate) should_keep_alive: Cell<bool>,
     use_chunked_by_default: Cell<bool>,
     send_date: Cell<bool>,
+    /// Automatic headers `remove_header` turned off (Node's `_removedConnection`,
+    /// `_removedContLen`, `_removedTE`).
+    removed: Cell<Removed>,
     trailer: RefCell<Option<Vec<u8>>>,
     /// `Connection: keep-alive` and the server's `Keep-Alive` line ([`keep_alive_lines`]).
     keep_alive: Rc<[u8]>,
@@ -84,6 +87,14 @@ pub struct ResponseState {
     socket: RefCell<Option<Socket>>,
     /// Output waiting for the socket (Node's `outputData`).
     pending: RefCell<Vec<(Vec<Bytes>, Option<Done>)>>,
+}
+
+/// The automatic headers a response was told not to send.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Removed {
+    connection: bool,
+    content_length: bool,
+    transfer_encoding: bool,
 }
 
 /// Node's `http.ServerResponse`: a Writable of the response body.
@@ -208,7 +219,18 @@ impl ServerResponseExt for ServerResponse {
         if self.headers_sent() {
             return Err(Error::headers_sent("remove"));
         }
-        self.ext().headers.borrow_mut().remove(name);
+        // Removing one of the headers Node adds by itself stops it being added.
+        let e = self.ext();
+        let mut removed = e.removed.get();
+        match name.to_ascii_lowercase().as_str() {
+            "connection" => removed.connection = true,
+            "content-length" => removed.content_length = true,
+            "transfer-encoding" => removed.transfer_encoding = true,
+            "date" => e.send_date.set(false),
+            _ => {}
+        }
+        e.removed.set(removed);
+        e.headers.borrow_mut().remove(name);
         Ok(())
     }
 
@@ -451,7 +473,11 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
         if conn.as_ref().is_some_and(|c| c.server_closing()) {
             e.should_keep_alive.set(false);
         }
-        if !connection {
+        let removed = e.removed.get();
+        if removed.connection {
+            // No Connection header; the connection persists as it would have.
+            e.last.set(!e.should_keep_alive.get());
+        } else if !connection {
             // Node: keep-alive needs an explicit Content-Length header or chunked coding
             // (HTTP/1.0 without either closes).
             let send_keep_alive = e.should_keep_alive.get() && (cont_len || e.use_chunked_by_default.get());
@@ -472,13 +498,16 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
                 e.chunked.set(false);
             } else if !e.use_chunked_by_default.get() {
                 e.last.set(true);
-            } else if !trailer_hdr && e.content_length.get().is_some() {
+            } else if !trailer_hdr && !removed.content_length && e.content_length.get().is_some() {
                 h.extend_from_slice(b"Content-Length: ");
                 h.extend_from_slice(itoa::Buffer::new().format(e.content_length.get().unwrap_or(0)).as_bytes());
                 h.extend_from_slice(b"\r\n");
-            } else {
+            } else if !removed.transfer_encoding {
                 h.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
                 e.chunked.set(true);
+            } else {
+                // Neither length nor chunked: the body ends when the connection does.
+                e.last.set(true);
             }
         }
         h.extend_from_slice(b"\r\n");
@@ -685,6 +714,7 @@ impl ResponseState {
             should_keep_alive: Cell::new(keep_alive),
             use_chunked_by_default: Cell::new(!http10 || te_chunked),
             send_date: Cell::new(true),
+            removed: Cell::new(Removed::default()),
             trailer: RefCell::new(None),
             keep_alive: cfg.keep_alive.clone(),
             max_requests_reached: Cell::new(false),
