@@ -712,6 +712,49 @@ fn responses_after_the_last_one_close_without_finishing() {
     srv.stop();
 }
 
+/// A `Trailer` header on a response that is not chunked is `ERR_HTTP_TRAILER_INVALID`
+/// from `write_head` (the head stays unsent); once the Content-Length is removed the
+/// response is chunked and carries its trailers. Node 20's log and bytes for the same
+/// handlers.
+#[test]
+fn trailer_header_needs_chunked() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            res.set_header("Trailer", "X-T").unwrap();
+            if req.url() == "/bad" {
+                res.set_header("Content-Length", "1").unwrap();
+                if let Err(e) = res.write_head(200) {
+                    l.push(format!("writeHead {} {} {}", e.code().as_str(), e.message(), res.headers_sent()));
+                }
+                res.remove_header("Content-Length").unwrap();
+                res.add_trailers(&[("X-T", "v")]).unwrap();
+                res.write(Bytes::from_static(b"a"));
+                res.end_with("b");
+            } else {
+                res.add_trailers(&[("X-T", "v")]).unwrap();
+                res.end_with("ok");
+            }
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /bad HTTP/1.1\r\nHost: a\r\n\r\nGET /good HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    let (_, bytes) = c.expect_closed();
+    let wire: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.starts_with(b"Date: ")).collect();
+    assert_eq!(
+        String::from_utf8_lossy(&wire.join(&b'\n')),
+        "HTTP/1.1 200 OK\r\nTrailer: X-T\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\n\
+         Transfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\nX-T: v\r\n\r\n\
+         HTTP/1.1 200 OK\r\nTrailer: X-T\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+         2\r\nok\r\n0\r\nX-T: v\r\n\r\n"
+    );
+    assert_eq!(
+        srv.log.lines(),
+        ["writeHead ERR_HTTP_TRAILER_INVALID Trailers are invalid with this transfer encoding false"]
+    );
+    srv.stop();
+}
+
 /// With `max_requests_per_socket` 2, requests one after another on one connection:
 /// the first response advertises `max=2`, the second says `Connection: close`, the
 /// third request gets 503 without reaching the request listener.

@@ -265,9 +265,9 @@ impl ServerResponseExt for ServerResponse {
             e.should_keep_alive.set(false);
         }
         // The status message stays borrowed: nothing in `store_header` sets it.
-        store_header(self, status, msg);
+        let stored = store_header(self, status, msg);
         drop(custom);
-        Ok(self)
+        stored.map(|()| self)
     }
 
     fn headers_sent(&self) -> bool {
@@ -390,9 +390,10 @@ impl Known {
 }
 
 /// `_storeHeader`: renders the head and decides the framing.
-fn store_header(res: &ServerResponse, status: u16, msg: &str) {
+fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
     let e = res.ext();
     let conn = e.conn.upgrade();
+    let mut trailer_header = false;
     let head = from_arena(1024, |h| {
         if status == 200 && msg == "OK" {
             h.extend_from_slice(b"HTTP/1.1 200 OK\r\n"); // most responses: one copy
@@ -511,13 +512,20 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) {
             }
         }
         h.extend_from_slice(b"\r\n");
+        trailer_header = trailer_hdr;
     });
+    if trailer_header && !e.chunked.get() {
+        // A message not chunked ends at its length (or the connection's end): there
+        // is no place for the trailers a Trailer header announces. The head stays unsent.
+        return Err(Error::new(Code::ERR_HTTP_TRAILER_INVALID, "Trailers are invalid with this transfer encoding"));
+    }
     *e.header.borrow_mut() = Some(head);
     e.headers_sent.set(true);
     if e.expect_continue.get() && !e.sent_100.get() {
         // Node sends the head at once when answering an Expect without a 100.
         send_raw(res, [], None);
     }
+    Ok(())
 }
 
 /// `_implicitHeader`: `writeHead(statusCode)`.
@@ -525,10 +533,13 @@ fn implicit_header(res: &ServerResponse) {
     if !res.headers_sent() {
         let status = res.status_code();
         // A status (or status message) set by hand is validated only here, as in Node,
-        // where `write` then throws; an invalid one falls back to a plain 500 rather
-        // than panic or send a body without a head.
+        // where `write` then throws, as it does for a Trailer header on a response that
+        // is not chunked: here the response falls back to a plain 500 rather than panic
+        // or send a body without a head.
         if res.write_head(status).is_err() {
-            res.ext().status_message.borrow_mut().take();
+            let e = res.ext();
+            e.status_message.borrow_mut().take();
+            e.headers.borrow_mut().remove("trailer");
             res.set_status_code(500);
             let _ = res.write_head(500);
         }
