@@ -1,7 +1,8 @@
 // Readable state machine on generated operation sequences: push (from outside _read),
-// read(n) with n none, 0, 1, 3 or 8, unshift, pause, resume, "wait an immediate", then
+// read(n) with n none, 0, 1, 3 or 8, unshift, pause, resume, setEncoding, destroy (the
+// last operation run), "wait an immediate", then
 // push(null) and resume; consumed by a 'readable' listener that reads until null, a
-// 'data' listener, or only by the operations; highWaterMarks 1, 4 and 16. One line per
+// 'data' listener, or only by the operations; highWaterMarks 0, 1, 4 and 16. One line per
 // observable: push and unshift return values with length and flowing, what read
 // returned, _read calls, readable, data, pause, resume, end and close. The Rust test
 // draws the same cases from the same generator (xorshift32, seed 0xbb67ae85). Each
@@ -19,7 +20,7 @@ function next() {
   return seed;
 }
 const CASES = 300;
-const HWMS = [1, 4, 16];
+const HWMS = [0, 1, 4, 16];
 const MODES = ['readable', 'data', 'manual'];
 const READS = [undefined, 0, 1, 3, 8];
 
@@ -31,10 +32,23 @@ function runCase(i) {
   for (let k = 1 + (next() % 12); k > 0; k--) {
     const r = next() % 100;
     if (r < 40) ops.push(`p${1 + (next() % 6)}`);
-    else if (r < 60) ops.push(`r${READS[next() % READS.length] ?? ''}`);
-    else if (r < 66) ops.push(`u${1 + (next() % 3)}`);
+    else if (r < 60) {
+      // Node 20.20 can leave an empty string at the head of a decoded stream's buffer
+      // when read(n) ends exactly at a chunk's end, and a flowing stream then stalls
+      // with data left: read(n > 0) after setEncoding is not generated.
+      const n = READS[next() % READS.length];
+      ops.push(`r${n === undefined || (n > 0 && ops.includes('E')) ? '' : n}`);
+    }
+    else if (r < 66) {
+      // Node 20 puts a Buffer unshifted after setEncoding into the buffer of strings
+      // undecoded, and a flowing stream can then stall with data left: not generated.
+      const u = `u${1 + (next() % 3)}`;
+      ops.push(ops.includes('E') ? 't' : u);
+    }
     else if (r < 74) ops.push('P');
     else if (r < 82) ops.push('R');
+    else if (r < 86) ops.push('E');
+    else if (r < 88) ops.push('D');
     else ops.push('t');
   }
   ops.push('n', 'R');
@@ -86,6 +100,13 @@ function runCase(i) {
         r.pause();
       } else if (op === 'R') {
         r.resume();
+      } else if (op === 'E') {
+        r.setEncoding('utf8');
+        log(`setEncoding ${state()}`);
+      } else if (op === 'D') {
+        r.destroy();
+        log(`destroy ${state()}`);
+        return;
       } else {
         setImmediate(() => step(k + 1));
         return;
