@@ -1485,6 +1485,21 @@ impl Xorshift {
     }
 }
 
+/// A `_write`/`_writev` or `_final` callback of `w_generated`, completed alike.
+enum Done {
+    Write(millrace::streams::WriteCallback<millrace::streams::Absent, Bytes, ()>),
+    Final(millrace::streams::FinalCallback<millrace::streams::Absent, Bytes, ()>),
+}
+
+impl Done {
+    fn call(self) {
+        match self {
+            Done::Write(cb) => cb.ok(),
+            Done::Final(cb) => cb.call(Ok(())),
+        }
+    }
+}
+
 /// One generated case of `w_generated.js`: its operations, run from `step` on.
 struct GenCase {
     t: Trace,
@@ -1514,6 +1529,16 @@ fn gen_step(cx: Rc<GenCase>, mut k: usize) {
                 w.destroy(None);
                 cx.t.log("destroy");
             }
+            "X" => {
+                w.destroy(Some(Error::msg("boom")));
+                cx.t.log("destroy(boom)");
+            }
+            _ if op.starts_with('E') => {
+                let n: usize = op[1..].parse().expect("E<n>");
+                let tt = cx.t.clone();
+                w.end_cb(Some(Bytes::from(vec![b'x'; n])), move |e| tt.log(format!("end cb {}", en(&e))));
+                cx.t.log(format!("end({n}) {}", gen_state(w)));
+            }
             "t" => {
                 let cx2 = cx.clone();
                 cx.lp.set_immediate(move || gen_step(cx2, k + 1));
@@ -1538,50 +1563,60 @@ fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     if i == CASES {
         return;
     }
-    let (hwm, with_writev, ops) = {
+    let (hwm, with_writev, with_final, ops) = {
         let mut rng = rng.borrow_mut();
         let hwm = HWMS[rng.next() % HWMS.len()];
         let with_writev = rng.next() % 2 == 1;
+        let with_final = rng.next() % 2 == 1;
         let mut ops = Vec::new();
         for _ in 0..1 + rng.next() % 12 {
             ops.push(match rng.next() % 100 {
-                0..50 => format!("w{}", 1 + rng.next() % 8),
-                50..60 => "c".into(),
-                60..70 => "u".into(),
-                70..87 => "t".into(),
-                87..97 => "e".into(),
-                _ => "d".into(),
+                0..45 => format!("w{}", 1 + rng.next() % 8),
+                45..55 => "c".into(),
+                55..65 => "u".into(),
+                65..80 => "t".into(),
+                80..88 => "e".into(),
+                88..94 => format!("E{}", 1 + rng.next() % 8),
+                94..97 => "d".into(),
+                _ => "X".into(),
             });
         }
         ops.push("e".into());
-        (hwm, with_writev, ops)
+        (hwm, with_writev, with_final, ops)
     };
-    t.log(format!("case {i}: hwm {hwm} writev {with_writev} ops {}", ops.join(" ")));
+    t.log(format!("case {i}: hwm {hwm} writev {with_writev} final {with_final} ops {}", ops.join(" ")));
     // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
     let handed = Rc::new(Cell::new(0usize));
     let complete = {
         let lp = lp.clone();
-        move |cb: millrace::streams::WriteCallback<millrace::streams::Absent, Bytes, ()>| {
+        move |cb: Done| {
             let n = handed.get();
             handed.set(n + 1);
             match n % 3 {
-                0 => cb.ok(),
-                1 => lp.next_tick(move || cb.ok()),
-                _ => lp.set_immediate(move || cb.ok()),
+                0 => cb.call(),
+                1 => lp.next_tick(move || cb.call()),
+                _ => lp.set_immediate(move || cb.call()),
             }
         }
     };
     let (tt, c) = (t.clone(), complete.clone());
     let mut b = Writable::<Bytes>::builder().high_water_mark(hwm).write(move |_, chunk, cb| {
         tt.log(format!("_write {}", chunk.len()));
-        c(cb);
+        c(Done::Write(cb));
     });
     if with_writev {
-        let tt = t.clone();
+        let (tt, complete) = (t.clone(), complete.clone());
         b = b.writev(move |_, chunks, cb| {
             let lens: Vec<String> = chunks.iter().map(|c| c.len().to_string()).collect();
             tt.log(format!("_writev {}", lens.join(",")));
-            complete(cb);
+            complete(Done::Write(cb));
+        });
+    }
+    if with_final {
+        let tt = t.clone();
+        b = b.final_(move |_, cb| {
+            tt.log("_final");
+            complete(Done::Final(cb));
         });
     }
     let w = b.build();
@@ -1721,5 +1756,47 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
 fn t_generated() {
     check_golden("t_generated", |t, lp| {
         xform_case(0, Rc::new(RefCell::new(Xorshift(0xa54f_f53a))), t.clone(), lp.clone())
+    });
+}
+
+#[test]
+fn w_sync_write_in_clear_buffer() {
+    check_golden("w_sync_write_in_clear_buffer", |t, lp| {
+        let n = Rc::new(Cell::new(0usize));
+        let complete = {
+            let lp = lp.clone();
+            move |cb: Done| {
+                let k = n.get();
+                n.set(k + 1);
+                match k % 3 {
+                    0 => cb.call(),
+                    1 => lp.next_tick(move || cb.call()),
+                    _ => lp.set_immediate(move || cb.call()),
+                }
+            }
+        };
+        let (t1, t2, c) = (t.clone(), t.clone(), complete.clone());
+        let w = Writable::<Bytes>::builder()
+            .high_water_mark(16)
+            .write(move |_, chunk, cb| {
+                t1.log(format!("_write {}", chunk.len()));
+                c(Done::Write(cb));
+            })
+            .final_(move |_, cb| {
+                t2.log("_final");
+                complete(Done::Final(cb));
+            })
+            .build();
+        w.on_prefinish(t.on("prefinish"));
+        w.on_finish(t.on("finish"));
+        w.on_close(t.on("close"));
+        for (i, len) in [7, 3, 4].into_iter().enumerate() {
+            let tt = t.clone();
+            w.write_cb(Bytes::from(vec![0u8; len]), move |e| tt.log(format!("cb {i} {}", en(&e))));
+        }
+        let tt = t.clone();
+        w.end_cb(Some(Bytes::from(vec![0u8; 8])), move |e| tt.log(format!("end cb {}", en(&e))));
+        let tt = t.clone();
+        w.end_cb(None, move |e| tt.log(format!("end cb 2 {}", en(&e))));
     });
 }

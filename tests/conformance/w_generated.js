@@ -1,7 +1,8 @@
 // Writable state machine on generated operation sequences: write (each _write
 // completing synchronously, on the next tick or on an immediate, by the write's
-// number), cork, uncork, end (with a callback), destroy and "wait an immediate", on
-// streams with and without _writev and with highWaterMarks 1, 4 and 16. One line per
+// number), cork, uncork, end (with a callback, with and without a last chunk), destroy
+// (with and without an error) and "wait an immediate", on streams with and without
+// _writev and _final (completing as the writes do) and with highWaterMarks 1, 4 and 16. One line per
 // observable: write return values with length and writableNeedDrain, callbacks,
 // _write/_writev calls, drain, prefinish, finish, error and close. The Rust test draws
 // the same cases from the same generator (xorshift32, seed 0x6a09e667). Each case
@@ -25,18 +26,21 @@ function runCase(i) {
   if (i === CASES) return;
   const hwm = HWMS[next() % HWMS.length];
   const withWritev = next() % 2 === 1;
+  const withFinal = next() % 2 === 1;
   const ops = [];
   for (let k = 1 + (next() % 12); k > 0; k--) {
     const r = next() % 100;
-    if (r < 50) ops.push(`w${1 + (next() % 8)}`);
-    else if (r < 60) ops.push('c');
-    else if (r < 70) ops.push('u');
-    else if (r < 87) ops.push('t');
-    else if (r < 97) ops.push('e');
-    else ops.push('d');
+    if (r < 45) ops.push(`w${1 + (next() % 8)}`);
+    else if (r < 55) ops.push('c');
+    else if (r < 65) ops.push('u');
+    else if (r < 80) ops.push('t');
+    else if (r < 88) ops.push('e');
+    else if (r < 94) ops.push(`E${1 + (next() % 8)}`);
+    else if (r < 97) ops.push('d');
+    else ops.push('X');
   }
   ops.push('e');
-  log(`case ${i}: hwm ${hwm} writev ${withWritev} ops ${ops.join(' ')}`);
+  log(`case ${i}: hwm ${hwm} writev ${withWritev} final ${withFinal} ops ${ops.join(' ')}`);
   // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
   const complete = (n, cb) => {
     if (n % 3 === 0) cb();
@@ -54,6 +58,12 @@ function runCase(i) {
   if (withWritev) {
     opts.writev = function (chunks, cb) {
       log(`_writev ${chunks.map((c) => c.chunk.length).join(',')}`);
+      complete(handed++, cb);
+    };
+  }
+  if (withFinal) {
+    opts.final = function (cb) {
+      log('_final');
       complete(handed++, cb);
     };
   }
@@ -82,9 +92,15 @@ function runCase(i) {
       } else if (op === 'e') {
         w.end((e) => log(`end cb ${errName(e)}`));
         log(`end ${state()}`);
+      } else if (op[0] === 'E') {
+        w.end(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`end cb ${errName(e)}`));
+        log(`end(${op.slice(1)}) ${state()}`);
       } else if (op === 'd') {
         w.destroy();
         log('destroy');
+      } else if (op === 'X') {
+        w.destroy(new Error('boom'));
+        log('destroy(boom)');
       } else {
         setImmediate(() => step(k + 1));
         return;

@@ -251,7 +251,10 @@ impl<W> WritableState<W> {
             && self.constructed
             && self.length == 0
             && self.errored.is_none()
+            // Node's `kBuffered` stays set until `clearBuffer` resets the buffer after
+            // its writes: a write completing synchronously inside it does not finish.
             && self.buffered.is_empty()
+            && self.buffer_taken == 0
             && !self.finished
             && !self.writing
             && !self.error_emitted
