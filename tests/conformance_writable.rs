@@ -1673,6 +1673,24 @@ fn xform_step(cx: Rc<XformCase>, mut k: usize) {
                 x.end();
                 t.log(format!("end() {}", xform_state(x)));
             }
+            b'E' => {
+                let n: usize = op[1..].parse().expect("E<n>");
+                x.end_with(Bytes::from(vec![b'x'; n]));
+                t.log(format!("end({n}) {}", xform_state(x)));
+            }
+            b'r' => {
+                let c = x.read(None);
+                let shown = c.map_or_else(|| "null".to_owned(), |c| c.len().to_string());
+                t.log(format!("read() {shown} {}", xform_state(x)));
+            }
+            b'P' => {
+                x.pause();
+                t.log(format!("pause() {}", xform_state(x)));
+            }
+            b'R' => {
+                x.resume();
+                t.log(format!("resume() {}", xform_state(x)));
+            }
             b'D' => {
                 if !cx.consuming.replace(true) {
                     let tt = t.clone();
@@ -1703,18 +1721,24 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         let mut ops = Vec::new();
         for _ in 0..1 + rng.next() % 10 {
             ops.push(match rng.next() % 100 {
-                0..60 => format!("w{}", 1 + rng.next() % 6),
-                60..90 => "t".into(),
-                _ => "D".into(),
+                0..50 => format!("w{}", 1 + rng.next() % 6),
+                50..75 => "t".into(),
+                75..82 => "D".into(),
+                82..88 => "r".into(),
+                88..92 => "P".into(),
+                92..96 => "R".into(),
+                _ => format!("E{}", 1 + rng.next() % 6),
             });
         }
         ops.push("e".into());
         ops.push("D".into());
+        ops.push("R".into());
         (r_hwm, w_hwm, ops)
     };
     t.log(format!("case {i}: readable hwm {r_hwm} writable hwm {w_hwm} ops {}", ops.join(" ")));
-    let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
-    let t3 = t.clone();
+    let handed = Rc::new(Cell::new(0usize));
+    let (tt, lp2) = (t.clone(), lp.clone());
+    let (t3, lp3, handed2) = (t.clone(), lp.clone(), handed.clone());
     let x = Transform::<Bytes, Bytes>::builder()
         .readable_high_water_mark(r_hwm)
         .writable_high_water_mark(w_hwm)
@@ -1735,7 +1759,13 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         .flush(move |s, cb| {
             t3.log("_flush");
             s.push(b("f"));
-            cb.call(Ok(None));
+            let n = handed2.get();
+            handed2.set(n + 1);
+            match n % 3 {
+                0 => cb.call(Ok(None)),
+                1 => lp3.next_tick(move || cb.call(Ok(None))),
+                _ => lp3.set_immediate(move || cb.call(Ok(None))),
+            }
         })
         .build();
     let tt = t.clone();
@@ -1743,6 +1773,8 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     x.on_prefinish(t.on("prefinish"));
     x.on_finish(t.on("finish"));
     x.on_end(t.on("end"));
+    let tt = t.clone();
+    x.on_error(move |_, e| tt.log(format!("error {}", err_name(Some(e)))));
     let (tt, lp2) = (t.clone(), lp.clone());
     x.on_close(move |_| {
         tt.log("close");

@@ -1,7 +1,8 @@
 // Transform on generated cases: _transform pushes 0, 1 or 2 pieces per chunk (by the
 // chunk's length) and completes synchronously, on the next tick or on an immediate (by
-// the chunk's number); _flush pushes one piece. Writes, "wait an immediate" and a data
-// listener attached late drive it, then end(); highWaterMarks 1, 4 and 16 on each side.
+// the chunk's number); _flush pushes one piece and completes the same way. Writes, end
+// with a last chunk, read(), pause, resume, "wait an immediate" and a data listener
+// attached late drive it, then end(); highWaterMarks 1, 4 and 16 on each side.
 // One line per observable: write return values with both lengths, callbacks,
 // _transform and _flush calls, data, drain, prefinish, finish, end and close. The Rust
 // test draws the same cases from the same generator (xorshift32, seed 0xa54ff53a).
@@ -27,11 +28,15 @@ function runCase(i) {
   const ops = [];
   for (let k = 1 + (next() % 10); k > 0; k--) {
     const r = next() % 100;
-    if (r < 60) ops.push(`w${1 + (next() % 6)}`);
-    else if (r < 90) ops.push('t');
-    else ops.push('D');
+    if (r < 50) ops.push(`w${1 + (next() % 6)}`);
+    else if (r < 75) ops.push('t');
+    else if (r < 82) ops.push('D');
+    else if (r < 88) ops.push('r');
+    else if (r < 92) ops.push('P');
+    else if (r < 96) ops.push('R');
+    else ops.push(`E${1 + (next() % 6)}`);
   }
-  ops.push('e', 'D');
+  ops.push('e', 'D', 'R');
   log(`case ${i}: readable hwm ${rHwm} writable hwm ${wHwm} ops ${ops.join(' ')}`);
   let handed = 0;
   const x = new Transform({
@@ -51,7 +56,10 @@ function runCase(i) {
     flush(cb) {
       log('_flush');
       this.push(Buffer.from('f'));
-      cb();
+      const n = handed++;
+      if (n % 3 === 0) cb();
+      else if (n % 3 === 1) process.nextTick(cb);
+      else setImmediate(cb);
     },
   });
   const state = () => `writable ${x.writableLength} readable ${x.readableLength}`;
@@ -59,6 +67,7 @@ function runCase(i) {
   x.on('prefinish', () => log('prefinish'));
   x.on('finish', () => log('finish'));
   x.on('end', () => log('end'));
+  x.on('error', (e) => log(`error ${errName(e)}`));
   x.on('close', () => {
     log('close');
     setImmediate(() => runCase(i + 1));
@@ -75,6 +84,18 @@ function runCase(i) {
       } else if (op === 'e') {
         x.end();
         log(`end() ${state()}`);
+      } else if (op[0] === 'E') {
+        x.end(Buffer.alloc(Number(op.slice(1)), 'x'));
+        log(`end(${op.slice(1)}) ${state()}`);
+      } else if (op === 'r') {
+        const c = x.read();
+        log(`read() ${c === null ? 'null' : c.length} ${state()}`);
+      } else if (op === 'P') {
+        x.pause();
+        log(`pause() ${state()}`);
+      } else if (op === 'R') {
+        x.resume();
+        log(`resume() ${state()}`);
       } else if (op === 'D') {
         if (!consuming) {
           consuming = true;
