@@ -2623,3 +2623,155 @@ fn unshift_into_a_decoding_stream_is_decoded() {
     });
     assert_eq!(*got.borrow(), "éabcd|end");
 }
+
+/// One generated case of `pl_generated.js`: its operations, run from `step` on.
+struct PipelineCase {
+    t: Trace,
+    lp: Loop,
+    src: Readable<Bytes>,
+    mids: Vec<PassThrough>,
+    dst: Writable<Bytes>,
+    ops: Vec<String>,
+}
+
+fn pipeline_step(cx: Rc<PipelineCase>, mut k: usize) {
+    while k < cx.ops.len() {
+        let op = cx.ops[k].as_str();
+        let (src, t) = (&cx.src, &cx.t);
+        match op.as_bytes()[0] {
+            b'p' => {
+                let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
+                t.log(format!("push {} {}", &op[1..], js_bool(ret)));
+            }
+            b'n' => {
+                let ret = src.push(None);
+                t.log(format!("push null {}", js_bool(ret)));
+            }
+            b'X' | b'D' => {
+                let err = (op.as_bytes()[0] == b'X').then(|| Error::msg("boom"));
+                match (op.as_bytes()[1], cx.mids.first()) {
+                    (b'd', _) => {
+                        cx.dst.destroy(err);
+                    }
+                    (b'm', Some(m)) => {
+                        m.destroy(err);
+                    }
+                    _ => {
+                        src.destroy(err);
+                    }
+                }
+                t.log(format!("destroy {op}"));
+                return;
+            }
+            _ => {
+                let cx2 = cx.clone();
+                cx.lp.set_immediate(move || pipeline_step(cx2, k + 1));
+                return;
+            }
+        }
+        k += 1;
+    }
+}
+
+fn pipeline_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
+    const CASES: usize = 300;
+    const HWMS: [usize; 3] = [1, 4, 16];
+    if i == CASES {
+        return;
+    }
+    let (mids, hwm, ops) = {
+        let mut rng = rng.borrow_mut();
+        let mut next = || rng.next() as usize;
+        let mids = next() % 3;
+        let hwm = HWMS[next() % HWMS.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + next() % 10 {
+            ops.push(match next() % 100 {
+                0..55 => format!("p{}", 1 + next() % 8),
+                55..80 => "t".into(),
+                80..86 => "Xs".into(),
+                86..90 => "Xm".into(),
+                90..94 => "Xd".into(),
+                94..97 => "Ds".into(),
+                _ => "Dd".into(),
+            });
+        }
+        ops.push("n".into());
+        (mids, hwm, ops)
+    };
+    t.log(format!("case {i}: mids {mids} hwm {hwm} ops {}", ops.join(" ")));
+    let closes = Rc::new(Cell::new(0));
+    let called = Rc::new(Cell::new(false));
+    let done = {
+        let (closes, called, lp, t, rng) = (closes.clone(), called.clone(), lp.clone(), t.clone(), rng.clone());
+        Rc::new(move || {
+            if called.get() && closes.get() == mids + 2 {
+                let (rng, t, lp2) = (rng.clone(), t.clone(), lp.clone());
+                lp.set_immediate(move || pipeline_case(i + 1, rng, t, lp2));
+            }
+        })
+    };
+    macro_rules! watch {
+        ($name:expr, $s:expr) => {{
+            let (tt, name) = (t.clone(), $name.to_string());
+            $s.on_error(move |_, e| tt.log(format!("{name} error {}", err_name(Some(e)))));
+            let (tt, name, closes, done) = (t.clone(), $name.to_string(), closes.clone(), done.clone());
+            $s.on_close(move |_| {
+                tt.log(format!("{name} close"));
+                closes.set(closes.get() + 1);
+                done();
+            });
+        }};
+    }
+    let tt = t.clone();
+    let src =
+        Readable::<Bytes>::builder().high_water_mark(hwm).read(move |_, n| tt.log(format!("src _read {n}"))).build();
+    watch!("src", src);
+    let ms: Vec<PassThrough> = (0..mids).map(|_| pass_through_builder().high_water_mark(hwm).build()).collect();
+    for (k, m) in ms.iter().enumerate() {
+        watch!(format!("m{k}"), m);
+    }
+    let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
+    let dst = Writable::<Bytes>::builder()
+        .high_water_mark(hwm)
+        .write(move |_, chunk, cb| {
+            tt.log(format!("dst _write {}", chunk.len()));
+            let n = handed.get();
+            handed.set(n + 1);
+            match n % 3 {
+                0 => cb.ok(),
+                1 => lp2.next_tick(move || cb.ok()),
+                _ => lp2.set_immediate(move || cb.ok()),
+            }
+        })
+        .build();
+    watch!("dst", dst);
+    let on_done = {
+        let (tt, called, done) = (t.clone(), called.clone(), done.clone());
+        move |err: Option<Error>| {
+            tt.log(format!("pipeline cb {}", err_name(err.as_ref())));
+            called.set(true);
+            done();
+        }
+    };
+    match ms.as_slice() {
+        [] => {
+            pipeline(&src).pipe(&dst).done(on_done);
+        }
+        [a] => {
+            pipeline(&src).pipe(a).pipe(&dst).done(on_done);
+        }
+        [a, b2] => {
+            pipeline(&src).pipe(a).pipe(b2).pipe(&dst).done(on_done);
+        }
+        _ => unreachable!("at most two"),
+    }
+    pipeline_step(Rc::new(PipelineCase { t, lp, src, mids: ms, dst, ops }), 0);
+}
+
+#[test]
+fn pl_generated() {
+    check_golden("pl_generated", |t, lp| {
+        pipeline_case(0, Rc::new(RefCell::new(Xorshift(0x510e_527f))), t.clone(), lp.clone())
+    });
+}
