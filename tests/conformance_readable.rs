@@ -17,7 +17,7 @@ use millrace::streams::{
     finished, finished_with, pass_through_builder, pipeline, AnyStream, Duplex, Encoding, Error, FinishedOptions,
     ListenerId, PassThrough, Readable, Transform, Writable,
 };
-use util::{check_golden, err_name, js_bool, js_opt, text, Trace};
+use util::{check_golden, err_name, js_bool, js_opt, text, Completer, Trace, Xorshift};
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -1407,18 +1407,6 @@ fn r_unshift() {
 // readable: encodings
 // ---------------------------------------------------------------------------------------
 
-/// `r_set_encoding_split.js`'s generator: xorshift32 from 0x9e3779b9.
-struct Xorshift(u32);
-
-impl Xorshift {
-    fn next(&mut self) -> u32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        self.0
-    }
-}
-
 #[test]
 fn r_set_encoding_split() {
     const POOL: [&[u8]; 23] = [
@@ -1454,9 +1442,9 @@ fn r_set_encoding_split() {
         let (bytes, cuts) = {
             let mut rng = rng.borrow_mut();
             let items = 1 + rng.next() % 10;
-            let bytes: Vec<u8> = (0..items).flat_map(|_| POOL[rng.next() as usize % POOL.len()]).copied().collect();
+            let bytes: Vec<u8> = (0..items).flat_map(|_| POOL[rng.next() % POOL.len()]).copied().collect();
             let len = bytes.len();
-            let mut cuts: Vec<usize> = (0..rng.next() % 4).map(|_| rng.next() as usize % (len + 1)).collect();
+            let mut cuts: Vec<usize> = (0..rng.next() % 4).map(|_| rng.next() % (len + 1)).collect();
             cuts.sort_unstable();
             (bytes, cuts)
         };
@@ -2348,7 +2336,7 @@ fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     }
     let (hwm, mode, ops) = {
         let mut rng = rng.borrow_mut();
-        let mut next = || rng.next() as usize;
+        let mut next = || rng.next();
         let hwm = HWMS[next() % HWMS.len()];
         let mode = MODES[next() % MODES.len()];
         let mut ops = Vec::new();
@@ -2473,7 +2461,7 @@ fn pipe_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     }
     let (src_hwm, dests, dest_hwm, ops) = {
         let mut rng = rng.borrow_mut();
-        let mut next = || rng.next() as usize;
+        let mut next = || rng.next();
         let src_hwm = HWMS[next() % HWMS.len()];
         let dests = 1 + next() % 2;
         let dest_hwm = HWMS[next() % HWMS.len()];
@@ -2515,18 +2503,12 @@ fn pipe_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     src.on_close(move |_| c());
     let mut ws: Vec<Writable<Bytes>> = Vec::new();
     for j in 0..dests {
-        let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
+        let (tt, handed) = (t.clone(), Completer::new(&lp));
         let w = Writable::<Bytes>::builder()
             .high_water_mark(dest_hwm)
             .write(move |_, chunk, cb| {
                 tt.log(format!("d{j} _write {}", chunk.len()));
-                let n = handed.get();
-                handed.set(n + 1);
-                match n % 3 {
-                    0 => cb.ok(),
-                    1 => lp2.next_tick(move || cb.ok()),
-                    _ => lp2.set_immediate(move || cb.ok()),
-                }
+                handed.complete(move || cb.ok());
             })
             .build();
         let tt = t.clone();
@@ -2681,7 +2663,7 @@ fn pipeline_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     }
     let (mids, hwm, ops) = {
         let mut rng = rng.borrow_mut();
-        let mut next = || rng.next() as usize;
+        let mut next = || rng.next();
         let mids = next() % 3;
         let hwm = HWMS[next() % HWMS.len()];
         let mut ops = Vec::new();
@@ -2731,18 +2713,12 @@ fn pipeline_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
     for (k, m) in ms.iter().enumerate() {
         watch!(format!("m{k}"), m);
     }
-    let (tt, lp2, handed) = (t.clone(), lp.clone(), Cell::new(0usize));
+    let (tt, handed) = (t.clone(), Completer::new(&lp));
     let dst = Writable::<Bytes>::builder()
         .high_water_mark(hwm)
         .write(move |_, chunk, cb| {
             tt.log(format!("dst _write {}", chunk.len()));
-            let n = handed.get();
-            handed.set(n + 1);
-            match n % 3 {
-                0 => cb.ok(),
-                1 => lp2.next_tick(move || cb.ok()),
-                _ => lp2.set_immediate(move || cb.ok()),
-            }
+            handed.complete(move || cb.ok());
         })
         .build();
     watch!("dst", dst);

@@ -15,7 +15,7 @@ use millrace::reactor::Loop;
 use millrace::streams::{
     pass_through, pass_through_builder, Chunk, Duplex, Error, Event, Readable, Transform, Writable,
 };
-use util::{check_golden, err_name, js_bool, text, Trace};
+use util::{check_golden, err_name, js_bool, text, Completer, Trace, Xorshift};
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -1473,18 +1473,6 @@ fn w_transform_push_end() {
     });
 }
 
-/// `w_generated.js`'s generator: xorshift32.
-struct Xorshift(u32);
-
-impl Xorshift {
-    fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        self.0 as usize
-    }
-}
-
 /// A `_write`/`_writev` or `_final` callback of `w_generated`, completed alike.
 enum Done {
     Write(millrace::streams::WriteCallback<millrace::streams::Absent, Bytes, ()>),
@@ -1585,20 +1573,9 @@ fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         (hwm, with_writev, with_final, ops)
     };
     t.log(format!("case {i}: hwm {hwm} writev {with_writev} final {with_final} ops {}", ops.join(" ")));
-    // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
-    let handed = Rc::new(Cell::new(0usize));
-    let complete = {
-        let lp = lp.clone();
-        move |cb: Done| {
-            let n = handed.get();
-            handed.set(n + 1);
-            match n % 3 {
-                0 => cb.call(),
-                1 => lp.next_tick(move || cb.call()),
-                _ => lp.set_immediate(move || cb.call()),
-            }
-        }
-    };
+    // The n-th chunk handed to _write/_writev (or _final) completes by n (`Completer`).
+    let completer = Completer::new(&lp);
+    let complete = move |cb: Done| completer.complete(move || cb.call());
     let (tt, c) = (t.clone(), complete.clone());
     let mut b = Writable::<Bytes>::builder().high_water_mark(hwm).write(move |_, chunk, cb| {
         tt.log(format!("_write {}", chunk.len()));
@@ -1736,9 +1713,9 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         (r_hwm, w_hwm, ops)
     };
     t.log(format!("case {i}: readable hwm {r_hwm} writable hwm {w_hwm} ops {}", ops.join(" ")));
-    let handed = Rc::new(Cell::new(0usize));
-    let (tt, lp2) = (t.clone(), lp.clone());
-    let (t3, lp3, handed2) = (t.clone(), lp.clone(), handed.clone());
+    let handed = Completer::new(&lp);
+    let tt = t.clone();
+    let (t3, handed2) = (t.clone(), handed.clone());
     let x = Transform::<Bytes, Bytes>::builder()
         .readable_high_water_mark(r_hwm)
         .writable_high_water_mark(w_hwm)
@@ -1748,24 +1725,12 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
                 let ret = s.push(Bytes::from(vec![b'y'; chunk.len() + k]));
                 tt.log(format!("  push {} {}", chunk.len() + k, js_bool(ret)));
             }
-            let n = handed.get();
-            handed.set(n + 1);
-            match n % 3 {
-                0 => cb.call(Ok(None)),
-                1 => lp2.next_tick(move || cb.call(Ok(None))),
-                _ => lp2.set_immediate(move || cb.call(Ok(None))),
-            }
+            handed.complete(move || cb.call(Ok(None)));
         })
         .flush(move |s, cb| {
             t3.log("_flush");
             s.push(b("f"));
-            let n = handed2.get();
-            handed2.set(n + 1);
-            match n % 3 {
-                0 => cb.call(Ok(None)),
-                1 => lp3.next_tick(move || cb.call(Ok(None))),
-                _ => lp3.set_immediate(move || cb.call(Ok(None))),
-            }
+            handed2.complete(move || cb.call(Ok(None)));
         })
         .build();
     let tt = t.clone();
@@ -1794,19 +1759,8 @@ fn t_generated() {
 #[test]
 fn w_sync_write_in_clear_buffer() {
     check_golden("w_sync_write_in_clear_buffer", |t, lp| {
-        let n = Rc::new(Cell::new(0usize));
-        let complete = {
-            let lp = lp.clone();
-            move |cb: Done| {
-                let k = n.get();
-                n.set(k + 1);
-                match k % 3 {
-                    0 => cb.call(),
-                    1 => lp.next_tick(move || cb.call()),
-                    _ => lp.set_immediate(move || cb.call()),
-                }
-            }
-        };
+        let completer = Completer::new(lp);
+        let complete = move |cb: Done| completer.complete(move || cb.call());
         let (t1, t2, c) = (t.clone(), t.clone(), complete.clone());
         let w = Writable::<Bytes>::builder()
             .high_water_mark(16)

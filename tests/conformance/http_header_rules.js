@@ -5,16 +5,9 @@
 // (xorshift32, seed 0x2545f491) and must build the same map.
 'use strict';
 const { IncomingMessage } = require('http');
-const { log } = require('./trace');
+const { log, xorshift } = require('./trace');
 
-let seed = 0x2545f491;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0x2545f491);
 const NAMES = ['Host', 'host', 'HOST', 'Content-Type', 'content-length', 'User-Agent', 'Referer', 'Authorization',
   'Proxy-Authorization', 'If-Modified-Since', 'If-Unmodified-Since', 'From', 'Location', 'Max-Forwards',
   'Retry-After', 'ETag', 'Last-Modified', 'Server', 'Age', 'Expires', 'Set-Cookie', 'set-cookie', 'Cookie',

@@ -9,16 +9,9 @@
 // stream of the previous one closed.
 'use strict';
 const { Readable, Writable } = require('stream');
-const { log } = require('./trace');
+const { log, xorshift, complete } = require('./trace');
 
-let seed = 0x3c6ef372;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0x3c6ef372);
 const CASES = 300;
 const HWMS = [1, 4, 16];
 
@@ -59,10 +52,7 @@ function runCase(i) {
       highWaterMark: destHwm,
       write(chunk, enc, cb) {
         log(`d${j} _write ${chunk.length}`);
-        const n = handed++;
-        if (n % 3 === 0) cb();
-        else if (n % 3 === 1) process.nextTick(cb);
-        else setImmediate(cb);
+        complete(handed++, cb);
       },
     });
     w.on('drain', () => log(`d${j} drain length ${w.writableLength}`));

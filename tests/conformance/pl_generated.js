@@ -8,16 +8,9 @@
 // 0x510e527f); each case starts on an immediate after the callback and every close.
 'use strict';
 const { Readable, PassThrough, Writable, pipeline } = require('stream');
-const { log, errName } = require('./trace');
+const { log, errName, xorshift, complete } = require('./trace');
 
-let seed = 0x510e527f;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0x510e527f);
 const CASES = 300;
 const HWMS = [1, 4, 16];
 
@@ -60,10 +53,7 @@ function runCase(i) {
     highWaterMark: hwm,
     write(chunk, enc, cb) {
       log(`dst _write ${chunk.length}`);
-      const n = handed++;
-      if (n % 3 === 0) cb();
-      else if (n % 3 === 1) process.nextTick(cb);
-      else setImmediate(cb);
+      complete(handed++, cb);
     },
   }));
   pipeline(src, ...ms, dst, (err) => {

@@ -9,16 +9,9 @@
 // case starts on an immediate after the previous one's close.
 'use strict';
 const { Readable } = require('stream');
-const { log } = require('./trace');
+const { log, xorshift } = require('./trace');
 
-let seed = 0xbb67ae85;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0xbb67ae85);
 const CASES = 300;
 const HWMS = [0, 1, 4, 16];
 const MODES = ['readable', 'data', 'manual'];

@@ -6,16 +6,9 @@
 // (xorshift32, seed 0x9e3779b9). Cases run one after another, each from the last 'end'.
 'use strict';
 const { Readable } = require('stream');
-const { log } = require('./trace');
+const { log, xorshift } = require('./trace');
 
-let seed = 0x9e3779b9;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0x9e3779b9);
 // Single bytes, whole characters (2, 3 and 4 bytes, a BOM) and sequences that start
 // well and go wrong (a surrogate, an overlong and an out-of-range second byte).
 const POOL = [[0x61], [0x00], [0x7f], [0x80], [0x9f], [0xbf], [0xc0], [0xc2], [0xdf], [0xe0], [0xe2], [0xed],

@@ -8,16 +8,9 @@
 // test draws the same cases from the same generator (xorshift32, seed 0xa54ff53a).
 'use strict';
 const { Transform } = require('stream');
-const { log, errName } = require('./trace');
+const { log, errName, xorshift, complete } = require('./trace');
 
-let seed = 0xa54ff53a;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0xa54ff53a);
 const CASES = 300;
 const HWMS = [1, 4, 16];
 
@@ -48,18 +41,12 @@ function runCase(i) {
         const ret = this.push(Buffer.alloc(chunk.length + k, 'y'));
         log(`  push ${chunk.length + k} ${ret}`);
       }
-      const n = handed++;
-      if (n % 3 === 0) cb();
-      else if (n % 3 === 1) process.nextTick(cb);
-      else setImmediate(cb);
+      complete(handed++, cb);
     },
     flush(cb) {
       log('_flush');
       this.push(Buffer.from('f'));
-      const n = handed++;
-      if (n % 3 === 0) cb();
-      else if (n % 3 === 1) process.nextTick(cb);
-      else setImmediate(cb);
+      complete(handed++, cb);
     },
   });
   const state = () => `writable ${x.writableLength} readable ${x.readableLength}`;

@@ -9,16 +9,9 @@
 // starts on an immediate after the previous one's close.
 'use strict';
 const { Writable } = require('stream');
-const { log, errName } = require('./trace');
+const { log, errName, xorshift, complete } = require('./trace');
 
-let seed = 0x6a09e667;
-function next() {
-  seed ^= seed << 13;
-  seed ^= seed >>> 17;
-  seed ^= seed << 5;
-  seed >>>= 0;
-  return seed;
-}
+const next = xorshift(0x6a09e667);
 const CASES = 300;
 const HWMS = [1, 4, 16];
 
@@ -41,12 +34,7 @@ function runCase(i) {
   }
   ops.push('e');
   log(`case ${i}: hwm ${hwm} writev ${withWritev} final ${withFinal} ops ${ops.join(' ')}`);
-  // How the n-th chunk handed to _write/_writev completes: 0 sync, 1 tick, 2 immediate.
-  const complete = (n, cb) => {
-    if (n % 3 === 0) cb();
-    else if (n % 3 === 1) process.nextTick(cb);
-    else setImmediate(cb);
-  };
+  // The n-th chunk handed to _write/_writev (or _final) completes by n (trace.js).
   let handed = 0;
   const opts = {
     highWaterMark: hwm,

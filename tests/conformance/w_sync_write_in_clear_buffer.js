@@ -5,24 +5,19 @@
 // 4 (immediate), then end(8) whose write completes synchronously, and end() again.
 'use strict';
 const { Writable } = require('stream');
-const { log, errName } = require('./trace');
+const { log, errName, complete } = require('./trace');
 
 let n = 0;
-const complete = (cb) => {
-  const k = n++;
-  if (k % 3 === 0) cb();
-  else if (k % 3 === 1) process.nextTick(cb);
-  else setImmediate(cb);
-};
+const next = (cb) => complete(n++, cb);
 const w = new Writable({
   highWaterMark: 16,
   write(chunk, enc, cb) {
     log(`_write ${chunk.length}`);
-    complete(cb);
+    next(cb);
   },
   final(cb) {
     log('_final');
-    complete(cb);
+    next(cb);
   },
 });
 w.on('prefinish', () => log('prefinish'));

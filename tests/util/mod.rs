@@ -96,3 +96,40 @@ pub fn js_opt(b: Option<bool>) -> &'static str {
 pub fn text(b: &bytes::Bytes) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// xorshift32: the generated scenarios (`tests/conformance/*_generated.js` and a few
+/// more) draw their cases from it, and their Rust tests draw the same ones.
+pub struct Xorshift(pub u32);
+
+impl Xorshift {
+    pub fn next(&mut self) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0 as usize
+    }
+}
+
+/// Completes a generated scenario's n-th operation as `trace.js`'s `complete` does:
+/// synchronously, on the next tick or on an immediate (n % 3). Clones share the count.
+#[derive(Clone)]
+pub struct Completer {
+    lp: Loop,
+    n: Rc<std::cell::Cell<usize>>,
+}
+
+impl Completer {
+    pub fn new(lp: &Loop) -> Completer {
+        Completer { lp: lp.clone(), n: Rc::default() }
+    }
+
+    pub fn complete(&self, f: impl FnOnce() + 'static) {
+        let n = self.n.get();
+        self.n.set(n + 1);
+        match n % 3 {
+            0 => f(),
+            1 => self.lp.next_tick(f),
+            _ => self.lp.set_immediate(f),
+        }
+    }
+}
