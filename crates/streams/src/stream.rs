@@ -848,7 +848,7 @@ impl<R: Side, W: Side, E: 'static> DestroyCallback<R, W, E> {
     pub fn call_on_next_tick(self, err: Option<Error>) {
         match err {
             None => self.stream.tick_kind(TickKind::DestroyDone),
-            Some(e) => self.stream.clone().tick(move |s| crate::destroy::on_destroy(s, Some(e))),
+            Some(e) => self.stream.tick(move |s| crate::destroy::on_destroy(s, Some(e))),
         }
     }
 }
