@@ -382,3 +382,84 @@ fn fs_open_error() {
         r.on_close(t.on("r close"));
     });
 }
+
+/// `fs_read_generated.js`: one case, then the next on an immediate after its close.
+fn fs_read_case(
+    i: usize,
+    rng: Rc<std::cell::RefCell<util::Xorshift>>,
+    files: Rc<Vec<std::path::PathBuf>>,
+    t: util::Trace,
+) {
+    const CASES: usize = 200;
+    const SIZES: [usize; 6] = [0, 1, 10, 100, 1000, 70000];
+    const HWMS: [usize; 6] = [1, 3, 16, 100, 1024, 65536];
+    if i == CASES {
+        return;
+    }
+    let (s, start, end, hwm, readable) = {
+        let mut rng = rng.borrow_mut();
+        let s = rng.next() % SIZES.len();
+        let size = SIZES[s];
+        let start = if rng.next() % 3 == 0 { None } else { Some(rng.next() % (size + 2)) };
+        let from = start.unwrap_or(0);
+        let end = if rng.next() % 3 == 0 { None } else { Some(from + rng.next() % (size + 2)) };
+        let mut hwm = HWMS[rng.next() % HWMS.len()];
+        let last = end.map_or(i64::MAX, |e| e as i64).min(size as i64 - 1);
+        if (last - from as i64 + 1) as f64 / hwm as f64 > 200.0 {
+            hwm = 65536;
+        }
+        (s, start, end, hwm, rng.next() % 2 == 1)
+    };
+    let shown = |v: Option<usize>| v.map_or_else(|| "undefined".to_owned(), |v| v.to_string());
+    t.log(format!(
+        "case {i}: size {} start {} end {} hwm {hwm} {}",
+        SIZES[s],
+        shown(start),
+        shown(end),
+        if readable { "readable" } else { "data" }
+    ));
+    let r = fs::create_read_stream_with(
+        &files[s],
+        fs::ReadStreamOptions { start: start.map(|v| v as u64), end: end.map(|v| v as u64), high_water_mark: hwm },
+    );
+    let show = |c: &Bytes| format!("{} {}", c.len(), text(&c.slice(0..c.len().min(3))));
+    if readable {
+        let tt = t.clone();
+        r.on_readable(move |r| {
+            while let Some(c) = r.read(None) {
+                tt.log(format!("read {}", show(&c)));
+            }
+        });
+    } else {
+        let tt = t.clone();
+        r.on_data(move |_, c| tt.log(format!("data {}", show(&c))));
+    }
+    let tt = t.clone();
+    r.on_end(move |r| tt.log(format!("end bytesRead {}", r.bytes())));
+    let tt = t.clone();
+    r.on_close(move |r| {
+        tt.log("close");
+        let (rng, files, tt) = (rng.clone(), files.clone(), tt.clone());
+        r.get_loop().set_immediate(move || fs_read_case(i + 1, rng, files, tt));
+    });
+}
+
+#[test]
+fn fs_read_generated() {
+    let files: Vec<std::path::PathBuf> = [0usize, 1, 10, 100, 1000, 70000]
+        .iter()
+        .map(|&size| {
+            let file = temp_path(&format!("fs-gen-{size}"));
+            std::fs::write(&file, b"abcdefghij".iter().copied().cycle().take(size).collect::<Vec<u8>>()).unwrap();
+            file
+        })
+        .collect();
+    let files = Rc::new(files);
+    let f2 = files.clone();
+    check_golden("fs_read_generated", move |t, _| {
+        fs_read_case(0, Rc::new(std::cell::RefCell::new(util::Xorshift(0x1f83_d9ab))), f2, t.clone())
+    });
+    for f in files.iter() {
+        std::fs::remove_file(f).unwrap();
+    }
+}
