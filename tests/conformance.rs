@@ -463,3 +463,76 @@ fn fs_read_generated() {
         std::fs::remove_file(f).unwrap();
     }
 }
+
+/// `fs_write_generated.js`: one case, then the next on an immediate after its close.
+fn fs_write_case(i: usize, rng: Rc<std::cell::RefCell<util::Xorshift>>, file: Rc<std::path::PathBuf>, t: util::Trace) {
+    const CASES: usize = 100;
+    const HWMS: [usize; 3] = [1, 8, 64];
+    if i == CASES {
+        return;
+    }
+    let (hwm, ops) = {
+        let mut rng = rng.borrow_mut();
+        let hwm = HWMS[rng.next() % HWMS.len()];
+        let mut ops = Vec::new();
+        for _ in 0..1 + rng.next() % 10 {
+            ops.push(match rng.next() % 100 {
+                0..70 => format!("w{}", 1 + rng.next() % 40),
+                70..85 => "c".to_owned(),
+                _ => "u".to_owned(),
+            });
+        }
+        ops.push(if rng.next() % 2 == 0 { "e".to_owned() } else { format!("E{}", 1 + rng.next() % 40) });
+        (hwm, ops)
+    };
+    t.log(format!("case {i}: hwm {hwm} ops {}", ops.join(" ")));
+    let w = fs::create_write_stream_with(&*file, fs::WriteStreamOptions { high_water_mark: hwm, ..Default::default() });
+    let state = |w: &fs::WriteStream| format!("length {}", w.writable_length());
+    let tt = t.clone();
+    w.on_drain(move |w| tt.log(format!("drain {}", state(w))));
+    let tt = t.clone();
+    w.on_finish(move |w| tt.log(format!("finish bytesWritten {}", w.bytes())));
+    let (tt, f2) = (t.clone(), file.clone());
+    w.on_close(move |w| {
+        let data = std::fs::read(&*f2).unwrap();
+        let sum = data.iter().fold(0u64, |s, &b| (s * 31 + b as u64) % 65521);
+        tt.log(format!("close file {} sum {sum}", data.len()));
+        std::fs::remove_file(&*f2).unwrap();
+        let (rng, f3, tt) = (rng.clone(), f2.clone(), tt.clone());
+        w.get_loop().set_immediate(move || fs_write_case(i + 1, rng, f3, tt));
+    });
+    let mut written = 0;
+    for op in &ops {
+        match op.as_bytes()[0] {
+            b'w' | b'E' => {
+                let id = written;
+                written += 1;
+                let chunk = Bytes::from(vec![b'a' + (id % 26) as u8; op[1..].parse().expect("w<n>")]);
+                if op.starts_with('w') {
+                    let tt = t.clone();
+                    let ret = w.write_cb(chunk, move |e| tt.log(format!("cb {id} {}", err_name(e.as_ref()))));
+                    t.log(format!("write {id} {} {}", js_bool(ret), state(&w)));
+                } else {
+                    let (tt, n) = (t.clone(), chunk.len());
+                    w.end_cb(Some(chunk), move |_| tt.log("end cb"));
+                    t.log(format!("end({n}) {}", state(&w)));
+                }
+            }
+            b'e' => {
+                let tt = t.clone();
+                w.end_cb(None, move |_| tt.log("end cb"));
+                t.log(format!("end {}", state(&w)));
+            }
+            b'c' => w.cork(),
+            _ => w.uncork(),
+        }
+    }
+}
+
+#[test]
+fn fs_write_generated() {
+    let file = Rc::new(temp_path("fs-wgen"));
+    check_golden("fs_write_generated", move |t, _| {
+        fs_write_case(0, Rc::new(std::cell::RefCell::new(util::Xorshift(0x5be0_cd19))), file, t.clone())
+    });
+}
