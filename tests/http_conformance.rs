@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use bytes::{Bytes, BytesMut};
-use millrace::http::{create_server, IncomingMessageExt, ServerResponseExt};
+use millrace::http::{create_server, IncomingMessage, IncomingMessageExt, ServerResponse, ServerResponseExt};
 use millrace::reactor::{Loop, RunMode};
 
 #[path = "util/escapes.rs"]
@@ -180,37 +180,40 @@ fn read_golden(path: &Path) -> Result<Golden, String> {
     Ok(Golden { rfc, end, text: body })
 }
 
-/// `examples/echo.rs`'s server, on its own thread and loop; returns its address.
-fn start_echo_server() -> SocketAddr {
+/// `examples/echo.rs`'s handler: the request's body back, with `x-method` and `x-url`.
+fn echo(req: &IncomingMessage, res: &ServerResponse) {
+    let body = Rc::new(RefCell::new(BytesMut::new()));
+    let b = body.clone();
+    req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
+    let res = res.clone();
+    req.on_end(move |req| {
+        let _ = res.set_header("x-method", req.method());
+        let _ = res.set_header("x-url", req.url());
+        let body: Bytes = std::mem::take(&mut *body.borrow_mut()).freeze();
+        res.end_with(body);
+    });
+}
+
+/// A server running `handler` on its own thread and loop (until the test process
+/// exits); returns its address.
+fn start_server(name: &str, handler: fn(&IncomingMessage, &ServerResponse)) -> SocketAddr {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
-        .name("echo-server".into())
+        .name(name.into())
         .spawn(move || {
-            let server = create_server(|req, res| {
-                let body = Rc::new(RefCell::new(BytesMut::new()));
-                let b = body.clone();
-                req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
-                let res = res.clone();
-                req.on_end(move |req| {
-                    let _ = res.set_header("x-method", req.method());
-                    let _ = res.set_header("x-url", req.url());
-                    let body: Bytes = std::mem::take(&mut *body.borrow_mut()).freeze();
-                    res.end_with(body);
-                });
-            });
+            let server = create_server(handler);
             server
                 .listen(0, "127.0.0.1", move |s| {
                     let _ = tx.send(s.address().expect("bound address"));
                 })
                 .expect("listen");
-            // Runs until the test process exits.
             Loop::current().run(RunMode::Default);
         })
         .expect("spawn the server thread");
-    rx.recv_timeout(Duration::from_secs(5)).expect("the echo server did not start")
+    rx.recv_timeout(Duration::from_secs(5)).expect("the server did not start")
 }
 
-/// `tests/node/respond.js`'s server: the request's query directs the answer. `s`: the
+/// `tests/node/respond.js`'s handler: the request's query directs the answer. `s`: the
 /// status; `w`: comma-separated `write`s; `e`: the chunk given to `end`; `wh`: call
 /// `write_head` first; `h`: comma-separated `cl` (a correct Content-Length), `te`
 /// (Transfer-Encoding: chunked), `close` / `ka` (a Connection header), `nodate`
@@ -218,81 +221,59 @@ fn start_echo_server() -> SocketAddr {
 /// Set-Cookie values), `rconn` / `rcl` / `rte` / `rdate` (`remove_header` of Connection,
 /// Content-Length, Transfer-Encoding, Date); `m`: the status message. The request body
 /// is never read.
-fn start_respond_server() -> SocketAddr {
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("respond-server".into())
-        .spawn(move || {
-            let server = create_server(|req, res| {
-                let query = req.url().split_once('?').map_or("", |(_, q)| q).to_owned();
-                let param = |k: &str| {
-                    query.split('&').find_map(|kv| kv.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| v))
-                };
-                let list =
-                    |k: &str| param(k).map_or_else(Vec::new, |v| v.split(',').filter(|s| !s.is_empty()).collect());
-                let status: u16 = param("s").and_then(|s| s.parse().ok()).unwrap_or(200);
-                let (writes, end, h) = (list("w"), param("e").unwrap_or(""), list("h"));
-                res.set_status_code(status);
-                let total = writes.iter().map(|w| w.len()).sum::<usize>() + end.len();
-                if h.contains(&"cl") {
-                    res.set_header("Content-Length", total).expect("Content-Length");
-                }
-                if h.contains(&"te") {
-                    res.set_header("Transfer-Encoding", "chunked").expect("Transfer-Encoding");
-                }
-                if h.contains(&"close") {
-                    res.set_header("Connection", "close").expect("Connection");
-                }
-                if h.contains(&"ka") {
-                    res.set_header("Connection", "keep-alive").expect("Connection");
-                }
-                if h.contains(&"nodate") {
-                    res.set_send_date(false);
-                }
-                if h.contains(&"trailer") {
-                    res.add_trailers(&[("X-T", "v")]).expect("trailers");
-                }
-                if h.contains(&"trh") {
-                    res.set_header("Trailer", "X-T").expect("Trailer");
-                }
-                if h.contains(&"sc") {
-                    res.set_header("Set-Cookie", vec!["a=1", "b=2"]).expect("Set-Cookie");
-                }
-                for (flag, name) in [
-                    ("rconn", "Connection"),
-                    ("rcl", "Content-Length"),
-                    ("rte", "Transfer-Encoding"),
-                    ("rdate", "Date"),
-                ] {
-                    if h.contains(&flag) {
-                        res.remove_header(name).expect("remove_header");
-                    }
-                }
-                if let Some(m) = param("m") {
-                    res.set_status_message(m);
-                }
-                if param("wh").is_some() {
-                    res.write_head(status).expect("write_head");
-                }
-                for w in writes {
-                    res.write(Bytes::copy_from_slice(w.as_bytes()));
-                }
-                if end.is_empty() {
-                    res.end();
-                } else {
-                    res.end_with(Bytes::copy_from_slice(end.as_bytes()));
-                }
-            });
-            server
-                .listen(0, "127.0.0.1", move |s| {
-                    let _ = tx.send(s.address().expect("bound address"));
-                })
-                .expect("listen");
-            // Runs until the test process exits.
-            Loop::current().run(RunMode::Default);
-        })
-        .expect("spawn the server thread");
-    rx.recv_timeout(Duration::from_secs(5)).expect("the respond server did not start")
+fn respond(req: &IncomingMessage, res: &ServerResponse) {
+    let query = req.url().split_once('?').map_or("", |(_, q)| q).to_owned();
+    let param = |k: &str| query.split('&').find_map(|kv| kv.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| v));
+    let list = |k: &str| param(k).map_or_else(Vec::new, |v| v.split(',').filter(|s| !s.is_empty()).collect());
+    let status: u16 = param("s").and_then(|s| s.parse().ok()).unwrap_or(200);
+    let (writes, end, h) = (list("w"), param("e").unwrap_or(""), list("h"));
+    res.set_status_code(status);
+    let total = writes.iter().map(|w| w.len()).sum::<usize>() + end.len();
+    if h.contains(&"cl") {
+        res.set_header("Content-Length", total).expect("Content-Length");
+    }
+    if h.contains(&"te") {
+        res.set_header("Transfer-Encoding", "chunked").expect("Transfer-Encoding");
+    }
+    if h.contains(&"close") {
+        res.set_header("Connection", "close").expect("Connection");
+    }
+    if h.contains(&"ka") {
+        res.set_header("Connection", "keep-alive").expect("Connection");
+    }
+    if h.contains(&"nodate") {
+        res.set_send_date(false);
+    }
+    if h.contains(&"trailer") {
+        res.add_trailers(&[("X-T", "v")]).expect("trailers");
+    }
+    if h.contains(&"trh") {
+        res.set_header("Trailer", "X-T").expect("Trailer");
+    }
+    if h.contains(&"sc") {
+        res.set_header("Set-Cookie", vec!["a=1", "b=2"]).expect("Set-Cookie");
+    }
+    for (flag, name) in
+        [("rconn", "Connection"), ("rcl", "Content-Length"), ("rte", "Transfer-Encoding"), ("rdate", "Date")]
+    {
+        if h.contains(&flag) {
+            res.remove_header(name).expect("remove_header");
+        }
+    }
+    if let Some(m) = param("m") {
+        res.set_status_message(m);
+    }
+    if param("wh").is_some() {
+        res.write_head(status).expect("write_head");
+    }
+    for w in writes {
+        res.write(Bytes::copy_from_slice(w.as_bytes()));
+    }
+    if end.is_empty() {
+        res.end();
+    } else {
+        res.end_with(Bytes::copy_from_slice(end.as_bytes()));
+    }
 }
 
 /// Sends a case the way `scripts/golden-http` does; returns the bytes received and
@@ -349,15 +330,21 @@ fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), St
 
 #[test]
 fn http_conformance() {
-    run_suite("http_conformance", "cases.txt", "golden", 40, start_echo_server());
+    run_suite("http_conformance", "cases.txt", "golden", 40, start_server("echo-server", echo));
 }
 
 /// The response side on generated cases: `tests/http/respond_cases.txt` (written by
 /// `scripts/gen-http-cases`) against `tests/node/respond.js`'s server and its twin here
-/// ([`start_respond_server`]), which answer as each request's url directs.
+/// ([`respond`]), which answer as each request's url directs.
 #[test]
 fn http_respond_conformance() {
-    run_suite("http_respond_conformance", "respond_cases.txt", "respond_golden", 100, start_respond_server());
+    run_suite(
+        "http_respond_conformance",
+        "respond_cases.txt",
+        "respond_golden",
+        100,
+        start_server("respond-server", respond),
+    );
 }
 
 /// Replays every case of `cases_file` against the server at `addr` and compares with
