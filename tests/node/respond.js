@@ -1,5 +1,5 @@
 // The reference for tests/http_conformance.rs's respond suite: the request's query
-// directs the answer (the same server is in the Rust test, start_respond_server).
+// directs the answer (the same handler is in the Rust test, `respond`).
 //   s: status; w: comma-separated writes; e: the chunk given to end; wh: writeHead first;
 //   h: comma-separated cl (a correct Content-Length), te (Transfer-Encoding: chunked),
 //      close / ka (a Connection header), nodate (sendDate off), trailer (a trailer),
