@@ -8,9 +8,10 @@
 //! connection). A golden whose first line is `# rfc9112: ...` holds the RFC 9112 answer
 //! where Node is laxer, written by hand; the recorder never overwrites it.
 //!
-//! This test needs no Node: it starts `examples/echo.rs`'s server on its own thread and
-//! loop, replays every case over `std::net::TcpStream` (all cases in parallel, every
-//! wait bounded), normalizes the same way and compares with the committed goldens.
+//! This test needs no Node: it runs `examples/echo.rs`'s own handler (the file is
+//! included) on its own thread and loop, replays every case over `std::net::TcpStream`
+//! (all cases in parallel, every wait bounded), normalizes the same way and compares
+//! with the committed goldens.
 
 use std::collections::BTreeSet;
 use std::io::{ErrorKind, Read, Write};
@@ -19,13 +20,13 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use millrace::http::{create_server, IncomingMessage, IncomingMessageExt, ServerResponse, ServerResponseExt};
 use millrace::reactor::{Loop, RunMode};
 
+/// The echo example itself: the server the echo suite replays against.
+#[path = "../examples/echo.rs"]
+mod echo_example;
 #[path = "util/escapes.rs"]
 mod escapes;
 use escapes::unescape;
@@ -180,20 +181,6 @@ fn read_golden(path: &Path) -> Result<Golden, String> {
     Ok(Golden { rfc, end, text: body })
 }
 
-/// `examples/echo.rs`'s handler: the request's body back, with `x-method` and `x-url`.
-fn echo(req: &IncomingMessage, res: &ServerResponse) {
-    let body = Rc::new(RefCell::new(BytesMut::new()));
-    let b = body.clone();
-    req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
-    let res = res.clone();
-    req.on_end(move |req| {
-        let _ = res.set_header("x-method", req.method());
-        let _ = res.set_header("x-url", req.url());
-        let body: Bytes = std::mem::take(&mut *body.borrow_mut()).freeze();
-        res.end_with(body);
-    });
-}
-
 /// A server running `handler` on its own thread and loop (until the test process
 /// exits); returns its address.
 fn start_server(name: &str, handler: fn(&IncomingMessage, &ServerResponse)) -> SocketAddr {
@@ -330,7 +317,7 @@ fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), St
 
 #[test]
 fn http_conformance() {
-    run_suite("http_conformance", "cases.txt", "golden", 40, start_server("echo-server", echo));
+    run_suite("http_conformance", "cases.txt", "golden", 40, start_server("echo-server", echo_example::echo));
 }
 
 /// The response side on generated cases: `tests/http/respond_cases.txt` (written by
