@@ -97,18 +97,9 @@ pub fn text(b: &bytes::Bytes) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// xorshift32: the generated scenarios (`tests/conformance/*_generated.js` and a few
-/// more) draw their cases from it, and their Rust tests draw the same ones.
-pub struct Xorshift(pub u32);
-
-impl Xorshift {
-    pub fn next(&mut self) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        self.0 as usize
-    }
-}
+mod xorshift;
+#[allow(unused_imports)] // not every test file draws generated cases
+pub use xorshift::Xorshift;
 
 /// Completes a generated scenario's n-th operation as `trace.js`'s `complete` does:
 /// synchronously, on the next tick or on an immediate (n % 3). Clones share the count.

@@ -428,6 +428,11 @@ impl DateCache {
     }
 }
 
+/// The generator the conformance scenarios share with their JavaScript side.
+#[cfg(test)]
+#[path = "../../../tests/util/xorshift.rs"]
+mod xorshift;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,13 +518,8 @@ mod tests {
         ];
         // The bytes on the wire: 0xE9 is what Node's parser hands over as '\u00e9'.
         const VALUES: &[&[u8]] = &[b"a", b"b c", b"", b"1", b"\xe9t\xe9", b"x, y", b"k=v"];
-        let mut seed: u32 = 0x2545_f491;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize
-        };
+        let mut rng = xorshift::Xorshift(0x2545_f491);
+        let mut next = || rng.next();
         // JSON.stringify of the strings these pools make: nothing to escape.
         let json = |s: &str| format!("\"{s}\"");
         let golden = include_str!("../../../tests/conformance/golden/http_header_rules.txt");
