@@ -17,7 +17,7 @@ use millrace::streams::{
     finished, finished_with, pass_through_builder, pipeline, AnyStream, Duplex, Encoding, Error, FinishedOptions,
     ListenerId, PassThrough, Readable, Transform, Writable,
 };
-use util::{check_golden, err_name, js_bool, js_opt, text, Completer, Trace, Xorshift};
+use util::{check_golden, err_name, js_bool, js_opt, run_ops, text, Completer, Trace, Xorshift};
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -2260,12 +2260,10 @@ fn r_readable_remove_resume() {
     });
 }
 
-/// One generated case of `r_generated.js`: its operations, run from `step` on.
+/// One generated case of `r_generated.js`: its what its operations act on.
 struct GenCase {
     t: Trace,
-    lp: Loop,
     r: Readable<Bytes>,
-    ops: Vec<String>,
 }
 
 fn gen_state(r: &Readable<Bytes>) -> String {
@@ -2276,54 +2274,47 @@ fn gen_shown(c: &Option<Bytes>) -> String {
     c.as_ref().map_or_else(|| "null".to_owned(), |c| c.len().to_string())
 }
 
-fn gen_step(cx: Rc<GenCase>, mut k: usize) {
-    while k < cx.ops.len() {
-        let op = cx.ops[k].as_str();
-        let (r, t) = (&cx.r, &cx.t);
-        let arg: Option<usize> = op.get(1..).filter(|a| !a.is_empty()).map(|a| a.parse().expect("op argument"));
-        match op.as_bytes()[0] {
-            b'p' => {
-                let n = arg.expect("p<n>");
-                let ret = r.push(filled(n, b'x'));
-                t.log(format!("push {n} {} {}", js_bool(ret), gen_state(r)));
-            }
-            b'n' => {
-                let ret = r.push(None);
-                t.log(format!("push null {} {}", js_bool(ret), gen_state(r)));
-            }
-            b'r' => {
-                let c = r.read(arg);
-                let shown_arg = arg.map_or_else(String::new, |a| a.to_string());
-                t.log(format!("read({shown_arg}) {} {}", gen_shown(&c), gen_state(r)));
-            }
-            b'u' => {
-                let n = arg.expect("u<n>");
-                r.unshift(filled(n, b'u'));
-                t.log(format!("unshift {n} {}", gen_state(r)));
-            }
-            b'P' => {
-                r.pause();
-            }
-            b'R' => {
-                r.resume();
-            }
-            b'E' => {
-                r.set_encoding(Encoding::Utf8);
-                t.log(format!("setEncoding {}", gen_state(r)));
-            }
-            b'D' => {
-                r.destroy(None);
-                t.log(format!("destroy {}", gen_state(r)));
-                return;
-            }
-            _ => {
-                let cx2 = cx.clone();
-                cx.lp.set_immediate(move || gen_step(cx2, k + 1));
-                return;
-            }
+fn gen_op(cx: &GenCase, op: &str) -> bool {
+    let (r, t) = (&cx.r, &cx.t);
+    let arg: Option<usize> = op.get(1..).filter(|a| !a.is_empty()).map(|a| a.parse().expect("op argument"));
+    match op.as_bytes()[0] {
+        b'p' => {
+            let n = arg.expect("p<n>");
+            let ret = r.push(filled(n, b'x'));
+            t.log(format!("push {n} {} {}", js_bool(ret), gen_state(r)));
         }
-        k += 1;
+        b'n' => {
+            let ret = r.push(None);
+            t.log(format!("push null {} {}", js_bool(ret), gen_state(r)));
+        }
+        b'r' => {
+            let c = r.read(arg);
+            let shown_arg = arg.map_or_else(String::new, |a| a.to_string());
+            t.log(format!("read({shown_arg}) {} {}", gen_shown(&c), gen_state(r)));
+        }
+        b'u' => {
+            let n = arg.expect("u<n>");
+            r.unshift(filled(n, b'u'));
+            t.log(format!("unshift {n} {}", gen_state(r)));
+        }
+        b'P' => {
+            r.pause();
+        }
+        b'R' => {
+            r.resume();
+        }
+        b'E' => {
+            r.set_encoding(Encoding::Utf8);
+            t.log(format!("setEncoding {}", gen_state(r)));
+        }
+        b'D' => {
+            r.destroy(None);
+            t.log(format!("destroy {}", gen_state(r)));
+            return false;
+        }
+        _ => unreachable!("no operation {op}"),
     }
+    true
 }
 
 fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
@@ -2404,7 +2395,8 @@ fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
         lp2.set_immediate(move || gen_case(i + 1, rng, tt, lp3));
     });
-    gen_step(Rc::new(GenCase { t, lp, r, ops }), 0);
+    let cx = GenCase { t, r };
+    run_ops(&lp, ops.into(), 0, Rc::new(move |op| gen_op(&cx, op)));
 }
 
 #[test]
@@ -2414,43 +2406,34 @@ fn r_generated() {
     });
 }
 
-/// One generated case of `p_generated.js`: its operations, run from `step` on.
+/// One generated case of `p_generated.js`: its what its operations act on.
 struct PipeCase {
     t: Trace,
-    lp: Loop,
     src: Readable<Bytes>,
     ws: Vec<Writable<Bytes>>,
     unpiped: Rc<RefCell<Vec<usize>>>,
-    ops: Vec<String>,
 }
 
-fn pipe_step(cx: Rc<PipeCase>, mut k: usize) {
-    while k < cx.ops.len() {
-        let op = cx.ops[k].as_str();
-        let (src, t) = (&cx.src, &cx.t);
-        match op.as_bytes()[0] {
-            b'p' => {
-                let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
-                t.log(format!("push {} {} {}", &op[1..], js_bool(ret), gen_state(src)));
-            }
-            b'n' => {
-                let ret = src.push(None);
-                t.log(format!("push null {} {}", js_bool(ret), gen_state(src)));
-            }
-            b'U' => {
-                let j: usize = op[1..].parse().expect("U<j>");
-                cx.unpiped.borrow_mut().push(j);
-                src.unpipe(Some(&cx.ws[j]));
-                t.log(format!("unpipe d{j} {}", gen_state(src)));
-            }
-            _ => {
-                let cx2 = cx.clone();
-                cx.lp.set_immediate(move || pipe_step(cx2, k + 1));
-                return;
-            }
+fn pipe_op(cx: &PipeCase, op: &str) -> bool {
+    let (src, t) = (&cx.src, &cx.t);
+    match op.as_bytes()[0] {
+        b'p' => {
+            let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
+            t.log(format!("push {} {} {}", &op[1..], js_bool(ret), gen_state(src)));
         }
-        k += 1;
+        b'n' => {
+            let ret = src.push(None);
+            t.log(format!("push null {} {}", js_bool(ret), gen_state(src)));
+        }
+        b'U' => {
+            let j: usize = op[1..].parse().expect("U<j>");
+            cx.unpiped.borrow_mut().push(j);
+            src.unpipe(Some(&cx.ws[j]));
+            t.log(format!("unpipe d{j} {}", gen_state(src)));
+        }
+        _ => unreachable!("no operation {op}"),
     }
+    true
 }
 
 fn pipe_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
@@ -2534,7 +2517,8 @@ fn pipe_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
             }
         });
     });
-    pipe_step(Rc::new(PipeCase { t, lp, src, ws, unpiped, ops }), 0);
+    let cx = PipeCase { t, src, ws, unpiped };
+    run_ops(&lp, ops.into(), 0, Rc::new(move |op| pipe_op(&cx, op)));
 }
 
 #[test]
@@ -2606,53 +2590,44 @@ fn unshift_into_a_decoding_stream_is_decoded() {
     assert_eq!(*got.borrow(), "éabcd|end");
 }
 
-/// One generated case of `pl_generated.js`: its operations, run from `step` on.
+/// One generated case of `pl_generated.js`: its what its operations act on.
 struct PipelineCase {
     t: Trace,
-    lp: Loop,
     src: Readable<Bytes>,
     mids: Vec<PassThrough>,
     dst: Writable<Bytes>,
-    ops: Vec<String>,
 }
 
-fn pipeline_step(cx: Rc<PipelineCase>, mut k: usize) {
-    while k < cx.ops.len() {
-        let op = cx.ops[k].as_str();
-        let (src, t) = (&cx.src, &cx.t);
-        match op.as_bytes()[0] {
-            b'p' => {
-                let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
-                t.log(format!("push {} {}", &op[1..], js_bool(ret)));
-            }
-            b'n' => {
-                let ret = src.push(None);
-                t.log(format!("push null {}", js_bool(ret)));
-            }
-            b'X' | b'D' => {
-                let err = (op.as_bytes()[0] == b'X').then(|| Error::msg("boom"));
-                match (op.as_bytes()[1], cx.mids.first()) {
-                    (b'd', _) => {
-                        cx.dst.destroy(err);
-                    }
-                    (b'm', Some(m)) => {
-                        m.destroy(err);
-                    }
-                    _ => {
-                        src.destroy(err);
-                    }
-                }
-                t.log(format!("destroy {op}"));
-                return;
-            }
-            _ => {
-                let cx2 = cx.clone();
-                cx.lp.set_immediate(move || pipeline_step(cx2, k + 1));
-                return;
-            }
+fn pipeline_op(cx: &PipelineCase, op: &str) -> bool {
+    let (src, t) = (&cx.src, &cx.t);
+    match op.as_bytes()[0] {
+        b'p' => {
+            let ret = src.push(filled(op[1..].parse().expect("p<n>"), b'x'));
+            t.log(format!("push {} {}", &op[1..], js_bool(ret)));
         }
-        k += 1;
+        b'n' => {
+            let ret = src.push(None);
+            t.log(format!("push null {}", js_bool(ret)));
+        }
+        b'X' | b'D' => {
+            let err = (op.as_bytes()[0] == b'X').then(|| Error::msg("boom"));
+            match (op.as_bytes()[1], cx.mids.first()) {
+                (b'd', _) => {
+                    cx.dst.destroy(err);
+                }
+                (b'm', Some(m)) => {
+                    m.destroy(err);
+                }
+                _ => {
+                    src.destroy(err);
+                }
+            }
+            t.log(format!("destroy {op}"));
+            return false;
+        }
+        _ => unreachable!("no operation {op}"),
     }
+    true
 }
 
 fn pipeline_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
@@ -2742,7 +2717,8 @@ fn pipeline_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         }
         _ => unreachable!("at most two"),
     }
-    pipeline_step(Rc::new(PipelineCase { t, lp, src, mids: ms, dst, ops }), 0);
+    let cx = PipelineCase { t, src, mids: ms, dst };
+    run_ops(&lp, ops.into(), 0, Rc::new(move |op| pipeline_op(&cx, op)));
 }
 
 #[test]

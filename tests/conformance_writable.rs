@@ -15,7 +15,7 @@ use millrace::reactor::Loop;
 use millrace::streams::{
     pass_through, pass_through_builder, Chunk, Duplex, Error, Event, Readable, Transform, Writable,
 };
-use util::{check_golden, err_name, js_bool, text, Completer, Trace, Xorshift};
+use util::{check_golden, err_name, js_bool, run_ops, text, Completer, Trace, Xorshift};
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -1488,12 +1488,10 @@ impl Done {
     }
 }
 
-/// One generated case of `w_generated.js`: its operations, run from `step` on.
+/// One generated case of `w_generated.js`: its what its operations act on.
 struct GenCase {
     t: Trace,
-    lp: Loop,
     w: Writable<Bytes>,
-    ops: Vec<String>,
     written: Cell<usize>,
 }
 
@@ -1501,48 +1499,40 @@ fn gen_state(w: &Writable<Bytes>) -> String {
     format!("length {} needDrain {}", w.writable_length(), js_bool(w.writable_need_drain()))
 }
 
-fn gen_step(cx: Rc<GenCase>, mut k: usize) {
-    while k < cx.ops.len() {
-        let op = cx.ops[k].as_str();
-        let w = &cx.w;
-        match op {
-            "c" => w.cork(),
-            "u" => w.uncork(),
-            "e" => {
-                let tt = cx.t.clone();
-                w.end_cb(None, move |e| tt.log(format!("end cb {}", en(&e))));
-                cx.t.log(format!("end {}", gen_state(w)));
-            }
-            "d" => {
-                w.destroy(None);
-                cx.t.log("destroy");
-            }
-            "X" => {
-                w.destroy(Some(Error::msg("boom")));
-                cx.t.log("destroy(boom)");
-            }
-            _ if op.starts_with('E') => {
-                let n: usize = op[1..].parse().expect("E<n>");
-                let tt = cx.t.clone();
-                w.end_cb(Some(Bytes::from(vec![b'x'; n])), move |e| tt.log(format!("end cb {}", en(&e))));
-                cx.t.log(format!("end({n}) {}", gen_state(w)));
-            }
-            "t" => {
-                let cx2 = cx.clone();
-                cx.lp.set_immediate(move || gen_step(cx2, k + 1));
-                return;
-            }
-            _ => {
-                let id = cx.written.get();
-                cx.written.set(id + 1);
-                let n: usize = op[1..].parse().expect("w<n>");
-                let tt = cx.t.clone();
-                let ret = w.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
-                cx.t.log(format!("write {id} {} {}", js_bool(ret), gen_state(w)));
-            }
+fn gen_op(cx: &GenCase, op: &str) -> bool {
+    let w = &cx.w;
+    match op {
+        "c" => w.cork(),
+        "u" => w.uncork(),
+        "e" => {
+            let tt = cx.t.clone();
+            w.end_cb(None, move |e| tt.log(format!("end cb {}", en(&e))));
+            cx.t.log(format!("end {}", gen_state(w)));
         }
-        k += 1;
+        "d" => {
+            w.destroy(None);
+            cx.t.log("destroy");
+        }
+        "X" => {
+            w.destroy(Some(Error::msg("boom")));
+            cx.t.log("destroy(boom)");
+        }
+        _ if op.starts_with('E') => {
+            let n: usize = op[1..].parse().expect("E<n>");
+            let tt = cx.t.clone();
+            w.end_cb(Some(Bytes::from(vec![b'x'; n])), move |e| tt.log(format!("end cb {}", en(&e))));
+            cx.t.log(format!("end({n}) {}", gen_state(w)));
+        }
+        _ => {
+            let id = cx.written.get();
+            cx.written.set(id + 1);
+            let n: usize = op[1..].parse().expect("w<n>");
+            let tt = cx.t.clone();
+            let ret = w.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
+            cx.t.log(format!("write {id} {} {}", js_bool(ret), gen_state(w)));
+        }
     }
+    true
 }
 
 fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
@@ -1609,7 +1599,8 @@ fn gen_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
         lp2.set_immediate(move || gen_case(i + 1, rng, tt, lp3));
     });
-    gen_step(Rc::new(GenCase { t, lp, w, ops, written: Cell::new(0) }), 0);
+    let cx = GenCase { t, w, written: Cell::new(0) };
+    run_ops(&lp, ops.into(), 0, Rc::new(move |op| gen_op(&cx, op)));
 }
 
 #[test]
@@ -1619,12 +1610,10 @@ fn w_generated() {
     });
 }
 
-/// One generated case of `t_generated.js`: its operations, run from `step` on.
+/// One generated case of `t_generated.js`: its what its operations act on.
 struct XformCase {
     t: Trace,
-    lp: Loop,
     x: Transform<Bytes, Bytes>,
-    ops: Vec<String>,
     consuming: Cell<bool>,
     written: Cell<usize>,
 }
@@ -1633,56 +1622,49 @@ fn xform_state(x: &Transform<Bytes, Bytes>) -> String {
     format!("writable {} readable {}", x.writable_length(), x.readable_length())
 }
 
-fn xform_step(cx: Rc<XformCase>, mut k: usize) {
-    while k < cx.ops.len() {
-        let op = cx.ops[k].as_str();
-        let (x, t) = (&cx.x, &cx.t);
-        match op.as_bytes()[0] {
-            b'w' => {
-                let id = cx.written.get();
-                cx.written.set(id + 1);
-                let n: usize = op[1..].parse().expect("w<n>");
+fn xform_op(cx: &XformCase, op: &str) -> bool {
+    let (x, t) = (&cx.x, &cx.t);
+    match op.as_bytes()[0] {
+        b'w' => {
+            let id = cx.written.get();
+            cx.written.set(id + 1);
+            let n: usize = op[1..].parse().expect("w<n>");
+            let tt = t.clone();
+            let ret = x.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
+            t.log(format!("write {id} {} {}", js_bool(ret), xform_state(x)));
+        }
+        b'e' => {
+            x.end();
+            t.log(format!("end() {}", xform_state(x)));
+        }
+        b'E' => {
+            let n: usize = op[1..].parse().expect("E<n>");
+            x.end_with(Bytes::from(vec![b'x'; n]));
+            t.log(format!("end({n}) {}", xform_state(x)));
+        }
+        b'r' => {
+            let c = x.read(None);
+            let shown = c.map_or_else(|| "null".to_owned(), |c| c.len().to_string());
+            t.log(format!("read() {shown} {}", xform_state(x)));
+        }
+        b'P' => {
+            x.pause();
+            t.log(format!("pause() {}", xform_state(x)));
+        }
+        b'R' => {
+            x.resume();
+            t.log(format!("resume() {}", xform_state(x)));
+        }
+        b'D' => {
+            if !cx.consuming.replace(true) {
                 let tt = t.clone();
-                let ret = x.write_cb(Bytes::from(vec![b'x'; n]), move |e| tt.log(format!("cb {id} {}", en(&e))));
-                t.log(format!("write {id} {} {}", js_bool(ret), xform_state(x)));
-            }
-            b'e' => {
-                x.end();
-                t.log(format!("end() {}", xform_state(x)));
-            }
-            b'E' => {
-                let n: usize = op[1..].parse().expect("E<n>");
-                x.end_with(Bytes::from(vec![b'x'; n]));
-                t.log(format!("end({n}) {}", xform_state(x)));
-            }
-            b'r' => {
-                let c = x.read(None);
-                let shown = c.map_or_else(|| "null".to_owned(), |c| c.len().to_string());
-                t.log(format!("read() {shown} {}", xform_state(x)));
-            }
-            b'P' => {
-                x.pause();
-                t.log(format!("pause() {}", xform_state(x)));
-            }
-            b'R' => {
-                x.resume();
-                t.log(format!("resume() {}", xform_state(x)));
-            }
-            b'D' => {
-                if !cx.consuming.replace(true) {
-                    let tt = t.clone();
-                    x.on_data(move |_, c| tt.log(format!("data {}", c.len())));
-                    t.log("data listener");
-                }
-            }
-            _ => {
-                let cx2 = cx.clone();
-                cx.lp.set_immediate(move || xform_step(cx2, k + 1));
-                return;
+                x.on_data(move |_, c| tt.log(format!("data {}", c.len())));
+                t.log("data listener");
             }
         }
-        k += 1;
+        _ => unreachable!("no operation {op}"),
     }
+    true
 }
 
 fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
@@ -1746,7 +1728,8 @@ fn xform_case(i: usize, rng: Rc<RefCell<Xorshift>>, t: Trace, lp: Loop) {
         let (rng, tt, lp3) = (rng.clone(), tt.clone(), lp2.clone());
         lp2.set_immediate(move || xform_case(i + 1, rng, tt, lp3));
     });
-    xform_step(Rc::new(XformCase { t, lp, x, ops, consuming: Cell::new(false), written: Cell::new(0) }), 0);
+    let cx = XformCase { t, x, consuming: Cell::new(false), written: Cell::new(0) };
+    run_ops(&lp, ops.into(), 0, Rc::new(move |op| xform_op(&cx, op)));
 }
 
 #[test]

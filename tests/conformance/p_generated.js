@@ -9,7 +9,7 @@
 // stream of the previous one closed.
 'use strict';
 const { Readable, Writable } = require('stream');
-const { log, xorshift, complete } = require('./trace');
+const { log, xorshift, complete, runOps } = require('./trace');
 
 const next = xorshift(0x3c6ef372);
 const CASES = 300;
@@ -69,26 +69,19 @@ function runCase(i) {
       for (const j of unpiped) ws[j].end();
     });
   });
-  const step = (k) => {
-    for (; k < ops.length; k++) {
-      const op = ops[k];
-      if (op[0] === 'p') {
-        const ret = src.push(Buffer.alloc(Number(op.slice(1)), 'x'));
-        log(`push ${op.slice(1)} ${ret} ${srcState()}`);
-      } else if (op === 'n') {
-        const ret = src.push(null);
-        log(`push null ${ret} ${srcState()}`);
-      } else if (op[0] === 'U') {
-        const j = Number(op.slice(1));
-        unpiped.add(j);
-        src.unpipe(ws[j]);
-        log(`unpipe d${j} ${srcState()}`);
-      } else {
-        setImmediate(() => step(k + 1));
-        return;
-      }
+  runOps(ops, (op) => {
+    if (op[0] === 'p') {
+      const ret = src.push(Buffer.alloc(Number(op.slice(1)), 'x'));
+      log(`push ${op.slice(1)} ${ret} ${srcState()}`);
+    } else if (op === 'n') {
+      const ret = src.push(null);
+      log(`push null ${ret} ${srcState()}`);
+    } else if (op[0] === 'U') {
+      const j = Number(op.slice(1));
+      unpiped.add(j);
+      src.unpipe(ws[j]);
+      log(`unpipe d${j} ${srcState()}`);
     }
-  };
-  step(0);
+  });
 }
 runCase(0);

@@ -8,7 +8,7 @@
 // 0x510e527f); each case starts on an immediate after the callback and every close.
 'use strict';
 const { Readable, PassThrough, Writable, pipeline } = require('stream');
-const { log, errName, xorshift, complete } = require('./trace');
+const { log, errName, xorshift, complete, runOps } = require('./trace');
 
 const next = xorshift(0x510e527f);
 const CASES = 300;
@@ -61,26 +61,19 @@ function runCase(i) {
     called = true;
     done();
   });
-  const step = (k) => {
-    for (; k < ops.length; k++) {
-      const op = ops[k];
-      if (op[0] === 'p') {
-        const ret = src.push(Buffer.alloc(Number(op.slice(1)), 'x'));
-        log(`push ${op.slice(1)} ${ret}`);
-      } else if (op === 'n') {
-        const ret = src.push(null);
-        log(`push null ${ret}`);
-      } else if (op[0] === 'X' || op[0] === 'D') {
-        const target = op[1] === 's' ? src : op[1] === 'd' ? dst : ms[0] || src;
-        target.destroy(op[0] === 'X' ? new Error('boom') : undefined);
-        log(`destroy ${op}`);
-        return;
-      } else {
-        setImmediate(() => step(k + 1));
-        return;
-      }
+  runOps(ops, (op) => {
+    if (op[0] === 'p') {
+      const ret = src.push(Buffer.alloc(Number(op.slice(1)), 'x'));
+      log(`push ${op.slice(1)} ${ret}`);
+    } else if (op === 'n') {
+      const ret = src.push(null);
+      log(`push null ${ret}`);
+    } else if (op[0] === 'X' || op[0] === 'D') {
+      const target = op[1] === 's' ? src : op[1] === 'd' ? dst : ms[0] || src;
+      target.destroy(op[0] === 'X' ? new Error('boom') : undefined);
+      log(`destroy ${op}`);
+      return false;
     }
-  };
-  step(0);
+  });
 }
 runCase(0);

@@ -9,7 +9,7 @@
 // case starts on an immediate after the previous one's close.
 'use strict';
 const { Readable } = require('stream');
-const { log, xorshift } = require('./trace');
+const { log, xorshift, runOps } = require('./trace');
 
 const next = xorshift(0xbb67ae85);
 const CASES = 300;
@@ -73,39 +73,32 @@ function runCase(i) {
     log('close');
     setImmediate(() => runCase(i + 1));
   });
-  const step = (k) => {
-    for (; k < ops.length; k++) {
-      const op = ops[k];
-      const arg = op.length > 1 ? Number(op.slice(1)) : undefined;
-      if (op[0] === 'p') {
-        const ret = r.push(Buffer.alloc(arg, 'x'));
-        log(`push ${arg} ${ret} ${state()}`);
-      } else if (op === 'n') {
-        const ret = r.push(null);
-        log(`push null ${ret} ${state()}`);
-      } else if (op[0] === 'r') {
-        const c = r.read(arg);
-        log(`read(${arg ?? ''}) ${shown(c)} ${state()}`);
-      } else if (op[0] === 'u') {
-        r.unshift(Buffer.alloc(arg, 'u'));
-        log(`unshift ${arg} ${state()}`);
-      } else if (op === 'P') {
-        r.pause();
-      } else if (op === 'R') {
-        r.resume();
-      } else if (op === 'E') {
-        r.setEncoding('utf8');
-        log(`setEncoding ${state()}`);
-      } else if (op === 'D') {
-        r.destroy();
-        log(`destroy ${state()}`);
-        return;
-      } else {
-        setImmediate(() => step(k + 1));
-        return;
-      }
+  runOps(ops, (op) => {
+    const arg = op.length > 1 ? Number(op.slice(1)) : undefined;
+    if (op[0] === 'p') {
+      const ret = r.push(Buffer.alloc(arg, 'x'));
+      log(`push ${arg} ${ret} ${state()}`);
+    } else if (op === 'n') {
+      const ret = r.push(null);
+      log(`push null ${ret} ${state()}`);
+    } else if (op[0] === 'r') {
+      const c = r.read(arg);
+      log(`read(${arg ?? ''}) ${shown(c)} ${state()}`);
+    } else if (op[0] === 'u') {
+      r.unshift(Buffer.alloc(arg, 'u'));
+      log(`unshift ${arg} ${state()}`);
+    } else if (op === 'P') {
+      r.pause();
+    } else if (op === 'R') {
+      r.resume();
+    } else if (op === 'E') {
+      r.setEncoding('utf8');
+      log(`setEncoding ${state()}`);
+    } else if (op === 'D') {
+      r.destroy();
+      log(`destroy ${state()}`);
+      return false;
     }
-  };
-  step(0);
+  });
 }
 runCase(0);

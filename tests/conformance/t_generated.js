@@ -8,7 +8,7 @@
 // test draws the same cases from the same generator (xorshift32, seed 0xa54ff53a).
 'use strict';
 const { Transform } = require('stream');
-const { log, errName, xorshift, complete } = require('./trace');
+const { log, errName, xorshift, complete, runOps } = require('./trace');
 
 const next = xorshift(0xa54ff53a);
 const CASES = 300;
@@ -61,40 +61,33 @@ function runCase(i) {
   });
   let consuming = false;
   let written = 0;
-  const step = (k) => {
-    for (; k < ops.length; k++) {
-      const op = ops[k];
-      if (op[0] === 'w') {
-        const id = written++;
-        const ret = x.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
-        log(`write ${id} ${ret} ${state()}`);
-      } else if (op === 'e') {
-        x.end();
-        log(`end() ${state()}`);
-      } else if (op[0] === 'E') {
-        x.end(Buffer.alloc(Number(op.slice(1)), 'x'));
-        log(`end(${op.slice(1)}) ${state()}`);
-      } else if (op === 'r') {
-        const c = x.read();
-        log(`read() ${c === null ? 'null' : c.length} ${state()}`);
-      } else if (op === 'P') {
-        x.pause();
-        log(`pause() ${state()}`);
-      } else if (op === 'R') {
-        x.resume();
-        log(`resume() ${state()}`);
-      } else if (op === 'D') {
-        if (!consuming) {
-          consuming = true;
-          x.on('data', (c) => log(`data ${c.length}`));
-          log('data listener');
-        }
-      } else {
-        setImmediate(() => step(k + 1));
-        return;
+  runOps(ops, (op) => {
+    if (op[0] === 'w') {
+      const id = written++;
+      const ret = x.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
+      log(`write ${id} ${ret} ${state()}`);
+    } else if (op === 'e') {
+      x.end();
+      log(`end() ${state()}`);
+    } else if (op[0] === 'E') {
+      x.end(Buffer.alloc(Number(op.slice(1)), 'x'));
+      log(`end(${op.slice(1)}) ${state()}`);
+    } else if (op === 'r') {
+      const c = x.read();
+      log(`read() ${c === null ? 'null' : c.length} ${state()}`);
+    } else if (op === 'P') {
+      x.pause();
+      log(`pause() ${state()}`);
+    } else if (op === 'R') {
+      x.resume();
+      log(`resume() ${state()}`);
+    } else if (op === 'D') {
+      if (!consuming) {
+        consuming = true;
+        x.on('data', (c) => log(`data ${c.length}`));
+        log('data listener');
       }
     }
-  };
-  step(0);
+  });
 }
 runCase(0);

@@ -18,4 +18,16 @@ const complete = (n, cb) => {
   else if (n % 3 === 1) process.nextTick(cb);
   else setImmediate(cb);
 };
-module.exports = { log, errName, xorshift, complete };
+// Runs a generated case's operations: 't' waits for an immediate; every other one goes
+// to op, which returns false to end the case there (tests/util's run_ops is the same).
+const runOps = (ops, op, k = 0) => {
+  for (; k < ops.length; k++) {
+    if (ops[k] === 't') {
+      const j = k + 1;
+      setImmediate(() => runOps(ops, op, j));
+      return;
+    }
+    if (op(ops[k]) === false) return;
+  }
+};
+module.exports = { log, errName, xorshift, complete, runOps };

@@ -9,7 +9,7 @@
 // starts on an immediate after the previous one's close.
 'use strict';
 const { Writable } = require('stream');
-const { log, errName, xorshift, complete } = require('./trace');
+const { log, errName, xorshift, complete, runOps } = require('./trace');
 
 const next = xorshift(0x6a09e667);
 const CASES = 300;
@@ -66,35 +66,28 @@ function runCase(i) {
     setImmediate(() => runCase(i + 1));
   });
   let written = 0;
-  const step = (k) => {
-    for (; k < ops.length; k++) {
-      const op = ops[k];
-      if (op[0] === 'w') {
-        const id = written++;
-        const ret = w.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
-        log(`write ${id} ${ret} ${state()}`);
-      } else if (op === 'c') {
-        w.cork();
-      } else if (op === 'u') {
-        w.uncork();
-      } else if (op === 'e') {
-        w.end((e) => log(`end cb ${errName(e)}`));
-        log(`end ${state()}`);
-      } else if (op[0] === 'E') {
-        w.end(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`end cb ${errName(e)}`));
-        log(`end(${op.slice(1)}) ${state()}`);
-      } else if (op === 'd') {
-        w.destroy();
-        log('destroy');
-      } else if (op === 'X') {
-        w.destroy(new Error('boom'));
-        log('destroy(boom)');
-      } else {
-        setImmediate(() => step(k + 1));
-        return;
-      }
+  runOps(ops, (op) => {
+    if (op[0] === 'w') {
+      const id = written++;
+      const ret = w.write(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`cb ${id} ${errName(e)}`));
+      log(`write ${id} ${ret} ${state()}`);
+    } else if (op === 'c') {
+      w.cork();
+    } else if (op === 'u') {
+      w.uncork();
+    } else if (op === 'e') {
+      w.end((e) => log(`end cb ${errName(e)}`));
+      log(`end ${state()}`);
+    } else if (op[0] === 'E') {
+      w.end(Buffer.alloc(Number(op.slice(1)), 'x'), (e) => log(`end cb ${errName(e)}`));
+      log(`end(${op.slice(1)}) ${state()}`);
+    } else if (op === 'd') {
+      w.destroy();
+      log('destroy');
+    } else if (op === 'X') {
+      w.destroy(new Error('boom'));
+      log('destroy(boom)');
     }
-  };
-  step(0);
+  });
 }
 runCase(0);

@@ -124,3 +124,19 @@ impl Completer {
         }
     }
 }
+
+/// Runs a generated case's operations from the `k`-th on, as the JavaScript scenarios'
+/// `runOps` does: `t` waits for an immediate; every other one goes to `op`, which
+/// returns false to end the case there.
+pub fn run_ops(lp: &Loop, ops: Rc<[String]>, k: usize, op: Rc<dyn Fn(&str) -> bool>) {
+    for (j, o) in ops.iter().enumerate().skip(k) {
+        if o == "t" {
+            let (lp2, ops, op) = (lp.clone(), ops.clone(), op.clone());
+            lp.set_immediate(move || run_ops(&lp2, ops, j + 1, op));
+            return;
+        }
+        if !op(o) {
+            return;
+        }
+    }
+}
