@@ -21,7 +21,7 @@ use millrace::http::{
 use millrace::reactor::{Handle, Timer};
 use millrace::streams::Event;
 use util::http::{
-    have, pattern, run_with_timeout, stash, take, write_all, Client, Closed, Fnv, TempFile, TestServer, WAIT,
+    have, pattern, run_with_timeout, stash, take, write_all, Client, Closed, Fnv, Log, TempFile, TestServer, WAIT,
 };
 
 /// Accumulates a request body's length and hash, then calls `done(len, hash)`.
@@ -43,6 +43,18 @@ fn on_body(req: &IncomingMessage, done: impl Fn(&IncomingMessage, usize, u64) + 
 fn without_date(bytes: &[u8]) -> String {
     let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.starts_with(b"Date: ")).collect();
     lines.join(&b'\n').escape_ascii().to_string()
+}
+
+/// Logs the request's `close` and the response's `finish` and `close`, each followed by
+/// ` {tag}` unless `tag` is empty.
+fn log_closing(log: &Log, req: &IncomingMessage, res: &ServerResponse, tag: &str) {
+    let line = |what: &str| if tag.is_empty() { what.to_owned() } else { format!("{what} {tag}") };
+    let (l, m) = (log.clone(), line("req close"));
+    req.on_close(move |_| l.push(m.clone()));
+    let (l, m) = (log.clone(), line("res finish"));
+    res.on_finish(move |_| l.push(m.clone()));
+    let (l, m) = (log.clone(), line("res close"));
+    res.on_close(move |_| l.push(m.clone()));
 }
 
 /// A server answering `hello {url}`, logging each connection and request.
@@ -680,12 +692,7 @@ fn responses_after_the_last_one_close_without_finishing() {
                 l2.push(format!("req end {u}"));
                 res2.end_with(std::mem::take(&mut *body.borrow_mut()).freeze());
             });
-            let (l2, u) = (l.clone(), url.clone());
-            req.on_close(move |_| l2.push(format!("req close {u}")));
-            let (l2, u) = (l.clone(), url.clone());
-            res.on_finish(move |_| l2.push(format!("res finish {u}")));
-            let (l2, u) = (l.clone(), url);
-            res.on_close(move |_| l2.push(format!("res close {u}")));
+            log_closing(&l, req, res, &url);
         });
     });
     let mut c = Client::connect(srv.addr);
@@ -1443,12 +1450,7 @@ fn request_and_response_events_in_node_order() {
                             r2.end_with("ok");
                         }
                     });
-                    let l2 = l.clone();
-                    req.on_close(move |_| l2.push("req close"));
-                    let l2 = l.clone();
-                    res.on_finish(move |_| l2.push("res finish"));
-                    let l2 = l.clone();
-                    res.on_close(move |_| l2.push("res close"));
+                    log_closing(&l, req, res, "");
                     req.resume();
                     match mode {
                         "sync" => {
@@ -1485,12 +1487,7 @@ fn finish_then_close_order() {
         s.on_request(move |req, res| {
             let l2 = l.clone();
             req.on_end(move |_| l2.push("req end"));
-            let l2 = l.clone();
-            req.on_close(move |_| l2.push("req close"));
-            let l2 = l.clone();
-            res.on_finish(move |_| l2.push("res finish"));
-            let l2 = l.clone();
-            res.on_close(move |_| l2.push("res close"));
+            log_closing(&l, req, res, "");
             req.resume();
             // Answer a tick later, after the request has ended.
             let res = res.clone();
