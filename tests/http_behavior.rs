@@ -1028,6 +1028,95 @@ fn close_all_connections_closes_busy_ones_too() {
     srv.stop();
 }
 
+/// A socket handed to an `upgrade` listener is the listener's: the server no longer
+/// counts it, `close_all_connections` leaves it open, its data is not parsed, the
+/// client's FIN leaves it half open (the listener still writes, then ends), and the
+/// server's `close` waits for it, as Node's does.
+#[test]
+fn upgraded_socket_belongs_to_the_listener() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        s.on_request(|_, res| {
+            res.end_with("plain");
+        });
+        let l = log.clone();
+        s.on_upgrade(move |req, socket, head| {
+            l.push(format!("upgrade {} upgrade={} head={:?}", req.url(), req.upgrade(), head));
+            socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n");
+            let l2 = l.clone();
+            socket.on_data(move |s, d| {
+                l2.push(format!("data {:?}", d));
+                s.write(d);
+            });
+            let l2 = l.clone();
+            socket.on_end(move |s| {
+                l2.push(format!("end writable={}", s.writable()));
+                s.write("bye");
+                s.end();
+            });
+            let l2 = l.clone();
+            socket.on_close(move |_| l2.push("socket close"));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\nhi");
+    let head = c.read_head();
+    assert_eq!(head.status, 101);
+    srv.log.wait_for("upgrade /ws upgrade=true head=b\"hi\"");
+    // Not parsed as HTTP: a request line comes back as data.
+    c.send("GET / HTTP/1.1\r\n\r\n");
+    srv.log.wait_for("data b\"GET / HTTP/1.1\\r\\n\\r\\n\"");
+    assert_eq!(srv.call(|s| s.connections()), 0, "an upgraded socket is not the server's connection");
+    srv.run(|s| s.close_all_connections());
+    let l = srv.log.clone();
+    srv.run(move |s| s.close(move |_| l.push("server close")));
+    assert!(
+        c.wait_closed(Duration::from_millis(100)).is_none(),
+        "close_all_connections or close cut the upgraded socket"
+    );
+    assert!(!srv.log.has("server close"), "the server closed before its upgraded socket");
+    // Half open: the client's FIN is the listener's to answer.
+    c.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    srv.log.wait_for("end writable=true");
+    let (how, rest) = c.expect_closed();
+    assert_eq!(
+        (how, String::from_utf8_lossy(&rest).into_owned()),
+        (Closed::Eof, "GET / HTTP/1.1\r\n\r\nbye".to_owned())
+    );
+    srv.log.wait_for("socket close");
+    srv.log.wait_for("server close");
+    srv.stop();
+}
+
+/// Without `upgrade` and `connect` listeners an upgrade request is an ordinary one
+/// (`req.upgrade()` false) and a CONNECT closes the connection; with only a `connect`
+/// listener, upgrade requests are still ordinary.
+#[test]
+fn upgrade_requests_without_a_listener() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {} upgrade={}", req.url(), req.upgrade()));
+            res.end_with("plain");
+        });
+        let l = log.clone();
+        s.on_connect(move |req, socket, _| {
+            l.push(format!("connect {}", req.url()));
+            socket.end_with("HTTP/1.1 200 Connection Established\r\n\r\n");
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n");
+    assert_eq!(c.read_response().text(), "plain");
+    srv.log.wait_for("request /ws upgrade=false");
+    c.send("CONNECT h:1 HTTP/1.1\r\nHost: h:1\r\n\r\n");
+    let (how, rest) = c.expect_closed();
+    assert_eq!((how, rest), (Closed::Eof, b"HTTP/1.1 200 Connection Established\r\n\r\n".to_vec()));
+    srv.log.wait_for("connect h:1");
+    // The tunnel's socket is half open until the client ends its side too.
+    drop(c);
+    srv.stop();
+}
+
 // 4. A client resetting mid-response: tests/http_fd_leak.rs (its own binary, for a
 //    stable count of open fds).
 

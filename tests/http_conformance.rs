@@ -21,8 +21,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use millrace::http::{create_server, IncomingMessage, IncomingMessageExt, ServerResponse, ServerResponseExt};
+use millrace::http::{create_server, IncomingMessage, IncomingMessageExt, Server, ServerResponse, ServerResponseExt};
 use millrace::reactor::{Loop, RunMode};
+use millrace::streams::net::Socket;
 
 /// The echo example itself: the server the echo suite replays against.
 #[path = "../examples/echo.rs"]
@@ -183,12 +184,13 @@ fn read_golden(path: &Path) -> Result<Golden, String> {
 
 /// A server running `handler` on its own thread and loop (until the test process
 /// exits); returns its address.
-fn start_server(name: &str, handler: fn(&IncomingMessage, &ServerResponse)) -> SocketAddr {
+/// Runs the server `make` builds on its own thread and loop; its address.
+fn start_server(name: &str, make: fn() -> Server) -> SocketAddr {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name(name.into())
         .spawn(move || {
-            let server = create_server(handler);
+            let server = make();
             server
                 .listen(0, "127.0.0.1", move |s| {
                     let _ = tx.send(s.address().expect("bound address"));
@@ -263,6 +265,67 @@ fn respond(req: &IncomingMessage, res: &ServerResponse) {
     }
 }
 
+/// `tests/node/upgrade.js`'s server: requests answered as the echo server answers them
+/// plus `x-upgrade`; an `upgrade` request gets 101, a CONNECT 200, each with what the
+/// listener saw, then the socket echoes what it receives (a url ending in `/end`: the
+/// server ends the socket after the head's bytes instead).
+fn upgrade_server() -> Server {
+    fn tunnel(status: &str, req: &IncomingMessage, socket: &Socket, head: &Bytes) {
+        socket.write(Bytes::from(format!(
+            "HTTP/1.1 {status}\r\nx-method: {}\r\nx-url: {}\r\nx-upgrade: {}\r\nx-complete: {}\r\nx-head: {}\r\n\r\n",
+            req.method(),
+            req.url(),
+            req.upgrade(),
+            req.complete(),
+            head.len()
+        )));
+        if req.url().ends_with("/end") {
+            socket.end_with(head.clone());
+            return;
+        }
+        if !head.is_empty() {
+            socket.write(head.clone());
+        }
+        socket.on_data(|s, d| {
+            s.write(d);
+        });
+        socket.on_end(|s| {
+            s.end();
+        });
+    }
+    let server = create_server(|req, res| {
+        let body = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let b = body.clone();
+        req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
+        let res = res.clone();
+        req.on_end(move |req| {
+            let _ = res.set_header("x-method", req.method());
+            let _ = res.set_header("x-url", req.url());
+            let _ = res.set_header("x-upgrade", req.upgrade().to_string().as_str());
+            res.end_with(Bytes::from(std::mem::take(&mut *body.borrow_mut())));
+        });
+    });
+    server.on_upgrade(|req, socket, head| {
+        let upgrade = req.headers().get_str("upgrade").unwrap_or_default().to_owned();
+        tunnel(&format!("101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: {upgrade}"), req, socket, head)
+    });
+    server.on_connect(|req, socket, head| tunnel("200 Connection Established", req, socket, head));
+    server
+}
+
+/// `upgrade` and `connect` listeners: `tests/http/upgrade_cases.txt` against
+/// `tests/node/upgrade.js` and its twin here ([`upgrade_server`]).
+#[test]
+fn http_upgrade_conformance() {
+    run_suite(
+        "http_upgrade_conformance",
+        "upgrade_cases.txt",
+        "upgrade_golden",
+        20,
+        start_server("upgrade-server", upgrade_server),
+    );
+}
+
 /// Sends a case the way `scripts/golden-http` does; returns the bytes received and
 /// whether the server closed the connection ("closed") or left it open ("open").
 fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), String> {
@@ -317,7 +380,13 @@ fn run_case(addr: SocketAddr, case: &Case) -> Result<(Vec<u8>, &'static str), St
 
 #[test]
 fn http_conformance() {
-    run_suite("http_conformance", "cases.txt", "golden", 40, start_server("echo-server", echo_example::echo));
+    run_suite(
+        "http_conformance",
+        "cases.txt",
+        "golden",
+        40,
+        start_server("echo-server", || create_server(echo_example::echo)),
+    );
 }
 
 /// The response side on generated cases: `tests/http/respond_cases.txt` (written by
@@ -330,7 +399,7 @@ fn http_respond_conformance() {
         "respond_cases.txt",
         "respond_golden",
         100,
-        start_server("respond-server", respond),
+        start_server("respond-server", || create_server(respond)),
     );
 }
 

@@ -1,6 +1,7 @@
 //! A client that resets the connection in the middle of a large response: the server
 //! keeps serving everyone else, the response emits `close` without `finish`, and
-//! nothing leaks (file descriptors, streams). Alone in its test binary so the count of
+//! nothing leaks (file descriptors, streams), nor does a connection handed to an
+//! `upgrade` listener after a pipelined request. Alone in its test binary so the count of
 //! open fds in `/proc/self/fd` is not disturbed by other tests.
 
 mod util;
@@ -48,9 +49,20 @@ fn client_reset_mid_response_leaks_nothing() {
             l.push(format!("client_error {}", e.code().unwrap_or("?")));
             socket.destroy(None);
         });
+        s.on_upgrade(|_, socket, _| {
+            socket.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+            socket.on_data(|s, d| {
+                s.write(d);
+            });
+            socket.on_end(|s| {
+                s.end();
+            });
+        });
         let l = log.clone();
         s.on_request(move |req, res| {
-            if req.url() == "/big" {
+            if req.url() == "/tiny" {
+                res.end_with("tiny");
+            } else if req.url() == "/big" {
                 let sent = Rc::new(Cell::new(0));
                 let (l2, s) = (l.clone(), sent.clone());
                 res.on_finish(move |_| l2.push("big finish"));
@@ -100,6 +112,17 @@ fn client_reset_mid_response_leaks_nothing() {
     assert_eq!(c.get("/small").body, small, "a new client, after the reset");
     drop(b);
     drop(c);
+
+    // A pipelined request and an upgrade in one write: the response, then the listener's
+    // 101, then the socket echoes until the client ends it.
+    let mut d = Client::connect(srv.addr);
+    d.send("GET /tiny HTTP/1.1\r\nHost: a\r\n\r\nGET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+    assert_eq!(d.read_response().text(), "tiny");
+    assert_eq!(d.read_head().status, 101);
+    d.send("ping");
+    d.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(d.expect_closed().1, b"ping");
+    drop(d);
 
     // Every connection closes; the server is back to its baseline of fds and streams.
     assert!(eventually(|| srv.call(|s| s.connections()) == 0), "connections left open");

@@ -29,6 +29,7 @@ pub struct IncomingState {
     raw_trailers: RefCell<RawHeaders>,
     pub(crate) complete: Cell<bool>,
     pub(crate) consuming: Cell<bool>,
+    pub(crate) upgrade: Cell<bool>,
     dumped: Cell<bool>,
     socket: Socket,
     conn: Weak<ConnInner>,
@@ -59,6 +60,10 @@ pub trait IncomingMessageExt {
     fn raw_trailers(&self) -> RawHeaders;
     /// `req.complete`: the whole message was received.
     fn complete(&self) -> bool;
+    /// `req.upgrade`: the request was handed to an `upgrade` or `connect` listener
+    /// (false for a request with `Upgrade` headers that no listener took: it is
+    /// answered as any other).
+    fn upgrade(&self) -> bool;
     /// `req.socket`.
     fn socket(&self) -> &Socket;
     /// `req.socket.remoteAddress`/`remotePort`.
@@ -111,6 +116,10 @@ impl IncomingMessageExt for IncomingMessage {
         self.ext().complete.get()
     }
 
+    fn upgrade(&self) -> bool {
+        self.ext().upgrade.get()
+    }
+
     fn socket(&self) -> &Socket {
         &self.ext().socket
     }
@@ -138,6 +147,7 @@ impl IncomingState {
             raw_trailers: RefCell::new(RawHeaders::default()),
             complete: Cell::new(false),
             consuming: Cell::new(false),
+            upgrade: Cell::new(false),
             dumped: Cell::new(false),
             socket: socket.clone(),
             conn,

@@ -42,6 +42,9 @@ pub(crate) struct RequestHead {
     pub(crate) raw_headers: RawHeaders,
     pub(crate) keep_alive: bool,
     pub(crate) has_body: bool,
+    /// llhttp's `upgrade`: CONNECT, or an `Upgrade` header with `upgrade` among the
+    /// `Connection` tokens. The bytes after the head may be another protocol's.
+    pub(crate) upgrade: bool,
     /// The headers the server asks about that the head has.
     pub(crate) seen: Seen,
 }
@@ -484,6 +487,7 @@ impl Parser {
         let mut seen = Seen::default();
         let mut close = false;
         let mut keep_alive_token = false;
+        let (mut upgrade_header, mut upgrade_token) = (false, false);
         for h in headers.iter() {
             let (name, value) = (h.name.as_bytes(), h.value);
             // httparse drops the value's trailing whitespace; llhttp looks at it for
@@ -537,7 +541,9 @@ impl Parser {
                 10 if name.eq_ignore_ascii_case(b"connection") => {
                     close |= has_token(raw_value, "close");
                     keep_alive_token |= has_token(raw_value, "keep-alive");
+                    upgrade_token |= has_token(raw_value, "upgrade");
                 }
+                7 if name.eq_ignore_ascii_case(b"upgrade") => upgrade_header = true,
                 _ => {}
             }
         }
@@ -569,7 +575,9 @@ impl Parser {
                 _ => State::Length(0),
             }
         };
-        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body, seen })))
+        // llhttp__before_headers_complete.
+        let upgrade = method == "CONNECT" || (upgrade_header && upgrade_token);
+        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body, upgrade, seen })))
     }
 
     fn trailers(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {

@@ -15,6 +15,10 @@
 //! (503 past it), `require_host_header` (400). A request the parser rejects gets Node's
 //! canned response (400, or 431/413/408) with `Connection: close`, then the socket is
 //! destroyed, unless a `client_error` listener takes over.
+//!
+//! A request asking to switch protocols (`Upgrade`, or a CONNECT) goes to the `upgrade`
+//! (`connect`) listeners with the socket and the bytes after its head, and the server
+//! lets go of that socket ([`Server::on_upgrade`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -80,6 +84,7 @@ type RequestFn = dyn Fn(&IncomingMessage, &ServerResponse);
 type ClientErrorFn = dyn Fn(&streams::Error, &Socket);
 type ServerFn = dyn Fn(&Server);
 type SocketFn = dyn Fn(&Socket);
+type UpgradeFn = dyn Fn(&IncomingMessage, &Socket, &Bytes);
 
 pub(crate) struct ServerInner {
     net: RefCell<Option<net::Server>>,
@@ -88,6 +93,8 @@ pub(crate) struct ServerInner {
     on_check_continue: RefCell<Vec<Rc<RequestFn>>>,
     on_client_error: RefCell<Vec<Rc<ClientErrorFn>>>,
     on_connection: RefCell<Vec<Rc<SocketFn>>>,
+    on_upgrade: RefCell<Vec<Rc<UpgradeFn>>>,
+    on_connect: RefCell<Vec<Rc<UpgradeFn>>>,
     on_listening: RefCell<Vec<Rc<ServerFn>>>,
     on_close: RefCell<Vec<Rc<ServerFn>>>,
     conns: RefCell<Vec<Rc<ConnInner>>>,
@@ -170,6 +177,8 @@ impl Server {
             on_check_continue: RefCell::new(Vec::new()),
             on_client_error: RefCell::new(Vec::new()),
             on_connection: RefCell::new(Vec::new()),
+            on_upgrade: RefCell::new(Vec::new()),
+            on_connect: RefCell::new(Vec::new()),
             on_listening: RefCell::new(Vec::new()),
             on_close: RefCell::new(Vec::new()),
             conns: RefCell::new(Vec::new()),
@@ -211,6 +220,31 @@ impl Server {
         self
     }
 
+    /// `'upgrade'`: a request asking to switch protocols (an `Upgrade` header and
+    /// `upgrade` among its `Connection` tokens). The listener gets the request (complete,
+    /// with no body: `req.upgrade()` is true), the socket, and `head`, the bytes that
+    /// followed the request head in the same read (the new protocol's first bytes). From
+    /// then on the socket is the listener's: the server no longer parses it, answers
+    /// nothing on it, applies none of its timeouts to it, and `close_idle_connections`,
+    /// `close_all_connections` and [`Server::connections`] leave it out (the server's
+    /// `close` still waits for it to close, as Node's does). The socket is half open:
+    /// the client's FIN emits `end` and the listener decides when to end its side. It
+    /// neither flows nor is paused (Node's `readableFlowing = null`): a `data`
+    /// listener starts the flow. Without an `upgrade` listener such a request is
+    /// answered as any other.
+    pub fn on_upgrade(&self, f: impl Fn(&IncomingMessage, &Socket, &Bytes) + 'static) -> &Self {
+        self.0.on_upgrade.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'connect'`: a `CONNECT` request (a tunnel), handed over as for
+    /// [`Server::on_upgrade`]. Without a `connect` listener the socket is destroyed, as
+    /// in Node.
+    pub fn on_connect(&self, f: impl Fn(&IncomingMessage, &Socket, &Bytes) + 'static) -> &Self {
+        self.0.on_connect.borrow_mut().push(Rc::new(f));
+        self
+    }
+
     /// `'close'`: the server stopped and its last connection closed.
     pub fn on_close(&self, f: impl Fn(&Server) + 'static) -> &Self {
         self.0.on_close.borrow_mut().push(Rc::new(f));
@@ -239,7 +273,14 @@ impl Server {
         // A listening server stays alive (the listening handle owns it), as in Node;
         // closing the server breaks the cycle.
         let me = self.clone();
-        let opts = net::SocketOptions { high_water_mark: Some(self.0.opts.high_water_mark), ..Default::default() };
+        // Node's `net.Server.call(this, { allowHalfOpen: true, ... })`: the client's FIN
+        // is the server's to answer (`socket_on_end`), and a socket handed to an
+        // `upgrade` or `connect` listener stays half open until its user ends it.
+        let opts = net::SocketOptions {
+            high_water_mark: Some(self.0.opts.high_water_mark),
+            allow_half_open: true,
+            ..Default::default()
+        };
         let netserver = net::Server::new(opts, move |_, socket| me.on_socket(socket));
         let me = self.clone();
         netserver.listen(addr, move |_| {
@@ -263,7 +304,8 @@ impl Server {
         self.0.net.borrow().as_ref().is_some_and(net::Server::listening)
     }
 
-    /// Open connections.
+    /// Open connections the server serves HTTP on (a socket handed to an `upgrade` or
+    /// `connect` listener is the listener's, and not counted).
     pub fn connections(&self) -> usize {
         self.0.conns.borrow().len()
     }
@@ -309,6 +351,8 @@ impl Server {
         self.0.on_check_continue.borrow_mut().clear();
         self.0.on_client_error.borrow_mut().clear();
         self.0.on_connection.borrow_mut().clear();
+        self.0.on_upgrade.borrow_mut().clear();
+        self.0.on_connect.borrow_mut().clear();
     }
 
     /// Lets go of the streams kept for reuse.
@@ -395,6 +439,8 @@ impl Server {
             handing_off: Cell::new(false),
             errored: Cell::new(false),
             have_flushed: Cell::new(false),
+            upgraded: Cell::new(false),
+            socket_listeners: Cell::new(None),
             ahead: RefCell::new(VecDeque::new()),
             cfg: ResponseConfig {
                 date: self.0.date.clone(),
@@ -409,17 +455,19 @@ impl Server {
         if o.timeout > 0 {
             socket.set_timeout(o.timeout);
         }
-        // The socket's listeners own the connection until the socket closes.
+        // The socket's listeners own the connection until the socket closes. All but
+        // `close` are taken off when the socket is handed to an `upgrade` listener.
         let c = conn.clone();
-        socket.on_timeout(move |_| c.socket_on_timeout());
+        let timeout = socket.on_timeout(move |_| c.socket_on_timeout());
         let c = conn.clone();
-        socket.on_data(move |_, chunk| c.on_data(chunk));
+        let data = socket.on_data(move |_, chunk| c.on_data(chunk));
         let c = conn.clone();
-        socket.on_error(move |_, e| c.socket_on_error(e.clone()));
+        let error = socket.on_error(move |_, e| c.socket_on_error(e.clone()));
         let c = conn.clone();
-        socket.on_end(move |_| c.socket_on_end());
+        let end = socket.on_end(move |_| c.socket_on_end());
         let c = conn.clone();
-        socket.on_drain(move |_| c.socket_on_drain());
+        let drain = socket.on_drain(move |_| c.socket_on_drain());
+        conn.socket_listeners.set(Some([timeout, data, error, end, drain]));
         let c = conn;
         socket.on_close(move |_| c.socket_on_close());
         emit(&self.0.on_connection, |f| f(socket));
@@ -469,6 +517,10 @@ pub(crate) struct ConnInner {
     /// on the connection is handed over the same way, and each such hand-over runs the
     /// next-tick queue (a `MakeCallback`).
     have_flushed: Cell<bool>,
+    /// The socket was handed to an `upgrade` or `connect` listener: no more parsing.
+    upgraded: Cell<bool>,
+    /// The server's listeners on the socket that an upgrade takes off.
+    socket_listeners: Cell<Option<[streams::ListenerId; 5]>>,
     /// Node hands the socket to the next response at `finish`; we hand it on as soon as
     /// a response wrote everything, so a batch's responses leave in one `writev`. While
     /// the batch's socket is corked, each such early hand-off is noted here: the
@@ -514,13 +566,13 @@ impl ConnInner {
 
     /// Parses what is buffered and dispatches, the socket corked around the batch.
     fn execute(self: &Rc<Self>) {
-        if self.in_execute.get() || self.errored.get() {
+        if self.in_execute.get() || self.errored.get() || self.upgraded.get() {
             return;
         }
         self.in_execute.set(true);
         self.socket.cork();
         loop {
-            if self.paused.get() || self.errored.get() {
+            if self.paused.get() || self.errored.get() || self.upgraded.get() {
                 break;
             }
             if self.message_start.get().is_none() && !self.leftover.borrow().is_empty() {
@@ -590,10 +642,19 @@ impl ConnInner {
         self.reset_socket_timeout(&server);
         let has_body = head.has_body;
         let keep_alive = head.keep_alive && !server.0.closing.get();
-        if head.method == "CONNECT" {
-            self.socket.destroy(None); // no 'connect' listener: Node destroys the socket
-            self.errored.set(true);
-            return;
+        if head.upgrade {
+            let connect = head.method == "CONNECT";
+            let listeners = if connect { &server.0.on_connect } else { &server.0.on_upgrade };
+            if !listeners.borrow().is_empty() {
+                self.hand_over(head, listeners);
+                return;
+            }
+            if connect {
+                self.socket.destroy(None); // no 'connect' listener: Node destroys the socket
+                self.errored.set(true);
+                return;
+            }
+            // No 'upgrade' listener: an ordinary request (`req.upgrade` false).
         }
         let (old_req, old_res) = server.0.recycled.borrow_mut().take();
         let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), old_req, |spans| {
@@ -657,6 +718,34 @@ impl ConnInner {
             emit(&server.0.on_request, |f| f(&req, &res));
         }
         self.finish_head(&req, has_body);
+    }
+
+    /// The upgrade branch of `onParserExecuteCommon`: the server lets go of the socket
+    /// (its listeners off, no more parsing, out of the connection list), and the
+    /// `upgrade` or `connect` listeners get the request, the socket and what followed
+    /// the head. Node's parser stops at such a head (`HPE_PAUSED_UPGRADE`), whatever it
+    /// says about a body: any body is part of `head`. Responses to earlier requests on
+    /// the socket still go out in order (the connection lives on in the socket's `close`
+    /// listener, which cleans them up).
+    fn hand_over(&self, head: crate::parser::RequestHead, listeners: &RefCell<Vec<Rc<UpgradeFn>>>) {
+        self.upgraded.set(true);
+        self.message_start.set(None);
+        let rest = std::mem::take(&mut *self.leftover.borrow_mut());
+        for id in self.socket_listeners.take().into_iter().flatten() {
+            self.socket.off(id);
+        }
+        if let Some(server) = self.server() {
+            server.0.conns.borrow_mut().retain(|c| !std::ptr::eq(Rc::as_ptr(c), self));
+        }
+        // Nothing of the request is read from the socket any more: no connection to
+        // read for it.
+        let req = incoming::new_incoming(head, &self.socket, Weak::new(), None, |_| {});
+        let e = req.ext();
+        e.upgrade.set(true);
+        e.complete.set(true);
+        req.push(None);
+        self.socket.set_readable_flowing(None);
+        emit(listeners, |f| f(&req, &self.socket, &rest));
     }
 
     /// After the head: a request without a body is complete at once.
@@ -737,7 +826,17 @@ impl ConnInner {
             response::detach_socket(res);
         }
         let closing = self.server().is_some_and(|s| s.0.closing.get());
-        if res.ext().last.get() || (closing && self.incoming.borrow().is_empty()) {
+        if self.upgraded.get() {
+            // The socket is the `upgrade` listener's now: a response to a request before
+            // the upgrade neither ends it nor sets its timeout (Node's `resOnFinish`
+            // would, on a socket it no longer reads).
+            if self.current.borrow().is_none() {
+                let next = self.outgoing.borrow_mut().pop_front();
+                if let Some(next) = next {
+                    self.assign(&next);
+                }
+            }
+        } else if res.ext().last.get() || (closing && self.incoming.borrow().is_empty()) {
             // destroySoon: end, then destroy once finished.
             if self.socket.writable() {
                 self.socket.end();
@@ -804,17 +903,29 @@ impl ConnInner {
         self.socket.destroy(None);
     }
 
-    /// `socketOnEnd`.
+    /// `socketOnEnd` (with `httpAllowHalfOpen` false, Node's only setting): the client
+    /// will send nothing more, so requests still waiting for their response are
+    /// aborted (`abortIncoming`) and the socket is ended.
     fn socket_on_end(&self) {
         let pending = self.leftover.borrow().clone();
         if let Err(e) = self.parser.borrow().finish(&pending) {
             self.socket_on_error(e.into());
             return;
         }
-        if self.socket.writable() && self.incoming.borrow().is_empty() {
+        self.abort_incoming();
+        if self.socket.writable() {
             self.socket.end();
-        } else if let Some(res) = self.outgoing.borrow().back().or(self.current.borrow().as_ref()) {
-            res.ext().last.set(true);
+        }
+    }
+
+    /// `abortIncoming`: every request whose response has not finished is destroyed with
+    /// `ECONNRESET` ("aborted").
+    fn abort_incoming(&self) {
+        loop {
+            let Some(req) = self.incoming.borrow_mut().pop_front() else { break };
+            if !req.destroyed() {
+                req.destroy(Some(streams::Error::with_code("ECONNRESET", "aborted")));
+            }
         }
     }
 
@@ -860,12 +971,7 @@ impl ConnInner {
 
     /// `socketOnClose`: pending requests are aborted, responses closed.
     fn socket_on_close(&self) {
-        let incoming: Vec<IncomingMessage> = self.incoming.borrow_mut().drain(..).collect();
-        for req in incoming {
-            if !req.destroyed() {
-                req.destroy(Some(streams::Error::with_code("ECONNRESET", "aborted")));
-            }
-        }
+        self.abort_incoming();
         let mut responses: Vec<ServerResponse> = self.outgoing.borrow_mut().drain(..).collect();
         responses.extend(self.current.borrow_mut().take());
         for res in responses {

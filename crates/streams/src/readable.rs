@@ -312,6 +312,15 @@ impl<R: Chunk, W: Side, E: 'static> Stream<R, W, E> {
         self.r().flowing
     }
 
+    /// `readable.readableFlowing = value`: sets the state as Node's setter does, and
+    /// nothing else (no resume, no pause). `None` puts a stream back as it was before
+    /// any consumer: the next `data` listener starts the flow again. Node's HTTP server
+    /// does this to a socket it hands to an `upgrade` listener.
+    pub fn set_readable_flowing(&self, flowing: Option<bool>) -> &Self {
+        self.r().flowing = flowing;
+        self
+    }
+
     /// `readableLength`.
     pub fn readable_length(&self) -> usize {
         self.r().length
