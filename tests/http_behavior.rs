@@ -677,7 +677,8 @@ fn invalid_status_set_by_hand_falls_back_to_500() {
 /// once the last response finished): its bytes are held and never sent, so it never
 /// finishes, and it closes with the socket. Node 20's log for these three pipelined
 /// requests, with one difference: Node never closes `/c`'s response (queued, never
-/// handed a socket); we close every response left when the socket closes.
+/// handed a socket); we close every response left when the socket closes, a tick after
+/// the one holding the socket (`/d`, closed inside the socket's `close` as in Node).
 #[test]
 fn responses_after_the_last_one_close_without_finishing() {
     let srv = TestServer::start(ServerOptions::default(), |s, log| {
@@ -717,8 +718,8 @@ fn responses_after_the_last_one_close_without_finishing() {
             "req end /d",
             "req close /c",
             "req close /d",
-            "res close /c",
             "res close /d",
+            "res close /c",
         ]
     );
     srv.stop();
@@ -1565,6 +1566,68 @@ fn request_and_response_events_in_node_order() {
             assert_eq!(srv.log.lines().join("|"), want, "{mode} {}", &request[..4]);
             srv.stop();
         }
+    }
+}
+
+/// A client that goes away before its response: the request's `aborted`, `error` and
+/// `close`, the response's `close` and the socket's `close`, in the order Node 20
+/// printed for the same handlers (`req.aborted()` is true in `aborted`). A request whose
+/// body was read to its end is not aborted; one nobody read, or with its body cut
+/// short, is, and takes the socket down with it before its own `close`.
+#[test]
+fn client_gone_before_the_response_aborts_in_node_order() {
+    let post = "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello";
+    let aborted = "request|req aborted true|res close|socket close|req error ECONNRESET aborted|req close";
+    let read = "request|req end|req close|res close|socket close";
+    let cases = [
+        ("partial body, client closes", post, false, aborted),
+        ("partial body, client resets", post, true, aborted),
+        ("unread GET, client closes", "GET /b HTTP/1.1\r\nHost: x\r\n\r\n", false, aborted),
+        ("read GET, client closes", "GET /read HTTP/1.1\r\nHost: x\r\n\r\n", false, read),
+        ("read GET, client resets", "GET /read HTTP/1.1\r\nHost: x\r\n\r\n", true, read),
+    ];
+    for (name, request, reset, want) in cases {
+        let srv = TestServer::start(ServerOptions::default(), |s, log| {
+            let l = log.clone();
+            s.on_request(move |req, res| {
+                let line = |l: &Log, m: &'static str| {
+                    let l = l.clone();
+                    move || l.push(m)
+                };
+                let l2 = l.clone();
+                req.on_aborted(move |r| l2.push(format!("req aborted {}", r.aborted())));
+                let l2 = l.clone();
+                req.on_error(move |_, e| l2.push(format!("req error {} {}", e.code().unwrap_or("?"), e.message())));
+                let f = line(&l, "req close");
+                req.on_close(move |_| f());
+                let f = line(&l, "req end");
+                req.on_end(move |_| f());
+                let f = line(&l, "res close");
+                res.on_close(move |_| f());
+                let f = line(&l, "res finish");
+                res.on_finish(move |_| f());
+                let f = line(&l, "socket close");
+                req.socket().on_close(move |_| f());
+                if req.url() == "/read" {
+                    req.resume();
+                }
+                l.push("request");
+            });
+        });
+        let mut c = Client::connect(srv.addr);
+        c.send(request);
+        srv.log.wait_for("request");
+        std::thread::sleep(Duration::from_millis(50));
+        if reset {
+            c.reset();
+        } else {
+            c.stream.shutdown(std::net::Shutdown::Write).unwrap();
+        }
+        let n = want.split('|').count();
+        assert!(srv.log.wait_until(WAIT, |l| l.len() >= n), "{name}: {:?}", srv.log.lines());
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(srv.log.lines().join("|"), want, "{name}");
+        srv.stop();
     }
 }
 

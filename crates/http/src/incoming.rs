@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::rc::Weak;
 
 use bytes::Bytes;
-use millrace_streams::{net::Socket, Absent, Builder, Event, Stream};
+use millrace_streams::{finished, net::Socket, Absent, Builder, Error, Event, ListenerId, Stream};
 
 use crate::headers::{Headers, RawHeaders, Span};
 use crate::parser::Seen;
@@ -30,6 +30,7 @@ pub struct IncomingState {
     pub(crate) complete: Cell<bool>,
     pub(crate) consuming: Cell<bool>,
     pub(crate) upgrade: Cell<bool>,
+    aborted: Cell<bool>,
     dumped: Cell<bool>,
     socket: Socket,
     conn: Weak<ConnInner>,
@@ -64,6 +65,13 @@ pub trait IncomingMessageExt {
     /// (false for a request with `Upgrade` headers that no listener took: it is
     /// answered as any other).
     fn upgrade(&self) -> bool;
+    /// `req.aborted`: the request was destroyed before its body was read to the end or
+    /// before it was complete (the client went away, or `destroy` was called).
+    fn aborted(&self) -> bool;
+    /// `'aborted'`: emitted when [`IncomingMessageExt::aborted`] becomes true, before
+    /// `error` and `close` (Node documents it as deprecated in favour of `close`, and
+    /// still emits it).
+    fn on_aborted(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId;
     /// `req.socket`.
     fn socket(&self) -> &Socket;
     /// `req.socket.remoteAddress`/`remotePort`.
@@ -120,6 +128,14 @@ impl IncomingMessageExt for IncomingMessage {
         self.ext().upgrade.get()
     }
 
+    fn aborted(&self) -> bool {
+        self.ext().aborted.get()
+    }
+
+    fn on_aborted(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId {
+        self.on_event(Event::Aborted, f)
+    }
+
     fn socket(&self) -> &Socket {
         &self.ext().socket
     }
@@ -148,6 +164,7 @@ impl IncomingState {
             complete: Cell::new(false),
             consuming: Cell::new(false),
             upgrade: Cell::new(false),
+            aborted: Cell::new(false),
             dumped: Cell::new(false),
             socket: socket.clone(),
             conn,
@@ -192,17 +209,50 @@ pub(crate) fn new_incoming(
             }
         })
         .destroy(|req, err, cb| {
-            // IncomingMessage.prototype._destroy: an incomplete request takes its
-            // socket down with it; either way the callback comes a tick later
-            // (`process.nextTick(onError, ...)`), so a request's `close` follows the
-            // `close` of a response ended in its `end` listener.
+            // IncomingMessage.prototype._destroy: a request destroyed before its end
+            // was read, or before it was complete, is aborted (`aborted`) and takes its
+            // socket down with it, calling back once the socket has closed; otherwise
+            // the callback comes a tick later. Either way it is `process.nextTick(
+            // onError, ...)`, so a request's `close` follows the `close` of a response
+            // ended in its `end` listener.
             let e = req.ext();
-            if !e.complete.get() && !e.socket.destroyed() {
-                e.socket.destroy(err.clone());
+            if !req.readable_ended() || !e.complete.get() {
+                e.aborted.set(true);
+                req.emit_event(Event::Aborted);
             }
-            cb.call_on_next_tick(err);
+            if e.aborted.get() && !e.socket.destroyed() {
+                e.socket.destroy(err.clone());
+                let req = req.clone();
+                // The cleanup is not needed: the socket drops its listeners at close.
+                let _ = finished(&e.socket, move |socket_err| {
+                    let socket_err = socket_err.filter(|x| x.code() != Some("ERR_STREAM_PREMATURE_CLOSE"));
+                    on_error(&req, socket_err.or(err), cb);
+                });
+            } else {
+                on_error(req, err, cb);
+            }
         })
         .build()
+}
+
+/// Node's `process.nextTick(onError, req, err, cb)`: the error reaches `error` listeners
+/// only if there are any when the tick runs (Node's backward-compatible rule); without
+/// an error, the tick allocates nothing.
+fn on_error(
+    req: &IncomingMessage,
+    err: Option<Error>,
+    cb: millrace_streams::DestroyCallback<Bytes, Absent, IncomingState>,
+) {
+    match err {
+        None => cb.call_on_next_tick(None),
+        Some(err) => {
+            let r = req.clone();
+            req.get_loop().next_tick(move || {
+                let listened = r.listener_count(Event::Error) > 0;
+                cb.call(listened.then_some(err));
+            });
+        }
+    }
 }
 
 pub(crate) fn set_trailers(req: &IncomingMessage, trailers: RawHeaders) {

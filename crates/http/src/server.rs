@@ -904,18 +904,15 @@ impl ConnInner {
     }
 
     /// `socketOnEnd` (with `httpAllowHalfOpen` false, Node's only setting): the client
-    /// will send nothing more, so requests still waiting for their response are
-    /// aborted (`abortIncoming`) and the socket is ended.
+    /// will send nothing more, so the socket is ended; once it closes, requests still
+    /// waiting for their response are aborted (`socket_on_close`).
     fn socket_on_end(&self) {
         let pending = self.leftover.borrow().clone();
         if let Err(e) = self.parser.borrow().finish(&pending) {
             self.socket_on_error(e.into());
             return;
         }
-        self.abort_incoming();
-        if self.socket.writable() {
-            self.socket.end();
-        }
+        self.socket.end();
     }
 
     /// `abortIncoming`: every request whose response has not finished is destroyed with
@@ -972,8 +969,13 @@ impl ConnInner {
     /// `socketOnClose`: pending requests are aborted, responses closed.
     fn socket_on_close(&self) {
         self.abort_incoming();
-        let mut responses: Vec<ServerResponse> = self.outgoing.borrow_mut().drain(..).collect();
-        responses.extend(self.current.borrow_mut().take());
+        // `onServerResponseClose`: the response holding the socket closes now, inside
+        // the socket's `close`; the queued ones (which Node leaves open) a tick later.
+        let current = self.current.borrow_mut().take();
+        if let Some(res) = current {
+            res.destroy_closing_now();
+        }
+        let responses: Vec<ServerResponse> = self.outgoing.borrow_mut().drain(..).collect();
         for res in responses {
             if !res.destroyed() {
                 res.destroy(None);

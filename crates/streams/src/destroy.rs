@@ -31,6 +31,36 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
         self
     }
 
+    /// `destroy()` with `close` emitted now instead of a tick later: for types built on
+    /// streams whose Node counterpart closes in step with something else, as Node's
+    /// `ServerResponse` emits `close` inside its socket's `close` (`onServerResponseClose`
+    /// calls `emitCloseNT` itself). A stream with a `_destroy` hook, or not constructed
+    /// yet, is destroyed as by `destroy(None)`; a destroyed one is left alone.
+    pub fn destroy_closing_now(&self) -> &Self {
+        let already = self.ws_ref().is_some_and(|w| w.destroyed) || self.rs_ref().is_some_and(|r| r.destroyed);
+        let constructed =
+            self.ws_ref().map(|w| w.constructed).or_else(|| self.rs_ref().map(|r| r.constructed)).unwrap_or(true);
+        if already || !constructed || self.0.hooks.destroy.is_some() {
+            return self.destroy(None);
+        }
+        if let Some(w) = self.ws_ref() {
+            if !w.buffered.is_empty() || !w.on_finished.is_empty() {
+                drop(w);
+                self.tick_kind(TickKind::ErrorBuffer);
+            }
+        }
+        if let Some(mut w) = self.ws() {
+            w.destroyed = true;
+            w.closed = true;
+        }
+        if let Some(mut r) = self.rs() {
+            r.destroyed = true;
+            r.closed = true;
+        }
+        emit_close_nt(self);
+        self
+    }
+
     /// `destroyed`.
     pub fn destroyed(&self) -> bool {
         match (self.rs_ref(), self.ws_ref()) {

@@ -53,6 +53,8 @@ pub enum Event {
     Connection,
     /// `'listening'` (servers).
     Listening,
+    /// `'aborted'` (HTTP requests).
+    Aborted,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.
@@ -228,7 +230,7 @@ impl<S, R> Default for Listeners<S, R> {
 }
 
 // One bit per event in `Listeners::mask`.
-const _: () = assert!((Event::Listening as u32) < 32);
+const _: () = assert!((Event::Aborted as u32) < 32);
 
 /// Which list an event's listeners live in.
 #[derive(Clone, Copy, PartialEq, Eq)]

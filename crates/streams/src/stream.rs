@@ -613,6 +613,27 @@ impl<R, W, E> Stream<R, W, E> {
         self.0.ev.clear();
     }
 
+    /// `emitter.on(event, f)` for an event whose listeners take no value (not `data`,
+    /// `connection`, `error`, `pipe` or `unpipe`, which have their own `on_*`): for
+    /// types built on streams that add events of their own, such as the HTTP
+    /// request's `aborted`.
+    ///
+    /// # Panics
+    /// If `event` is one whose listeners take a value.
+    pub fn on_event(&self, event: Event, f: impl Fn(&Stream<R, W, E>) + 'static) -> ListenerId {
+        assert!(
+            !matches!(event, Event::Data | Event::Connection | Event::Error | Event::Pipe | Event::Unpipe),
+            "on_event({event:?}): the listener takes a value; use its own on_* method"
+        );
+        self.add_plain(event, false, false, f)
+    }
+
+    /// `emitter.emit(event)` for an event whose listeners take no value (see
+    /// [`Stream::on_event`]); true if it had listeners.
+    pub fn emit_event(&self, event: Event) -> bool {
+        self.emit_plain(event)
+    }
+
     pub(crate) fn add_plain(
         &self,
         event: Event,
