@@ -1271,6 +1271,54 @@ fn response_api_errors() {
     srv.stop();
 }
 
+/// Interim responses and `flush_headers`: `write_early_hints` rejects a link not of
+/// Node's form (`ERR_INVALID_ARG_VALUE`), and, unlike Node, which writes them raw, a
+/// CRLF in a link (`ERR_INVALID_CHAR`) or a bad header name (`ERR_INVALID_HTTP_TOKEN`);
+/// without links it sends nothing. `102` goes out ahead of a head `write_head` stored,
+/// `flush_headers` sends that head at once, and the body then follows chunked.
+#[test]
+fn interim_responses_and_flush_headers() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let code = |r: millrace::http::Result<()>| match r {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => e.code().as_str().to_owned(),
+            };
+            l.push(code(res.write_early_hints(&["/no-brackets; rel=preload"], &[])));
+            l.push(code(res.write_early_hints(&["</a\r\nX-Injected: 1>"], &[])));
+            l.push(code(res.write_early_hints(&["</a>"], &[("bad name", "x")])));
+            l.push(code(res.write_early_hints(&[], &[("x-alone", "1")])));
+            res.write_head(200).expect("write_head");
+            res.write_processing();
+            l.push(code(res.write_early_hints(&["</a.css>; rel=preload"], &[])));
+            res.flush_headers();
+            l.push(format!("headers sent {}", res.headers_sent()));
+            let res = res.clone();
+            let t = Timer::new(req.get_loop());
+            t.start(50, 0, move |t| {
+                res.end_with("body");
+                t.close(|_| {});
+            })
+            .unwrap();
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(c.read_head().status, 102);
+    let hints = c.read_head();
+    assert_eq!((hints.status, hints.header("link")), (103, Some("</a.css>; rel=preload")));
+    // The head arrives before the body is written.
+    let head = c.read_head();
+    assert_eq!((head.status, head.header("transfer-encoding")), (200, Some("chunked")));
+    srv.log.wait_for("headers sent true");
+    assert_eq!(
+        srv.log.lines(),
+        ["ERR_INVALID_ARG_VALUE", "ERR_INVALID_CHAR", "ERR_INVALID_HTTP_TOKEN", "ok", "ok", "headers sent true"]
+    );
+    srv.stop();
+}
+
 /// A client that does not read: the response writes until `write` returns false and
 /// goes on at each `drain`; once the kernel's buffers are full the `drain`s stop and
 /// the server is stuck short of the body, until the client reads: then `drain` comes

@@ -208,7 +208,9 @@ fn start_server(name: &str, make: fn() -> Server) -> SocketAddr {
 /// (Transfer-Encoding: chunked), `close` / `ka` (a Connection header), `nodate`
 /// (sendDate off), `trailer` (a trailer), `trh` (a Trailer header), `sc` (two
 /// Set-Cookie values), `rconn` / `rcl` / `rte` / `rdate` (`remove_header` of Connection,
-/// Content-Length, Transfer-Encoding, Date); `m`: the status message. The request body
+/// Content-Length, Transfer-Encoding, Date), `proc` (`write_processing`), `hints`
+/// (`write_early_hints`: two links and `x-hint`), `flush` (`flush_headers`), these three
+/// after `write_head` and before the writes; `m`: the status message. The request body
 /// is never read.
 fn respond(req: &IncomingMessage, res: &ServerResponse) {
     let query = req.url().split_once('?').map_or("", |(_, q)| q).to_owned();
@@ -254,6 +256,19 @@ fn respond(req: &IncomingMessage, res: &ServerResponse) {
     }
     if param("wh").is_some() {
         res.write_head(status).expect("write_head");
+    }
+    if h.contains(&"proc") {
+        res.write_processing();
+    }
+    if h.contains(&"hints") {
+        res.write_early_hints(
+            &["</s.css>; rel=preload; as=style", "</a.js>; rel=preload; as=\"script\""],
+            &[("x-hint", "h")],
+        )
+        .expect("early hints");
+    }
+    if h.contains(&"flush") {
+        res.flush_headers();
     }
     for w in writes {
         res.write(Bytes::copy_from_slice(w.as_bytes()));

@@ -5,6 +5,8 @@
 //      close / ka (a Connection header), nodate (sendDate off), trailer (a trailer),
 //      trh (a Trailer header), sc (two Set-Cookie values), rconn / rcl / rte / rdate
 //      (removeHeader of Connection, Content-Length, Transfer-Encoding, Date);
+//      proc (writeProcessing), hints (writeEarlyHints: two links and x-hint), flush
+//      (flushHeaders), these three after writeHead and before the writes;
 //   m: the status message.
 // The request body is never read. Usage: node tests/node/respond.js PORT
 'use strict';
@@ -33,6 +35,11 @@ const server = http.createServer((req, res) => {
   if (h.includes('rdate')) res.removeHeader('Date');
   if (q.get('m')) res.statusMessage = q.get('m');
   if (q.get('wh')) res.writeHead(status);
+  if (h.includes('proc')) res.writeProcessing();
+  if (h.includes('hints')) {
+    res.writeEarlyHints({ link: ['</s.css>; rel=preload; as=style', '</a.js>; rel=preload; as="script"'], 'x-hint': 'h' });
+  }
+  if (h.includes('flush')) res.flushHeaders();
   for (const w of writes) res.write(w);
   if (end) res.end(end);
   else res.end();

@@ -25,6 +25,9 @@ pub enum Code {
     ERR_SERVER_ALREADY_LISTEN,
     /// `close` on a server that is not listening.
     ERR_SERVER_NOT_RUNNING,
+    /// An argument of the wrong form (a `Link` early hint not of the form
+    /// `</styles.css>; rel=preload; as=style`).
+    ERR_INVALID_ARG_VALUE,
     /// A malformed request line or header (llhttp `HPE_INVALID_*`).
     HPE_INVALID_METHOD,
     /// A malformed request target.
@@ -71,6 +74,7 @@ impl Code {
             Code::ERR_HTTP_REQUEST_TIMEOUT => "ERR_HTTP_REQUEST_TIMEOUT",
             Code::ERR_SERVER_ALREADY_LISTEN => "ERR_SERVER_ALREADY_LISTEN",
             Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
+            Code::ERR_INVALID_ARG_VALUE => "ERR_INVALID_ARG_VALUE",
             Code::HPE_INVALID_METHOD => "HPE_INVALID_METHOD",
             Code::HPE_INVALID_URL => "HPE_INVALID_URL",
             Code::HPE_INVALID_VERSION => "HPE_INVALID_VERSION",

@@ -138,6 +138,23 @@ pub trait ServerResponseExt {
     fn add_trailers(&self, trailers: &[(&str, &str)]) -> Result<()>;
     /// `res.writeContinue()`: `100 Continue`.
     fn write_continue(&self);
+    /// `res.writeProcessing()`: `102 Processing`.
+    fn write_processing(&self);
+    /// `res.writeEarlyHints({ link, ...other })`: `103 Early Hints` with `links` joined
+    /// into one `Link` header, then `other`'s headers. Nothing is sent without links.
+    /// Each link must have the form Node checks, `</styles.css>; rel=preload;
+    /// as=style` (else `ERR_INVALID_ARG_VALUE`). Stricter than Node, which writes
+    /// these strings raw: a control character in a link or value is `ERR_INVALID_CHAR`
+    /// and a bad name `ERR_INVALID_HTTP_TOKEN` (a CRLF would inject a header).
+    ///
+    /// Like `100 Continue`, these interim responses go out at once if the response
+    /// holds the socket, ahead of a head stored by `write_head` but not sent yet; a
+    /// response waiting behind earlier ones sends them before its head.
+    fn write_early_hints(&self, links: &[&str], other: &[(&str, &str)]) -> Result<()>;
+    /// `res.flushHeaders()`: sends the head now (stored first, as by the first write, if
+    /// `write_head` was not called); the body follows chunked unless a Content-Length
+    /// was set.
+    fn flush_headers(&self);
     /// `res.sendDate = on`.
     fn set_send_date(&self, on: bool);
     /// `res.req`.
@@ -301,7 +318,52 @@ impl ServerResponseExt for ServerResponse {
     fn write_continue(&self) {
         let e = self.ext();
         e.sent_100.set(true);
-        send_raw(self, [Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n")], None);
+        write_raw(self, Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
+    }
+
+    fn write_processing(&self) {
+        write_raw(self, Bytes::from_static(b"HTTP/1.1 102 Processing\r\n\r\n"));
+    }
+
+    fn write_early_hints(&self, links: &[&str], other: &[(&str, &str)]) -> Result<()> {
+        for link in links {
+            if !valid_link(link) {
+                return Err(Error::new(
+                    Code::ERR_INVALID_ARG_VALUE,
+                    format!(
+                        "The argument 'hints' must be an array or string of format \"</styles.css>; rel=preload; \
+                         as=style\". Received '{link}'"
+                    ),
+                ));
+            }
+            if has_invalid_char(&to_latin1(link)) {
+                return Err(Error::invalid_char("header content", "Link"));
+            }
+        }
+        for (name, value) in other {
+            validate(name, &HeaderInput::from(*value))?;
+        }
+        if links.is_empty() {
+            return Ok(());
+        }
+        let mut head = String::from("HTTP/1.1 103 Early Hints\r\nLink: ");
+        head.push_str(&links.join(", "));
+        head.push_str("\r\n");
+        for (name, value) in other {
+            head.push_str(name);
+            head.push_str(": ");
+            head.push_str(value);
+            head.push_str("\r\n");
+        }
+        head.push_str("\r\n");
+        // Validated above: every character has its latin1 byte.
+        write_raw(self, Bytes::from(to_latin1(&head).into_owned()));
+        Ok(())
+    }
+
+    fn flush_headers(&self) {
+        implicit_header(self);
+        send_raw(self, [], None);
     }
 
     fn set_send_date(&self, on: bool) {
@@ -546,6 +608,55 @@ fn implicit_header(res: &ServerResponse) {
     }
 }
 
+/// `_writeRaw` of an interim response: to the socket if the response holds it, ahead of
+/// a stored head not sent yet; else to the pending queue, so it leaves before the head
+/// (which `send_raw` puts in front of its own bytes only). Node's `_send` would put the
+/// head in front of everything queued, an interim response too (RFC 9110 §15.2 forbids
+/// a 1xx after the final response; see the `gen_109` conformance override).
+fn write_raw(res: &ServerResponse, bytes: Bytes) {
+    let e = res.ext();
+    let socket = e.socket.borrow().clone();
+    match socket {
+        Some(socket) => write_to_socket(&socket, [bytes], None),
+        None => e.pending.borrow_mut().push((vec![bytes], None)),
+    }
+}
+
+/// Node's `linkValueRegExp`, `^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$`:
+/// a `<uri>`, then parameters, each a run of characters other than `;`, `"` and
+/// whitespace, possibly ending in `=` and a quoted value of such characters.
+fn valid_link(link: &str) -> bool {
+    // JavaScript's `\s`.
+    let space = |c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}';
+    let plain = |c: char| c != ';' && c != '"' && !space(c);
+    let Some(rest) = link.strip_prefix('<') else { return false };
+    let Some(close) = rest.find('>') else { return false };
+    let mut rest = &rest[close + 1..];
+    loop {
+        if rest.is_empty() {
+            return true;
+        }
+        // Whitespace only before a `;` (none may end the value).
+        let Some(after) = rest.trim_start_matches(space).strip_prefix(';') else { return false };
+        rest = after.trim_start_matches(space);
+        let run = rest.find(|c: char| !plain(c)).unwrap_or(rest.len());
+        if run == 0 {
+            return false;
+        }
+        let (param, after) = rest.split_at(run);
+        rest = after;
+        if let Some(quoted) = rest.strip_prefix('"') {
+            // `name="value"`: the run ends in `=` with at least one character before it.
+            if !(param.ends_with('=') && param.len() >= 2) {
+                return false;
+            }
+            let value = quoted.find(|c: char| !plain(c)).unwrap_or(quoted.len());
+            let Some(after) = quoted[value..].strip_prefix('"') else { return false };
+            rest = after;
+        }
+    }
+}
+
 /// `_send`: the head first (once), then `bufs`, to the socket or the pending queue.
 fn send_raw(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     let e = res.ext();
@@ -772,4 +883,41 @@ pub(crate) fn new_response(
         .final_(finish_body)
         .observe(observe)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_link;
+
+    /// Node 20's `linkValueRegExp` on each string (printed by `node`).
+    #[test]
+    fn link_values_as_node_checks_them() {
+        let cases = [
+            ("</s.css>; rel=preload; as=style", true),
+            ("</a.js>; rel=preload; as=\"script\"", true),
+            ("<>", true),
+            ("</x>", true),
+            ("</x>;", false),
+            ("</x> ; a", true),
+            ("</x>;a=\"b", false),
+            ("</x>;=\"b\"", false),
+            ("</x>;a==\"b\"", true),
+            ("</x>;a=\"b c\"", false),
+            ("</x> x", false),
+            ("/x; rel=a", false),
+            ("</x>;a;b;c", true),
+            ("</x>\t;\ta=b", true),
+            ("</x>;a=\"b\";c", true),
+            ("</x>;a\"b\"", false),
+            ("<a>b>", false),
+            ("</x>; rel=preload ", false),
+            ("</x>;a=b=c", true),
+            ("</x>;;a", false),
+            ("</x>\u{a0};a", true),
+            ("</x>;a=\"\";b", true),
+        ];
+        for (link, node) in cases {
+            assert_eq!(valid_link(link), node, "{link:?}");
+        }
+    }
 }
