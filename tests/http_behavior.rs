@@ -524,6 +524,81 @@ fn server_timeout_destroys_an_idle_socket() {
     srv.stop();
 }
 
+/// `timeout` listeners as Node 20 calls them (the orders and bytes Node printed for the
+/// same handlers): a response's `set_timeout` listener answers late and the connection
+/// stays; a request's (body still coming) answers; a `set_timeout` without a listener
+/// destroys the socket; a server `timeout` listener owns the timed-out socket.
+#[test]
+fn timeout_listeners_in_node_order() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {}", req.url()));
+            let l2 = l.clone();
+            req.on_close(move |_| l2.push("req close"));
+            let l2 = l.clone();
+            res.on_close(move |_| l2.push("res close"));
+            match req.url() {
+                "/res" => {
+                    let l2 = l.clone();
+                    res.set_timeout(100).on_timeout(move |res| {
+                        l2.push("res timeout");
+                        res.end_with("late");
+                    });
+                }
+                "/req" => {
+                    let (l2, res) = (l.clone(), res.clone());
+                    req.set_timeout(100).on_timeout(move |_| {
+                        l2.push("req timeout");
+                        res.end_with("partial");
+                    });
+                }
+                _ => {
+                    res.set_timeout(100);
+                }
+            }
+        });
+    });
+    let cases = [
+        ("GET /res HTTP/1.1\r\nHost: x\r\n\r\n", "request /res|res timeout|res close|req close", "late"),
+        (
+            "POST /req HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello",
+            "request /req|req timeout|res close",
+            "partial",
+        ),
+    ];
+    for (request, want, body) in cases {
+        srv.log.clear();
+        let mut c = Client::connect(srv.addr);
+        c.send(request);
+        let r = c.read_response();
+        assert_eq!((r.status, r.text().as_str(), r.header("connection")), (200, body, Some("keep-alive")));
+        assert!(srv.log.wait_until(WAIT, |l| l.len() >= want.split('|').count()), "{:?}", srv.log.lines());
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(srv.log.lines().join("|"), want);
+        assert!(c.wait_closed(Duration::from_millis(150)).is_none(), "{want}: the connection was closed");
+    }
+    srv.log.clear();
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.expect_closed(), (Closed::Eof, Vec::new()));
+    assert!(srv.log.wait_until(WAIT, |l| l.len() == 3), "{:?}", srv.log.lines());
+    assert_eq!(srv.log.lines().join("|"), "request /none|res close|req close");
+    srv.stop();
+
+    let srv = TestServer::start(ServerOptions { timeout: 100, ..Default::default() }, |s, log| {
+        let l = log.clone();
+        s.on_timeout(move |socket| {
+            l.push("server timeout");
+            socket.end_with("bye\n");
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    assert_eq!(c.expect_closed(), (Closed::Eof, b"bye\n".to_vec()));
+    assert_eq!(srv.log.lines(), ["server timeout"]);
+    srv.stop();
+}
+
 /// Activity re-arms the idle timeout: a body trickled in every 100 ms for over a second
 /// keeps a socket with `timeout: 300` alive, and the response comes; idle afterwards
 /// (the keep-alive timeout is longer), the socket is destroyed 300 ms on, not before.

@@ -34,6 +34,12 @@ impl Log {
         c.notify_all();
     }
 
+    /// Forgets every line logged so far.
+    #[allow(dead_code)] // not every test binary that includes this module uses it
+    pub fn clear(&self) {
+        self.0 .0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     pub fn lines(&self) -> Vec<String> {
         self.0 .0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -72,6 +72,12 @@ pub trait IncomingMessageExt {
     /// `error` and `close` (Node documents it as deprecated in favour of `close`, and
     /// still emits it).
     fn on_aborted(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId;
+    /// `req.setTimeout(ms)`: the socket's idle timeout (`socket.setTimeout`).
+    fn set_timeout(&self, ms: u64) -> &Self;
+    /// `'timeout'` (the listener of Node's `req.setTimeout(ms, cb)`): the socket timed
+    /// out while this request's body was still coming; with a listener the server
+    /// leaves the socket alone.
+    fn on_timeout(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId;
     /// `req.socket`.
     fn socket(&self) -> &Socket;
     /// `req.socket.remoteAddress`/`remotePort`.
@@ -134,6 +140,15 @@ impl IncomingMessageExt for IncomingMessage {
 
     fn on_aborted(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId {
         self.on_event(Event::Aborted, f)
+    }
+
+    fn set_timeout(&self, ms: u64) -> &Self {
+        self.ext().socket.set_timeout(ms);
+        self
+    }
+
+    fn on_timeout(&self, f: impl Fn(&IncomingMessage) + 'static) -> ListenerId {
+        self.on_event(Event::Timeout, f)
     }
 
     fn socket(&self) -> &Socket {

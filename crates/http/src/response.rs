@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use bytes::{Bytes, BytesMut};
-use millrace_streams::{net::Socket, Absent, Builder, Event, Stream, WriteCallback};
+use millrace_streams::{net::Socket, Absent, Builder, Event, ListenerId, Stream, WriteCallback};
 
 use crate::errors::{Code, Error, Result};
 use crate::headers::{has_invalid_char, is_token, latin1, reason_phrase, to_latin1, utc_date, DateCache};
@@ -87,6 +87,8 @@ pub struct ResponseState {
     socket: RefCell<Option<Socket>>,
     /// Output waiting for the socket (Node's `outputData`).
     pending: RefCell<Vec<(Vec<Bytes>, Option<Done>)>>,
+    /// A `set_timeout` made before the response had the socket.
+    pending_timeout: Cell<Option<u64>>,
 }
 
 /// The automatic headers a response was told not to send.
@@ -161,6 +163,13 @@ pub trait ServerResponseExt {
     fn req(&self) -> &IncomingMessage;
     /// `res.socket` (while assigned).
     fn socket(&self) -> Option<Socket>;
+    /// `res.setTimeout(ms)`: the socket's idle timeout, set now if the response holds
+    /// the socket, else once it gets it. With a `timeout` listener on the response
+    /// ([`ServerResponseExt::on_timeout`]) the server leaves a timed-out socket alone.
+    fn set_timeout(&self, ms: u64) -> &Self;
+    /// `'timeout'` (the listener of Node's `res.setTimeout(ms, cb)`): the socket
+    /// holding this response timed out.
+    fn on_timeout(&self, f: impl Fn(&ServerResponse) + 'static) -> ListenerId;
 }
 
 fn validate(name: &str, values: &HeaderInput<'_>) -> Result<()> {
@@ -376,6 +385,20 @@ impl ServerResponseExt for ServerResponse {
 
     fn socket(&self) -> Option<Socket> {
         self.ext().socket.borrow().clone()
+    }
+
+    fn set_timeout(&self, ms: u64) -> &Self {
+        let e = self.ext();
+        let socket = e.socket.borrow().clone();
+        match socket {
+            Some(socket) => socket.set_timeout(ms),
+            None => e.pending_timeout.set(Some(ms)),
+        }
+        self
+    }
+
+    fn on_timeout(&self, f: impl Fn(&ServerResponse) + 'static) -> ListenerId {
+        self.on_event(Event::Timeout, f)
     }
 }
 
@@ -711,6 +734,9 @@ fn write_to_socket(socket: &Socket, bufs: impl IntoIterator<Item = Bytes>, cb: O
 pub(crate) fn assign_socket(res: &ServerResponse, socket: &Socket) {
     let e = res.ext();
     *e.socket.borrow_mut() = Some(socket.clone());
+    if let Some(ms) = e.pending_timeout.take() {
+        socket.set_timeout(ms); // `socketSetTimeoutOnConnect`
+    }
     let pending = std::mem::take(&mut *e.pending.borrow_mut());
     for (bufs, cb) in pending {
         write_to_socket(socket, bufs, cb);
@@ -844,6 +870,7 @@ impl ResponseState {
             sent_100: Cell::new(false),
             socket: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
+            pending_timeout: Cell::new(None),
         }
     }
 }

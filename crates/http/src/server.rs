@@ -95,6 +95,7 @@ pub(crate) struct ServerInner {
     on_connection: RefCell<Vec<Rc<SocketFn>>>,
     on_upgrade: RefCell<Vec<Rc<UpgradeFn>>>,
     on_connect: RefCell<Vec<Rc<UpgradeFn>>>,
+    on_timeout: RefCell<Vec<Rc<SocketFn>>>,
     on_listening: RefCell<Vec<Rc<ServerFn>>>,
     on_close: RefCell<Vec<Rc<ServerFn>>>,
     conns: RefCell<Vec<Rc<ConnInner>>>,
@@ -179,6 +180,7 @@ impl Server {
             on_connection: RefCell::new(Vec::new()),
             on_upgrade: RefCell::new(Vec::new()),
             on_connect: RefCell::new(Vec::new()),
+            on_timeout: RefCell::new(Vec::new()),
             on_listening: RefCell::new(Vec::new()),
             on_close: RefCell::new(Vec::new()),
             conns: RefCell::new(Vec::new()),
@@ -242,6 +244,17 @@ impl Server {
     /// in Node.
     pub fn on_connect(&self, f: impl Fn(&IncomingMessage, &Socket, &Bytes) + 'static) -> &Self {
         self.0.on_connect.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'timeout'` (the listener of Node's `server.setTimeout(ms, cb)`; the time is the
+    /// `timeout` option): a connection's socket was idle past its timeout (the
+    /// server's, the keep-alive timeout between requests, or one a request or response
+    /// set). As in Node, a timed-out socket is destroyed only if no listener took the
+    /// event: the incomplete request's `timeout`, then the response's, then this one;
+    /// a listener here owns every timed-out socket, idle keep-alive ones included.
+    pub fn on_timeout(&self, f: impl Fn(&Socket) + 'static) -> &Self {
+        self.0.on_timeout.borrow_mut().push(Rc::new(f));
         self
     }
 
@@ -353,6 +366,7 @@ impl Server {
         self.0.on_connection.borrow_mut().clear();
         self.0.on_upgrade.borrow_mut().clear();
         self.0.on_connect.borrow_mut().clear();
+        self.0.on_timeout.borrow_mut().clear();
     }
 
     /// Lets go of the streams kept for reuse.
@@ -898,9 +912,17 @@ impl ConnInner {
         }
     }
 
-    /// `socketOnTimeout`.
+    /// `socketOnTimeout`: the request whose body is coming, the response holding the
+    /// socket and the server are told; the socket is destroyed if none of them listens.
     fn socket_on_timeout(&self) {
-        self.socket.destroy(None);
+        let req = self.body_req.borrow().clone();
+        let req_took = req.is_some_and(|r| !r.complete() && r.emit_event(streams::Event::Timeout));
+        let res = self.current.borrow().clone();
+        let res_took = res.is_some_and(|r| r.emit_event(streams::Event::Timeout));
+        let server_took = self.server().is_some_and(|s| emit(&s.0.on_timeout, |f| f(&self.socket)));
+        if !req_took && !res_took && !server_took {
+            self.socket.destroy(None);
+        }
     }
 
     /// `socketOnEnd` (with `httpAllowHalfOpen` false, Node's only setting): the client
