@@ -1,7 +1,8 @@
 //! The escapes of `tests/http/cases.txt`, shared by `tests/http_conformance.rs` and the
 //! HTTP parser's split tests (`crates/http/src/parser_tests.rs`), which both read it.
 
-/// The escapes of `cases.txt`: `\r \n \t \\ \xHH`, and `\{N:c}` for `c` repeated N times.
+/// The escapes of `cases.txt`: `\r \n \t \\ \xHH`, and `\{N:text}` for `text` (itself
+/// unescaped, without `}`) repeated N times.
 pub fn unescape(s: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let chars: Vec<char> = s.chars().collect();
@@ -28,7 +29,7 @@ pub fn unescape(s: &str) -> Vec<u8> {
                 let inner: String = chars[i + 2..end].iter().collect();
                 let (count, c) = inner.split_once(':').expect("\\{N:c}");
                 let count: usize = count.parse().expect("\\{N:c} count");
-                out.extend(std::iter::repeat_n(c.as_bytes(), count).flatten());
+                out.extend(std::iter::repeat_n(unescape(c), count).flatten());
                 i = end + 1;
                 continue;
             }

@@ -37,7 +37,7 @@ pub use headers::{
 };
 pub use incoming::{IncomingMessage, IncomingMessageExt, IncomingState};
 pub use outgoing::HeaderInput;
-pub use parser::MAX_CHUNK_EXTENSIONS;
+pub use parser::{MAX_CHUNK_EXTENSIONS, RAW_HEAD_FACTOR};
 pub use response::{ResponseState, ServerResponse, ServerResponseExt};
 pub use server::{create_server, Server, ServerOptions};
 

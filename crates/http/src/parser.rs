@@ -4,8 +4,11 @@
 //!
 //! The parser is incremental and zero-copy: it consumes a `Bytes` of input from the
 //! front and returns one event at a time; header names and values, and body chunks, are
-//! slices of the input. A head split across reads is joined (the one copy), and is
-//! limited to `max_header_size` bytes (431).
+//! slices of the input. A head split across reads is joined (the one copy). Its size is
+//! limited as Node limits it (431): the bytes of the target and of header names and
+//! values (from their first non-blank byte) must stay under `max_header_size`; as
+//! Node's parser does not buffer a head and we do, a head is also at most
+//! [`RAW_HEAD_FACTOR`] times that many bytes in all.
 //!
 //! Rejected, each with its llhttp code (400 unless noted): a method llhttp does not
 //! know, a request target that is not origin-, asterisk- or `scheme://` absolute-form
@@ -17,7 +20,7 @@
 //! digits (optionally followed by spaces) or overflows, a request Transfer-Encoding
 //! whose final coding is not `chunked`, more than one Host (RFC 9112), an invalid chunk
 //! size or extension, chunk data not followed by CRLF, chunk extensions over 16 KiB
-//! (413), a head over `max_header_size` (431), and anything but CR/LF after a request
+//! (413), a head over the size limit (431), and anything but CR/LF after a request
 //! that closes the connection.
 //!
 //! Where the reads split the input does not change the events or the error: the first
@@ -27,6 +30,78 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::errors::{Code, Error};
 use crate::headers::{RawHeaders, Span};
+
+/// A head (or trailer block) may be this many times `max_header_size` bytes in all.
+/// Node counts only the target, names and values (`TrackHeader` in
+/// `node_http_parser.cc`) and never holds a whole head; we hold it, so blanks before
+/// values, which Node does not count, cannot make it grow without bound.
+pub const RAW_HEAD_FACTOR: usize = 4;
+
+/// Where Node's count of a head's bytes reaches `max`: the index of the byte that makes
+/// the count `max` (Node answers 431 once it has it), if `buf` has it before the head
+/// ends. Counted, as llhttp hands them to Node: the request target (when `request`),
+/// header names, and values from their first non-blank byte to the end of the line
+/// (trailing blanks included). On a malformed head the answer may be anything: the
+/// parser reports the malformation, which comes first.
+fn count_limit(buf: &[u8], max: usize, request: bool) -> Option<usize> {
+    #[derive(Clone, Copy)]
+    enum S {
+        Method,
+        UrlStart,
+        Url,
+        Version,
+        LineStart,
+        EndCr,
+        Name,
+        Blank,
+        Value,
+    }
+    if buf.len() < max {
+        return None; // fewer bytes than `max` cannot count to it
+    }
+    let mut state = if request { S::Method } else { S::LineStart };
+    let mut count = 0;
+    for (i, &b) in buf.iter().enumerate() {
+        let counted;
+        (state, counted) = match (state, b) {
+            (S::Method, b' ') => (S::UrlStart, false),
+            (S::Method, _) => (S::Method, false),
+            (S::UrlStart, b' ') => (S::UrlStart, false),
+            (S::UrlStart | S::Url, b'\r' | b'\n') | (S::Url, b' ') => (S::Version, false),
+            (S::UrlStart | S::Url, _) => (S::Url, true),
+            (S::Version, b'\n') => (S::LineStart, false),
+            (S::Version, _) => (S::Version, false),
+            (S::LineStart, b'\r') => (S::EndCr, false),
+            (S::LineStart | S::EndCr, b'\n') => return None, // the end of the head
+            (S::LineStart | S::Name, b':') => (S::Blank, false),
+            (S::Name | S::Blank | S::Value, b'\n') => (S::LineStart, false),
+            (S::LineStart | S::Name | S::EndCr, _) => (S::Name, true),
+            (S::Blank | S::Value, b'\r') => (S::Value, false),
+            (S::Blank, b' ' | b'\t') => (S::Blank, false),
+            (S::Blank | S::Value, _) => (S::Value, true),
+        };
+        if counted {
+            count += 1;
+            if count >= max {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+/// How much of a head not parsed yet may be looked at, and whether the input already
+/// holds more (the head is too large: 431, unless something in the view is invalid).
+fn head_view(input: &[u8], max: usize, request: bool) -> (usize, bool) {
+    let raw = max.saturating_mul(RAW_HEAD_FACTOR);
+    match count_limit(&input[..input.len().min(raw)], max, request) {
+        // The byte that reaches the count is looked at: if it is invalid, that is the
+        // error (llhttp checks it before handing it over).
+        Some(at) => (at + 1, true),
+        None if input.len() > raw => (raw, true),
+        None => (input.len(), false),
+    }
+}
 
 /// The largest chunk-size line (extensions included) accepted (Node 20: 16 KiB).
 pub const MAX_CHUNK_EXTENSIONS: usize = 16 * 1024;
@@ -453,13 +528,15 @@ impl Parser {
         if input.is_empty() {
             return Ok(None);
         }
-        // Only the first `max_header_size` bytes are looked at: a head is an error as
-        // soon as it is longer (431), whatever follows, as when its bytes come one by one.
-        let view = &input[..input.len().min(self.max_header_size)];
+        // Only the bytes up to the size limit are looked at: a head is an error as soon
+        // as it reaches the limit (431), whatever follows, as when its bytes come one by
+        // one.
+        let (len, over) = head_view(input, self.max_header_size, true);
+        let view = &input[..len];
         let partial = || {
             // A bare CR or LF can already be seen in a partial head.
             check_partial_line_endings(view)?;
-            if input.len() > self.max_header_size {
+            if over {
                 return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
             }
             Ok(None)
@@ -585,8 +662,9 @@ impl Parser {
             input.advance(2);
             return Ok(Some(self.done(RawHeaders::default())));
         }
-        // As for a head: the first `max_header_size` bytes are looked at.
-        let view = &input[..input.len().min(self.max_header_size)];
+        // As for a head (Node counts a trailer block's names and values afresh).
+        let (len, over) = head_view(input, self.max_header_size, false);
+        let view = &input[..len];
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap = Vec::new();
         match parse_fields(view, &mut stack, &mut heap) {
@@ -598,7 +676,7 @@ impl Parser {
             }
             Ok(httparse::Status::Partial) => {
                 check_partial_line_endings(view)?;
-                if input.len() > self.max_header_size {
+                if over {
                     return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
                 }
                 Ok(None)

@@ -38,7 +38,9 @@ use crate::response::{self, ResponseConfig, ServerResponse, ServerResponseExt};
 /// Server options, with Node 20's defaults.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
-    /// `maxHeaderSize` (16 KiB): a larger head is answered 431.
+    /// `maxHeaderSize` (16 KiB): a head whose target, header names and values (as Node
+    /// counts them) reach it is answered 431; so is one over 4 times this many bytes in
+    /// all ([`crate::RAW_HEAD_FACTOR`]).
     pub max_header_size: usize,
     /// `headersTimeout` in ms (60 s; 0 = none): a head not complete in time gets 408.
     pub headers_timeout: u64,
