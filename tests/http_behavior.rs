@@ -1692,6 +1692,75 @@ fn request_and_response_events_in_node_order() {
     }
 }
 
+/// Node's header count limits (the numbers Node 20 printed for the same requests):
+/// `req.headers` takes 1,000 headers by default and `rawHeaders` what Node's parser
+/// handed over in batches of 31 (1,023 of 2,101); Host past the 1,000th is not seen
+/// (400); trailers are cut the same way but not capped again; `max_headers_count`
+/// `Some(3)`, `Some(0)` (no limit) and `Some(2000)`.
+#[test]
+fn header_count_limits_as_node() {
+    let lines = |n: usize, p: &str| (0..n).map(|i| format!("{p}{i}:1\r\n")).collect::<String>();
+    let report = |req: &IncomingMessage| {
+        let raw = req.raw_headers();
+        let last = raw.get(raw.len() - 1).map(|(n, _)| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        format!(
+            "raw={} keys={} last={last} rawtr={} trkeys={}",
+            raw.len(),
+            req.headers().len(),
+            req.raw_trailers().len(),
+            req.trailers().len()
+        )
+    };
+    let run = move |max: Option<usize>, requests: Vec<String>| -> Vec<String> {
+        let srv = TestServer::start(ServerOptions { max_headers_count: max, ..Default::default() }, move |s, _| {
+            s.on_request(move |req, res| {
+                let res = res.clone();
+                req.on_end(move |req| {
+                    res.end_with(report(req));
+                });
+                req.resume();
+            });
+        });
+        let out = requests
+            .iter()
+            .map(|r| {
+                let mut c = Client::connect(srv.addr);
+                c.send(r);
+                let resp = c.read_response();
+                format!("{} {}", resp.status, resp.text())
+            })
+            .collect();
+        srv.stop();
+        out
+    };
+    let get = |n: usize| format!("GET / HTTP/1.1\r\nHost: x\r\n{}\r\n", lines(n, "a"));
+    let got = run(
+        None,
+        vec![
+            get(2100),
+            get(30),
+            get(31),
+            get(61),
+            format!("GET / HTTP/1.1\r\n{}Host: x\r\n\r\n", lines(1005, "a")),
+            format!("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n{}\r\n", lines(1100, "t")),
+        ],
+    );
+    assert_eq!(
+        got,
+        [
+            "200 raw=1023 keys=1000 last=a1021 rawtr=0 trkeys=0",
+            "200 raw=31 keys=31 last=a29 rawtr=0 trkeys=0",
+            "200 raw=32 keys=32 last=a30 rawtr=0 trkeys=0",
+            "200 raw=62 keys=62 last=a60 rawtr=0 trkeys=0",
+            "400 ",
+            "200 raw=2 keys=2 last=Transfer-Encoding rawtr=1023 trkeys=1023",
+        ]
+    );
+    assert_eq!(run(Some(3), vec![get(30)]), ["200 raw=31 keys=3 last=a29 rawtr=0 trkeys=0"]);
+    assert_eq!(run(Some(0), vec![get(2100)]), ["200 raw=2101 keys=2101 last=a2099 rawtr=0 trkeys=0"]);
+    assert_eq!(run(Some(2000), vec![get(2100)]), ["200 raw=2015 keys=2000 last=a2013 rawtr=0 trkeys=0"]);
+}
+
 /// A client that goes away before its response: the request's `aborted`, `error` and
 /// `close`, the response's `close` and the socket's `close`, in the order Node 20
 /// printed for the same handlers (`req.aborted()` is true in `aborted`). A request whose

@@ -236,8 +236,14 @@ const SINGLETONS: &[&str] = &[
 impl Headers {
     /// Builds the map from raw (name, value) pairs.
     pub fn from_raw(raw: &RawHeaders) -> Headers {
-        let mut h = Headers(Vec::with_capacity(raw.len()));
-        for (name, value) in raw.iter() {
+        Headers::from_raw_lines(raw, raw.len())
+    }
+
+    /// [`Headers::from_raw`] of the first `lines` pairs (Node's `_addHeaderLines(headers,
+    /// n)`).
+    pub(crate) fn from_raw_lines(raw: &RawHeaders, lines: usize) -> Headers {
+        let mut h = Headers(Vec::with_capacity(raw.len().min(lines)));
+        for (name, value) in raw.iter().take(lines) {
             h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value).into_owned());
         }
         h

@@ -24,6 +24,8 @@ pub struct IncomingState {
     url: (u32, u32),
     version: (u8, u8),
     raw_headers: RawHeaders,
+    /// How many of the raw headers make `headers` (Node's `maxHeaderPairs`).
+    header_pairs: u32,
     seen: Seen,
     headers: OnceCell<Headers>,
     raw_trailers: RefCell<RawHeaders>,
@@ -111,7 +113,7 @@ impl IncomingMessageExt for IncomingMessage {
 
     fn headers(&self) -> &Headers {
         let e = self.ext();
-        e.headers.get_or_init(|| Headers::from_raw(&e.raw_headers))
+        e.headers.get_or_init(|| Headers::from_raw_lines(&e.raw_headers, e.header_pairs as usize))
     }
 
     fn raw_headers(&self) -> &RawHeaders {
@@ -173,6 +175,7 @@ impl IncomingState {
             url: head.url,
             version: head.version,
             raw_headers: head.raw_headers,
+            header_pairs: head.header_pairs,
             seen: head.seen,
             headers: OnceCell::new(),
             raw_trailers: RefCell::new(RawHeaders::default()),

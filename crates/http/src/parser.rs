@@ -31,6 +31,31 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::errors::{Code, Error};
 use crate::headers::{RawHeaders, Span};
 
+/// Node's `MAX_HEADER_PAIRS` (`_http_common.js`): the names and values a parser keeps
+/// for `req.headers` unless the server sets `maxHeadersCount`: 2,000 entries, 1,000
+/// headers.
+pub(crate) const MAX_HEADER_ENTRIES: usize = 2000;
+
+/// How many of a head's `lines` Node keeps in `rawHeaders` (or `rawTrailers`): a head
+/// of fewer than 32 lines is handed to JavaScript whole; from 32 lines on, Node's
+/// parser hands them over in batches of 31 (`Flush` at `kMaxHeaderFieldsCount` in
+/// `node_http_parser.cc`), and `parserOnHeaders` keeps a batch only while fewer than
+/// `max_entries` names and values are kept (0: no limit).
+fn node_raw_lines(lines: usize, max_entries: usize) -> usize {
+    if lines < 32 || max_entries == 0 {
+        return lines;
+    }
+    let (mut kept, mut left) = (0, lines);
+    while left > 0 {
+        let batch = left.min(31);
+        if kept * 2 < max_entries {
+            kept += batch;
+        }
+        left -= batch;
+    }
+    kept
+}
+
 /// A head (or trailer block) may be this many times `max_header_size` bytes in all.
 /// Node counts only the target, names and values (`TrackHeader` in
 /// `node_http_parser.cc`) and never holds a whole head; we hold it, so blanks before
@@ -115,12 +140,14 @@ pub(crate) struct RequestHead {
     pub(crate) url: (u32, u32),
     pub(crate) version: (u8, u8),
     pub(crate) raw_headers: RawHeaders,
+    /// How many of the raw headers go into `req.headers` (Node's `maxHeaderPairs`).
+    pub(crate) header_pairs: u32,
     pub(crate) keep_alive: bool,
     pub(crate) has_body: bool,
     /// llhttp's `upgrade`: CONNECT, or an `Upgrade` header with `upgrade` among the
     /// `Connection` tokens. The bytes after the head may be another protocol's.
     pub(crate) upgrade: bool,
-    /// The headers the server asks about that the head has.
+    /// The headers the server asks about that `req.headers` has.
     pub(crate) seen: Seen,
 }
 
@@ -169,6 +196,8 @@ enum State {
 pub(crate) struct Parser {
     state: State,
     max_header_size: usize,
+    /// Node's `maxHeaderPairs`: names and values kept for `req.headers` (0: no limit).
+    max_header_entries: usize,
     /// llhttp's `should_keep_alive` for the message in progress.
     keep_alive: bool,
     /// A vector for the next head's header offsets, given back by a finished request.
@@ -437,8 +466,10 @@ fn map_httparse(e: httparse::Error) -> Error {
 }
 
 impl Parser {
-    pub(crate) fn new(max_header_size: usize) -> Parser {
-        Parser { state: State::Head, max_header_size, keep_alive: true, spare: Vec::new() }
+    /// A parser with Node's `maxHeaderSize` and `maxHeaderPairs` (names and values kept
+    /// for `req.headers`; 0: no limit; Node's default is [`MAX_HEADER_ENTRIES`]).
+    pub(crate) fn new(max_header_size: usize, max_header_entries: usize) -> Parser {
+        Parser { state: State::Head, max_header_size, max_header_entries, keep_alive: true, spare: Vec::new() }
     }
 
     /// Keeps `spans` for the next head's header offsets (if none is kept yet).
@@ -565,7 +596,12 @@ impl Parser {
         let mut close = false;
         let mut keep_alive_token = false;
         let (mut upgrade_header, mut upgrade_token) = (false, false);
-        for h in headers.iter() {
+        // Node keeps only so many lines, and only so many of those go into
+        // `req.headers`, which is where it looks for Host and Expect.
+        let kept = node_raw_lines(headers.len(), self.max_header_entries);
+        let pairs = if self.max_header_entries == 0 { kept } else { kept.min(self.max_header_entries / 2) };
+        for (i, h) in headers.iter().enumerate() {
+            let in_headers = i < pairs;
             let (name, value) = (h.name.as_bytes(), h.value);
             // httparse drops the value's trailing whitespace; llhttp looks at it for
             // Content-Length and Transfer-Encoding.
@@ -611,10 +647,12 @@ impl Parser {
                 }
                 4 if name.eq_ignore_ascii_case(b"host") => {
                     hosts += 1;
-                    seen.add(Seen::HOST);
+                    if in_headers {
+                        seen.add(Seen::HOST);
+                    }
                 }
-                6 if name.eq_ignore_ascii_case(b"expect") => seen.add(Seen::EXPECT),
-                2 if name.eq_ignore_ascii_case(b"te") => seen.add(Seen::TE),
+                6 if in_headers && name.eq_ignore_ascii_case(b"expect") => seen.add(Seen::EXPECT),
+                2 if in_headers && name.eq_ignore_ascii_case(b"te") => seen.add(Seen::TE),
                 10 if name.eq_ignore_ascii_case(b"connection") => {
                     close |= has_token(raw_value, "close");
                     keep_alive_token |= has_token(raw_value, "keep-alive");
@@ -637,7 +675,8 @@ impl Parser {
             return Err(err(Code::HPE_DUPLICATE_HOST, "Duplicate Host header"));
         }
         let spans = std::mem::take(&mut self.spare);
-        let raw_headers = RawHeaders::with_spans(spans, head, headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+        let raw_headers =
+            RawHeaders::with_spans(spans, head, headers[..kept].iter().map(|h| (h.name.as_bytes(), h.value)));
         input.advance(n);
         // llhttp's `should_keep_alive`: HTTP/1.1 unless `close`; 0.9, 1.0 and 2.0 only
         // with `keep-alive` (a `close` beside it is not looked at).
@@ -654,7 +693,18 @@ impl Parser {
         };
         // llhttp__before_headers_complete.
         let upgrade = method == "CONNECT" || (upgrade_header && upgrade_token);
-        Ok(Some(Event::Head(RequestHead { method, url, version, raw_headers, keep_alive, has_body, upgrade, seen })))
+        let header_pairs = pairs as u32;
+        Ok(Some(Event::Head(RequestHead {
+            method,
+            url,
+            version,
+            raw_headers,
+            header_pairs,
+            keep_alive,
+            has_body,
+            upgrade,
+            seen,
+        })))
     }
 
     fn trailers(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
@@ -670,7 +720,10 @@ impl Parser {
         match parse_fields(view, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => {
                 check_line_endings(&input[..n])?;
-                let trailers = RawHeaders::new(input.slice(..n), headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+                // Node's `req.trailers` takes every kept line (no `maxHeaderPairs` cut).
+                let kept = node_raw_lines(headers.len(), self.max_header_entries);
+                let trailers =
+                    RawHeaders::new(input.slice(..n), headers[..kept].iter().map(|h| (h.name.as_bytes(), h.value)));
                 input.advance(n);
                 Ok(Some(self.done(trailers)))
             }

@@ -49,7 +49,7 @@ fn lines(raw: &RawHeaders) -> Lines {
 /// Feeds `pieces` one read at a time, as the server does (a leftover joined with the
 /// next read; events taken until the parser needs more).
 pub fn parse<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, max_header_size: usize) -> Vec<Step> {
-    let mut parser = Parser::new(max_header_size);
+    let mut parser = Parser::new(max_header_size, super::MAX_HEADER_ENTRIES);
     let mut left = Bytes::new();
     let mut steps = Vec::new();
     for piece in pieces {

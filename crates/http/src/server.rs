@@ -42,6 +42,11 @@ pub struct ServerOptions {
     /// counts them) reach it is answered 431; so is one over 4 times this many bytes in
     /// all ([`crate::RAW_HEAD_FACTOR`]).
     pub max_header_size: usize,
+    /// `maxHeadersCount` (None, Node's default: 1,000; `Some(0)`: no limit): how many
+    /// headers go into `req.headers` (and are looked at for Host and Expect). Node's
+    /// parser keeps a few more in `req.rawHeaders` (it hands long heads over 31 lines at
+    /// a time); the default is not the 2,000 Node documents but the 1,000 it does.
+    pub max_headers_count: Option<usize>,
     /// `headersTimeout` in ms (60 s; 0 = none): a head not complete in time gets 408.
     pub headers_timeout: u64,
     /// `requestTimeout` in ms (300 s; 0 = none): a request not complete in time gets 408.
@@ -69,6 +74,7 @@ impl Default for ServerOptions {
     fn default() -> Self {
         ServerOptions {
             max_header_size: 16 * 1024,
+            max_headers_count: None,
             headers_timeout: 60_000,
             request_timeout: 300_000,
             keep_alive_timeout: 5_000,
@@ -440,7 +446,10 @@ impl Server {
         let conn = Rc::new(ConnInner {
             server: Rc::downgrade(&self.0),
             socket: socket.clone(),
-            parser: RefCell::new(Parser::new(o.max_header_size)),
+            parser: RefCell::new(Parser::new(
+                o.max_header_size,
+                o.max_headers_count.map_or(crate::parser::MAX_HEADER_ENTRIES, |n| n.saturating_mul(2)),
+            )),
             leftover: RefCell::new(Bytes::new()),
             incoming: RefCell::new(VecDeque::new()),
             outgoing: RefCell::new(VecDeque::new()),
