@@ -62,69 +62,160 @@ fn node_raw_lines(lines: usize, max_entries: usize) -> usize {
 /// values, which Node does not count, cannot make it grow without bound.
 pub const RAW_HEAD_FACTOR: usize = 4;
 
-/// Where Node's count of a head's bytes reaches `max`: the index of the byte that makes
-/// the count `max` (Node answers 431 once it has it), if `buf` has it before the head
-/// ends. Counted, as llhttp hands them to Node: the request target (when `request`),
-/// header names, and values from their first non-blank byte to the end of the line
-/// (trailing blanks included). On a malformed head the answer may be anything: the
-/// parser reports the malformation, which comes first.
-fn count_limit(buf: &[u8], max: usize, request: bool) -> Option<usize> {
-    #[derive(Clone, Copy)]
-    enum S {
-        Method,
-        UrlStart,
-        Url,
-        Version,
-        LineStart,
-        EndCr,
-        Name,
-        Blank,
-        Value,
-    }
-    if buf.len() < max {
-        return None; // fewer bytes than `max` cannot count to it
-    }
-    let mut state = if request { S::Method } else { S::LineStart };
-    let mut count = 0;
-    for (i, &b) in buf.iter().enumerate() {
-        let counted;
-        (state, counted) = match (state, b) {
-            (S::Method, b' ') => (S::UrlStart, false),
-            (S::Method, _) => (S::Method, false),
-            (S::UrlStart, b' ') => (S::UrlStart, false),
-            (S::UrlStart | S::Url, b'\r' | b'\n') | (S::Url, b' ') => (S::Version, false),
-            (S::UrlStart | S::Url, _) => (S::Url, true),
-            (S::Version, b'\n') => (S::LineStart, false),
-            (S::Version, _) => (S::Version, false),
-            (S::LineStart, b'\r') => (S::EndCr, false),
-            (S::LineStart | S::EndCr, b'\n') => return None, // the end of the head
-            (S::LineStart | S::Name, b':') => (S::Blank, false),
-            (S::Name | S::Blank | S::Value, b'\n') => (S::LineStart, false),
-            (S::LineStart | S::Name | S::EndCr, _) => (S::Name, true),
-            (S::Blank | S::Value, b'\r') => (S::Value, false),
-            (S::Blank, b' ' | b'\t') => (S::Blank, false),
-            (S::Blank | S::Value, _) => (S::Value, true),
-        };
-        if counted {
-            count += 1;
-            if count >= max {
-                return Some(i);
-            }
-        }
-    }
-    None
+/// Where a head is in Node's count of its bytes ([`Counter`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum CountState {
+    #[default]
+    Method,
+    UrlStart,
+    Url,
+    Version,
+    LineStart,
+    EndCr,
+    Name,
+    Blank,
+    Value,
 }
 
-/// How much of a head not parsed yet may be looked at, and whether the input already
-/// holds more (the head is too large: 431, unless something in the view is invalid).
-fn head_view(input: &[u8], max: usize, request: bool) -> (usize, bool) {
-    let raw = max.saturating_mul(RAW_HEAD_FACTOR);
-    match count_limit(&input[..input.len().min(raw)], max, request) {
-        // The byte that reaches the count is looked at: if it is invalid, that is the
-        // error (llhttp checks it before handing it over).
-        Some(at) => (at + 1, true),
-        None if input.len() > raw => (raw, true),
-        None => (input.len(), false),
+/// Node's count of a head's bytes, resumable across reads: the request target (for a
+/// request head), header names, and values from their first non-blank byte to the end
+/// of the line (trailing blanks included), as llhttp hands them to Node (`TrackHeader`
+/// in `node_http_parser.cc`). On a malformed head the count may be anything: the parser
+/// reports the malformation, which comes first.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counter {
+    /// How far the head has been counted.
+    pos: usize,
+    state: CountState,
+    count: usize,
+    /// The index of the byte that brought the count to the limit.
+    hit: Option<usize>,
+    /// The head ended before the limit.
+    ended: bool,
+}
+
+impl Counter {
+    fn new(request: bool) -> Counter {
+        let state = if request { CountState::Method } else { CountState::LineStart };
+        Counter { state, ..Counter::default() }
+    }
+
+    /// Counts `buf[self.pos..]`; the index of the byte that makes the count `max`, if
+    /// it is there (or was, in an earlier part) before the head ends.
+    fn advance(&mut self, buf: &[u8], max: usize) -> Option<usize> {
+        use CountState as S;
+        if self.hit.is_some() || self.ended {
+            return self.hit;
+        }
+        for (i, &b) in buf.iter().enumerate().skip(self.pos) {
+            let counted;
+            (self.state, counted) = match (self.state, b) {
+                (S::Method, b' ') => (S::UrlStart, false),
+                (S::Method, _) => (S::Method, false),
+                (S::UrlStart, b' ') => (S::UrlStart, false),
+                (S::UrlStart | S::Url, b'\r' | b'\n') | (S::Url, b' ') => (S::Version, false),
+                (S::UrlStart | S::Url, _) => (S::Url, true),
+                (S::Version, b'\n') => (S::LineStart, false),
+                (S::Version, _) => (S::Version, false),
+                (S::LineStart, b'\r') => (S::EndCr, false),
+                (S::LineStart | S::EndCr, b'\n') => {
+                    self.ended = true; // the end of the head
+                    return None;
+                }
+                (S::LineStart | S::Name, b':') => (S::Blank, false),
+                (S::Name | S::Blank | S::Value, b'\n') => (S::LineStart, false),
+                (S::LineStart | S::Name | S::EndCr, _) => (S::Name, true),
+                (S::Blank | S::Value, b'\r') => (S::Value, false),
+                (S::Blank, b' ' | b'\t') => (S::Blank, false),
+                (S::Blank | S::Value, _) => (S::Value, true),
+            };
+            if counted {
+                self.count += 1;
+                if self.count >= max {
+                    self.hit = Some(i);
+                    return self.hit;
+                }
+            }
+        }
+        self.pos = buf.len();
+        None
+    }
+}
+
+/// What earlier reads learned of a head (or trailer block) still incomplete, so that
+/// one arriving in small pieces is not parsed again from its start at each read: that
+/// cost the square of its size (2.3 s of CPU for a 40 KB head sent a byte at a time).
+/// Lines known complete and valid are not looked at again, nor more of a value whose
+/// bytes are plainly valid; anything else sends the current line through `httparse`
+/// again, so the errors are the ones a whole parse gives.
+#[derive(Clone, Copy, Debug, Default)]
+struct Partial {
+    /// The request line's length, once it is complete and valid.
+    line_len: Option<usize>,
+    /// Where the first line not known to be complete and valid starts.
+    from: usize,
+    /// How far the bytes have been checked.
+    checked: usize,
+    /// The line at `from` has had its colon: what follows is its value.
+    in_value: bool,
+    counter: Counter,
+}
+
+impl Partial {
+    fn new(request: bool) -> Partial {
+        Partial { counter: Counter::new(request), ..Partial::default() }
+    }
+
+    /// How much of `input` may be looked at, and whether it holds more (the head is too
+    /// large: 431, unless something in the view is invalid).
+    fn view(&mut self, input: &[u8], max: usize) -> (usize, bool) {
+        let raw = max.saturating_mul(RAW_HEAD_FACTOR);
+        let upto = input.len().min(raw);
+        // Fewer bytes than `max` cannot count to it.
+        let hit = if upto >= max { self.counter.advance(&input[..upto], max) } else { None };
+        match hit {
+            // The byte that reaches the count is looked at: if it is invalid, that is the
+            // error (llhttp checks it before handing it over).
+            Some(at) => (at + 1, true),
+            None if input.len() > raw => (raw, true),
+            None => (input.len(), false),
+        }
+    }
+
+    /// Checks the header lines of `view` from `start` (where they begin) as far as they
+    /// go: `Ok(true)` if they end in `view` (the head is complete: parse it whole),
+    /// `Ok(false)` if they are valid so far.
+    fn fields(&mut self, view: &[u8], start: usize) -> Result<bool, Error> {
+        if self.from < start {
+            (self.from, self.checked, self.in_value) = (start, start, false);
+        }
+        let new = &view[self.checked.max(self.from)..];
+        let cr_waiting = self.checked > self.from && view[self.checked - 1] == b'\r';
+        // More of a value: any byte httparse takes in one but CR and LF.
+        if self.in_value && !cr_waiting && new.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f)) {
+            self.checked = view.len();
+            return Ok(false);
+        }
+        let fragment = &view[self.from..];
+        #[cfg(test)]
+        tests::FRAGMENT_BYTES.with(|n| n.set(n.get() + fragment.len()));
+        let mut stack = [httparse::EMPTY_HEADER; 64];
+        let mut heap = Vec::new();
+        match parse_fields(fragment, &mut stack, &mut heap) {
+            Ok(httparse::Status::Complete(_)) => Ok(true),
+            Ok(httparse::Status::Partial) => {
+                // A bare CR or LF can already be seen in a partial head.
+                check_partial_line_endings(fragment)?;
+                // The lines that end in the fragment are complete and valid.
+                if let Some(nl) = memchr::memrchr(b'\n', fragment) {
+                    self.from += nl + 1;
+                }
+                self.in_value = view[self.from..].contains(&b':');
+                self.checked = view.len();
+                Ok(false)
+            }
+            Err(e) => Err(header_error(fragment, e)),
+        }
     }
 }
 
@@ -202,6 +293,8 @@ pub(crate) struct Parser {
     keep_alive: bool,
     /// A vector for the next head's header offsets, given back by a finished request.
     spare: Vec<Span>,
+    /// What is known of the head or trailer block in progress.
+    partial: Partial,
 }
 
 fn err(code: Code, msg: &str) -> Error {
@@ -469,7 +562,14 @@ impl Parser {
     /// A parser with Node's `maxHeaderSize` and `maxHeaderPairs` (names and values kept
     /// for `req.headers`; 0: no limit; Node's default is [`MAX_HEADER_ENTRIES`]).
     pub(crate) fn new(max_header_size: usize, max_header_entries: usize) -> Parser {
-        Parser { state: State::Head, max_header_size, max_header_entries, keep_alive: true, spare: Vec::new() }
+        Parser {
+            state: State::Head,
+            max_header_size,
+            max_header_entries,
+            keep_alive: true,
+            spare: Vec::new(),
+            partial: Partial::new(true),
+        }
     }
 
     /// Keeps `spans` for the next head's header offsets (if none is kept yet).
@@ -488,6 +588,7 @@ impl Parser {
     /// closes the connection, nothing more (its `closed` state).
     fn done(&mut self, trailers: RawHeaders) -> Event {
         self.state = if self.keep_alive { State::Head } else { State::Closed };
+        self.partial = Partial::new(true); // the next head starts afresh
         Event::Done(trailers)
     }
 
@@ -555,24 +656,49 @@ impl Parser {
     fn head(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
         // Node (llhttp) skips CR and LF before a request.
         let skip = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
-        input.advance(skip);
+        if skip > 0 {
+            input.advance(skip);
+            self.partial = Partial::new(true); // the head starts later than thought
+        }
         if input.is_empty() {
             return Ok(None);
         }
+        let result = self.head_at(input);
+        if !matches!(result, Ok(None)) {
+            self.partial = Partial::new(true); // the next head starts afresh
+        }
+        result
+    }
+
+    fn head_at(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
         // Only the bytes up to the size limit are looked at: a head is an error as soon
         // as it reaches the limit (431), whatever follows, as when its bytes come one by
         // one.
-        let (len, over) = head_view(input, self.max_header_size, true);
+        let (len, over) = self.partial.view(input, self.max_header_size);
         let view = &input[..len];
-        let partial = || {
-            // A bare CR or LF can already be seen in a partial head.
-            check_partial_line_endings(view)?;
-            if over {
-                return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
-            }
-            Ok(None)
+        let partial = || match over {
+            true => Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow")),
+            false => Ok(None),
         };
-        let Some((method, url, version, line_len)) = request_line(view)? else { return partial() };
+        let line_len = match self.partial.line_len {
+            Some(line_len) => line_len,
+            None => match request_line(view)? {
+                Some((_, _, _, line_len)) => line_len,
+                None => {
+                    // A bare CR or LF can already be seen in a partial head.
+                    check_partial_line_endings(view)?;
+                    return partial();
+                }
+            },
+        };
+        self.partial.line_len = Some(line_len);
+        if !self.partial.fields(view, line_len)? {
+            return partial();
+        }
+        // Complete: parsed whole, once.
+        let Some((method, url, version, line_len)) = request_line(view)? else {
+            unreachable!("the request line was complete")
+        };
         let fields = &view[line_len..];
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap = Vec::new();
@@ -712,9 +838,23 @@ impl Parser {
             input.advance(2);
             return Ok(Some(self.done(RawHeaders::default())));
         }
-        // As for a head (Node counts a trailer block's names and values afresh).
-        let (len, over) = head_view(input, self.max_header_size, false);
+        self.trailers_at(input)
+    }
+
+    fn trailers_at(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
+        if self.partial.line_len.is_none() {
+            // As for a head (Node counts a trailer block's names and values afresh),
+            // without a request line.
+            self.partial = Partial { line_len: Some(0), ..Partial::new(false) };
+        }
+        let (len, over) = self.partial.view(input, self.max_header_size);
         let view = &input[..len];
+        if !self.partial.fields(view, 0)? {
+            if over {
+                return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
+            }
+            return Ok(None);
+        }
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap = Vec::new();
         match parse_fields(view, &mut stack, &mut heap) {
