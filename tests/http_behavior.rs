@@ -868,6 +868,42 @@ fn max_requests_per_socket_sequential() {
     srv.stop();
 }
 
+/// `drop_request` is told of a request past `max_requests_per_socket` before its 503;
+/// `check_expectation` answers an `Expect` other than `100-continue` instead of the
+/// 417 (and `request` is not emitted for it), as in Node.
+#[test]
+fn drop_request_and_check_expectation_events() {
+    let srv = TestServer::start(ServerOptions { max_requests_per_socket: 1, ..Default::default() }, |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            l.push(format!("request {}", req.url()));
+            res.end_with("ok");
+        });
+        let l = log.clone();
+        s.on_drop_request(move |req, socket| {
+            l.push(format!("drop {} from {}", req.url(), socket.remote_addr().is_some()));
+        });
+        let l = log.clone();
+        s.on_check_expectation(move |req, res| {
+            let expect = req.headers().get_str("expect").unwrap_or_default().to_owned();
+            l.push(format!("expectation {expect}"));
+            res.set_status_code(202);
+            res.end_with(format!("met {expect}"));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(c.read_response().status, 200);
+    assert_eq!(c.read_response().status, 503);
+    srv.log.wait_for("drop /2 from true");
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /e HTTP/1.1\r\nHost: a\r\nExpect: x-fancy\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!((r.status, r.text().as_str()), (202, "met x-fancy"));
+    assert_eq!(srv.log.lines(), ["request /1", "drop /2 from true", "expectation x-fancy"]);
+    srv.stop();
+}
+
 /// Node's `test-http-keep-alive-max-requests`: four pipelined requests with a limit of
 /// three get keep-alive, keep-alive, close, then 503.
 #[test]

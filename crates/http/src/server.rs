@@ -93,12 +93,15 @@ type ClientErrorFn = dyn Fn(&streams::Error, &Socket);
 type ServerFn = dyn Fn(&Server);
 type SocketFn = dyn Fn(&Socket);
 type UpgradeFn = dyn Fn(&IncomingMessage, &Socket, &Bytes);
+type DropFn = dyn Fn(&IncomingMessage, &Socket);
 
 pub(crate) struct ServerInner {
     net: RefCell<Option<net::Server>>,
     opts: ServerOptions,
     on_request: RefCell<Vec<Rc<RequestFn>>>,
     on_check_continue: RefCell<Vec<Rc<RequestFn>>>,
+    on_check_expectation: RefCell<Vec<Rc<RequestFn>>>,
+    on_drop_request: RefCell<Vec<Rc<DropFn>>>,
     on_client_error: RefCell<Vec<Rc<ClientErrorFn>>>,
     on_connection: RefCell<Vec<Rc<SocketFn>>>,
     on_upgrade: RefCell<Vec<Rc<UpgradeFn>>>,
@@ -184,6 +187,8 @@ impl Server {
             opts,
             on_request: RefCell::new(Vec::new()),
             on_check_continue: RefCell::new(Vec::new()),
+            on_check_expectation: RefCell::new(Vec::new()),
+            on_drop_request: RefCell::new(Vec::new()),
             on_client_error: RefCell::new(Vec::new()),
             on_connection: RefCell::new(Vec::new()),
             on_upgrade: RefCell::new(Vec::new()),
@@ -213,6 +218,21 @@ impl Server {
     /// answers `100 Continue` itself and emits `request`.
     pub fn on_check_continue(&self, f: impl Fn(&IncomingMessage, &ServerResponse) + 'static) -> &Self {
         self.0.on_check_continue.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'checkExpectation'`: a request with an `Expect` header other than
+    /// `100-continue`; the listener answers it (`request` is not emitted). Without a
+    /// listener the server answers 417 Expectation Failed.
+    pub fn on_check_expectation(&self, f: impl Fn(&IncomingMessage, &ServerResponse) + 'static) -> &Self {
+        self.0.on_check_expectation.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `'dropRequest'`: a request past `max_requests_per_socket` on its connection,
+    /// before the server answers it 503 (the listener cannot prevent that).
+    pub fn on_drop_request(&self, f: impl Fn(&IncomingMessage, &Socket) + 'static) -> &Self {
+        self.0.on_drop_request.borrow_mut().push(Rc::new(f));
         self
     }
 
@@ -370,6 +390,8 @@ impl Server {
         self.drop_recycled();
         self.0.on_request.borrow_mut().clear();
         self.0.on_check_continue.borrow_mut().clear();
+        self.0.on_check_expectation.borrow_mut().clear();
+        self.0.on_drop_request.borrow_mut().clear();
         self.0.on_client_error.borrow_mut().clear();
         self.0.on_connection.borrow_mut().clear();
         self.0.on_upgrade.borrow_mut().clear();
@@ -719,6 +741,7 @@ impl ConnInner {
             }
             if o.max_requests_per_socket > 0 && o.max_requests_per_socket < self.requests.get() {
                 handled = true;
+                emit(&server.0.on_drop_request, |f| f(&req, &self.socket));
                 let _ = res.write_head(503);
                 res.end();
             } else if let Some(expect) =
@@ -733,7 +756,7 @@ impl ConnInner {
                         res.write_continue();
                         emit(&server.0.on_request, |f| f(&req, &res));
                     }
-                } else {
+                } else if !emit(&server.0.on_check_expectation, |f| f(&req, &res)) {
                     let _ = res.write_head(417);
                     res.end();
                 }
