@@ -166,6 +166,18 @@ impl Partial {
         Partial { counter: Counter::new(request), ..Partial::default() }
     }
 
+    /// Nothing learned yet (the usual case: a whole head in one read leaves nothing).
+    fn fresh(&self) -> bool {
+        self.line_len.is_none() && self.counter.pos == 0 && self.counter.hit.is_none() && !self.counter.ended
+    }
+
+    /// Forgets what was learned, for the next head.
+    fn reset(&mut self) {
+        if !self.fresh() {
+            *self = Partial::new(true);
+        }
+    }
+
     /// How much of `input` may be looked at, and whether it holds more (the head is too
     /// large: 431, unless something in the view is invalid).
     fn view(&mut self, input: &[u8], max: usize) -> (usize, bool) {
@@ -204,18 +216,25 @@ impl Partial {
         match parse_fields(fragment, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete(_)) => Ok(true),
             Ok(httparse::Status::Partial) => {
-                // A bare CR or LF can already be seen in a partial head.
-                check_partial_line_endings(fragment)?;
-                // The lines that end in the fragment are complete and valid.
-                if let Some(nl) = memchr::memrchr(b'\n', fragment) {
-                    self.from += nl + 1;
-                }
-                self.in_value = view[self.from..].contains(&b':');
-                self.checked = view.len();
+                let from = self.from;
+                self.learn(view, from)?;
                 Ok(false)
             }
             Err(e) => Err(header_error(fragment, e)),
         }
+    }
+
+    /// `httparse` found the header lines of `view` from `from` valid but incomplete:
+    /// notes what is known for the next read (after checking for a bare CR or LF,
+    /// which can already be seen in a partial head).
+    fn learn(&mut self, view: &[u8], from: usize) -> Result<(), Error> {
+        let fragment = &view[from..];
+        check_partial_line_endings(fragment)?;
+        // The lines that end in the fragment are complete and valid.
+        self.from = from + memchr::memrchr(b'\n', fragment).map_or(0, |nl| nl + 1);
+        self.in_value = view[self.from..].contains(&b':');
+        self.checked = view.len();
+        Ok(())
     }
 }
 
@@ -588,7 +607,7 @@ impl Parser {
     /// closes the connection, nothing more (its `closed` state).
     fn done(&mut self, trailers: RawHeaders) -> Event {
         self.state = if self.keep_alive { State::Head } else { State::Closed };
-        self.partial = Partial::new(true); // the next head starts afresh
+        self.partial.reset(); // the next head starts afresh
         Event::Done(trailers)
     }
 
@@ -658,14 +677,14 @@ impl Parser {
         let skip = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         if skip > 0 {
             input.advance(skip);
-            self.partial = Partial::new(true); // the head starts later than thought
+            self.partial.reset(); // the head starts later than thought
         }
         if input.is_empty() {
             return Ok(None);
         }
         let result = self.head_at(input);
         if !matches!(result, Ok(None)) {
-            self.partial = Partial::new(true); // the next head starts afresh
+            self.partial.reset(); // the next head starts afresh
         }
         result
     }
@@ -680,10 +699,14 @@ impl Parser {
             true => Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow")),
             false => Ok(None),
         };
+        // The request line is parsed once it is complete, and again (cheaply) when the
+        // head is: only its length is kept between reads.
+        let mut line = None;
+        let first_look = self.partial.line_len.is_none();
         let line_len = match self.partial.line_len {
             Some(line_len) => line_len,
             None => match request_line(view)? {
-                Some((_, _, _, line_len)) => line_len,
+                Some(parsed) => line.insert(parsed).3,
                 None => {
                     // A bare CR or LF can already be seen in a partial head.
                     check_partial_line_endings(view)?;
@@ -691,20 +714,29 @@ impl Parser {
                 }
             },
         };
-        self.partial.line_len = Some(line_len);
-        if !self.partial.fields(view, line_len)? {
+        // A head seen before is checked from where the last read left it; one seen for
+        // the first time (the usual case: a whole head in one read) is parsed whole.
+        if !first_look && !self.partial.fields(view, line_len)? {
             return partial();
         }
-        // Complete: parsed whole, once.
-        let Some((method, url, version, line_len)) = request_line(view)? else {
-            unreachable!("the request line was complete")
+        let line = match line {
+            Some(line) => line,
+            None => match request_line(view)? {
+                Some(line) => line,
+                None => return partial(), // not reached: the line was complete before
+            },
         };
+        let (method, url, version, line_len) = line;
         let fields = &view[line_len..];
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap = Vec::new();
         let (n, headers) = match parse_fields(fields, &mut stack, &mut heap) {
             Ok(httparse::Status::Complete((n, headers))) => (line_len + n, headers),
-            Ok(httparse::Status::Partial) => return partial(),
+            Ok(httparse::Status::Partial) => {
+                self.partial.line_len = Some(line_len);
+                self.partial.learn(view, line_len)?;
+                return partial();
+            }
             Err(e) => return Err(header_error(fields, e)),
         };
         check_line_endings(&input[..n])?;
@@ -842,18 +874,20 @@ impl Parser {
     }
 
     fn trailers_at(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
-        if self.partial.line_len.is_none() {
+        let first_look = self.partial.line_len.is_none();
+        if first_look {
             // As for a head (Node counts a trailer block's names and values afresh),
             // without a request line.
             self.partial = Partial { line_len: Some(0), ..Partial::new(false) };
         }
         let (len, over) = self.partial.view(input, self.max_header_size);
         let view = &input[..len];
-        if !self.partial.fields(view, 0)? {
-            if over {
-                return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
-            }
-            return Ok(None);
+        let partial = || match over {
+            true => Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow")),
+            false => Ok(None),
+        };
+        if !first_look && !self.partial.fields(view, 0)? {
+            return partial();
         }
         let mut stack = [httparse::EMPTY_HEADER; 64];
         let mut heap = Vec::new();
@@ -868,11 +902,8 @@ impl Parser {
                 Ok(Some(self.done(trailers)))
             }
             Ok(httparse::Status::Partial) => {
-                check_partial_line_endings(view)?;
-                if over {
-                    return Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow"));
-                }
-                Ok(None)
+                self.partial.learn(view, 0)?;
+                partial()
             }
             Err(e) => Err(header_error(view, e)),
         }
