@@ -280,8 +280,8 @@ fn respond(req: &IncomingMessage, res: &ServerResponse) {
     }
 }
 
-/// `tests/node/upgrade.js`'s server: requests answered as the echo server answers them
-/// plus `x-upgrade`; an `upgrade` request gets 101, a CONNECT 200, each with what the
+/// `tests/node/upgrade.js`'s server: requests answered as the echo server answers them,
+/// after `x-upgrade`; an `upgrade` request gets 101, a CONNECT 200, each with what the
 /// listener saw, then the socket echoes what it receives (a url ending in `/end`: the
 /// server ends the socket after the head's bytes instead).
 fn upgrade_server() -> Server {
@@ -309,16 +309,8 @@ fn upgrade_server() -> Server {
         });
     }
     let server = create_server(|req, res| {
-        let body = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-        let b = body.clone();
-        req.on_data(move |_, chunk| b.borrow_mut().extend_from_slice(&chunk));
-        let res = res.clone();
-        req.on_end(move |req| {
-            let _ = res.set_header("x-method", req.method());
-            let _ = res.set_header("x-url", req.url());
-            let _ = res.set_header("x-upgrade", req.upgrade().to_string().as_str());
-            res.end_with(Bytes::from(std::mem::take(&mut *body.borrow_mut())));
-        });
+        let _ = res.set_header("x-upgrade", req.upgrade().to_string().as_str());
+        echo_example::echo(req, res);
     });
     server.on_upgrade(|req, socket, head| {
         let upgrade = req.headers().get_str("upgrade").unwrap_or_default().to_owned();

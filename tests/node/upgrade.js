@@ -1,5 +1,5 @@
 // The reference for the upgrade suite of tests/http_conformance.rs: requests are
-// answered as tests/node/echo.js answers them (plus x-upgrade: req.upgrade); an
+// answered as tests/node/echo.js answers them, after x-upgrade (req.upgrade); an
 // `upgrade` request gets `101 Switching Protocols`, a CONNECT `200 Connection
 // Established`, each with what the server saw (x-method, x-url, x-upgrade, x-complete,
 // x-head: the length of the bytes that followed the head), and from then on the socket
@@ -9,12 +9,12 @@
 const http = require('http');
 const port = Number(process.argv[2] || 3000);
 const server = http.createServer((req, res) => {
+  res.setHeader('x-upgrade', String(req.upgrade));
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     res.setHeader('x-method', req.method);
     res.setHeader('x-url', req.url);
-    res.setHeader('x-upgrade', String(req.upgrade));
     res.end(Buffer.concat(chunks));
   });
 });
