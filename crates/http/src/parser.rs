@@ -166,16 +166,10 @@ impl Partial {
         Partial { counter: Counter::new(request), ..Partial::default() }
     }
 
-    /// Nothing learned yet (the usual case: a whole head in one read leaves nothing).
-    fn fresh(&self) -> bool {
-        self.line_len.is_none() && self.counter.pos == 0 && self.counter.hit.is_none() && !self.counter.ended
-    }
-
-    /// Forgets what was learned, for the next head.
-    fn reset(&mut self) {
-        if !self.fresh() {
-            *self = Partial::new(true);
-        }
+    /// No earlier read left this head or block incomplete: it is parsed whole (the
+    /// usual case), and [`Partial::learn`] notes what is known if it is not complete.
+    fn first_look(&self) -> bool {
+        self.checked == 0
     }
 
     /// How much of `input` may be looked at, and whether it holds more (the head is too
@@ -318,6 +312,20 @@ pub(crate) struct Parser {
 
 fn err(code: Code, msg: &str) -> Error {
     Error::new(code, format!("Parse Error: {msg}"))
+}
+
+/// A head (or trailer block) too large: 431.
+fn header_overflow() -> Error {
+    err(Code::HPE_HEADER_OVERFLOW, "Header overflow")
+}
+
+/// What an incomplete head comes to: more input is needed, unless the input already
+/// holds more than may be looked at (`over`).
+fn wait_or_overflow(over: bool) -> Result<Option<Event>, Error> {
+    match over {
+        true => Err(header_overflow()),
+        false => Ok(None),
+    }
 }
 
 /// A bare CR or LF anywhere in `head` (every line must end in CRLF).
@@ -573,7 +581,7 @@ fn map_httparse(e: httparse::Error) -> Error {
         H::NewLine => err(Code::HPE_LF_EXPECTED, "Missing expected LF after header value"),
         H::Status | H::Token => err(Code::HPE_INVALID_METHOD, "Invalid method encountered"),
         H::Version => err(Code::HPE_INVALID_VERSION, "Invalid HTTP version"),
-        H::TooManyHeaders => err(Code::HPE_HEADER_OVERFLOW, "Header overflow"),
+        H::TooManyHeaders => header_overflow(),
     }
 }
 
@@ -607,7 +615,7 @@ impl Parser {
     /// closes the connection, nothing more (its `closed` state).
     fn done(&mut self, trailers: RawHeaders) -> Event {
         self.state = if self.keep_alive { State::Head } else { State::Closed };
-        self.partial.reset(); // the next head starts afresh
+        self.partial = Partial::new(true); // the next head starts afresh
         Event::Done(trailers)
     }
 
@@ -635,7 +643,13 @@ impl Parser {
                         None => return Ok(None),
                     };
                     input.advance(line_len);
-                    self.state = if size == 0 { State::Trailers } else { State::ChunkData(size) };
+                    if size == 0 {
+                        self.state = State::Trailers;
+                        // Node counts a trailer block's names and values afresh.
+                        self.partial = Partial::new(false);
+                    } else {
+                        self.state = State::ChunkData(size);
+                    }
                 }
                 State::ChunkData(left) => {
                     if input.is_empty() {
@@ -677,14 +691,14 @@ impl Parser {
         let skip = input.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         if skip > 0 {
             input.advance(skip);
-            self.partial.reset(); // the head starts later than thought
+            self.partial = Partial::new(true); // the head starts later than thought
         }
         if input.is_empty() {
             return Ok(None);
         }
         let result = self.head_at(input);
         if !matches!(result, Ok(None)) {
-            self.partial.reset(); // the next head starts afresh
+            self.partial = Partial::new(true); // the next head starts afresh
         }
         result
     }
@@ -695,14 +709,11 @@ impl Parser {
         // one.
         let (len, over) = self.partial.view(input, self.max_header_size);
         let view = &input[..len];
-        let partial = || match over {
-            true => Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow")),
-            false => Ok(None),
-        };
+        let partial = || wait_or_overflow(over);
         // The request line is parsed once it is complete, and again (cheaply) when the
         // head is: only its length is kept between reads.
         let mut line = None;
-        let first_look = self.partial.line_len.is_none();
+        let first_look = self.partial.first_look();
         let line_len = match self.partial.line_len {
             Some(line_len) => line_len,
             None => match request_line(view)? {
@@ -874,18 +885,11 @@ impl Parser {
     }
 
     fn trailers_at(&mut self, input: &mut Bytes) -> Result<Option<Event>, Error> {
-        let first_look = self.partial.line_len.is_none();
-        if first_look {
-            // As for a head (Node counts a trailer block's names and values afresh),
-            // without a request line.
-            self.partial = Partial { line_len: Some(0), ..Partial::new(false) };
-        }
+        // As for a head, without a request line.
+        let first_look = self.partial.first_look();
         let (len, over) = self.partial.view(input, self.max_header_size);
         let view = &input[..len];
-        let partial = || match over {
-            true => Err(err(Code::HPE_HEADER_OVERFLOW, "Header overflow")),
-            false => Ok(None),
-        };
+        let partial = || wait_or_overflow(over);
         if !first_look && !self.partial.fields(view, 0)? {
             return partial();
         }
