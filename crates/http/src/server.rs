@@ -782,9 +782,7 @@ impl ConnInner {
         for id in self.socket_listeners.take().into_iter().flatten() {
             self.socket.off(id);
         }
-        if let Some(server) = self.server() {
-            server.0.conns.borrow_mut().retain(|c| !std::ptr::eq(Rc::as_ptr(c), self));
-        }
+        self.leave_server();
         // Nothing of the request is read from the socket any more: no connection to
         // read for it.
         let req = incoming::new_incoming(head, &self.socket, Weak::new(), None, |_| {});
@@ -874,17 +872,11 @@ impl ConnInner {
             response::detach_socket(res);
         }
         let closing = self.server().is_some_and(|s| s.0.closing.get());
-        if self.upgraded.get() {
-            // The socket is the `upgrade` listener's now: a response to a request before
-            // the upgrade neither ends it nor sets its timeout (Node's `resOnFinish`
-            // would, on a socket it no longer reads).
-            if self.current.borrow().is_none() {
-                let next = self.outgoing.borrow_mut().pop_front();
-                if let Some(next) = next {
-                    self.assign(&next);
-                }
-            }
-        } else if res.ext().last.get() || (closing && self.incoming.borrow().is_empty()) {
+        // Once the socket is an `upgrade` listener's, a response to a request before the
+        // upgrade neither ends it nor sets its timeout (Node's `resOnFinish` would, on a
+        // socket it no longer reads).
+        let owned = !self.upgraded.get();
+        if owned && (res.ext().last.get() || (closing && self.incoming.borrow().is_empty())) {
             // destroySoon: end, then destroy once finished.
             if self.socket.writable() {
                 self.socket.end();
@@ -900,7 +892,7 @@ impl ConnInner {
             let next = self.outgoing.borrow_mut().pop_front();
             match next {
                 Some(next) => self.assign(&next),
-                None => {
+                None if owned => {
                     if let Some(server) = self.server() {
                         let ka = server.0.opts.keep_alive_timeout;
                         if ka > 0 {
@@ -910,6 +902,7 @@ impl ConnInner {
                         }
                     }
                 }
+                None => {}
             }
         }
     }
@@ -1038,6 +1031,12 @@ impl ConnInner {
             }
         }
         self.body_req.borrow_mut().take();
+        self.leave_server();
+    }
+
+    /// Takes the connection out of the server's list (its socket closed, or went to an
+    /// `upgrade` listener); the streams kept for reuse go with the last one.
+    fn leave_server(&self) {
         if let Some(server) = self.server() {
             server.0.conns.borrow_mut().retain(|c| !std::ptr::eq(Rc::as_ptr(c), self));
             if server.0.conns.borrow().is_empty() {
