@@ -20,15 +20,7 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
     /// `stream.destroy(err)`: releases the stream at once; `error` (with `err`) and
     /// `close` follow on next ticks. Destroying twice does nothing.
     pub fn destroy(&self, err: Option<Error>) -> &Self {
-        // Writable.prototype.destroy: fail what is still buffered, on the next tick.
-        if let Some(w) = self.ws_ref() {
-            if !w.destroyed && (!w.buffered.is_empty() || !w.on_finished.is_empty()) {
-                drop(w);
-                self.tick_kind(TickKind::ErrorBuffer);
-            }
-        }
-        destroy(self, err);
-        self
+        self.destroy_closing(err, false)
     }
 
     /// `destroy()` with `close` emitted now instead of a tick later: for types built on
@@ -37,27 +29,18 @@ impl<R: Side, W: Side, E: 'static> Stream<R, W, E> {
     /// calls `emitCloseNT` itself). A stream with a `_destroy` hook, or not constructed
     /// yet, is destroyed as by `destroy(None)`; a destroyed one is left alone.
     pub fn destroy_closing_now(&self) -> &Self {
-        let already = self.ws_ref().is_some_and(|w| w.destroyed) || self.rs_ref().is_some_and(|r| r.destroyed);
-        let constructed =
-            self.ws_ref().map(|w| w.constructed).or_else(|| self.rs_ref().map(|r| r.constructed)).unwrap_or(true);
-        if already || !constructed || self.0.hooks.destroy.is_some() {
-            return self.destroy(None);
-        }
+        self.destroy_closing(None, true)
+    }
+
+    fn destroy_closing(&self, err: Option<Error>, close_now: bool) -> &Self {
+        // Writable.prototype.destroy: fail what is still buffered, on the next tick.
         if let Some(w) = self.ws_ref() {
-            if !w.buffered.is_empty() || !w.on_finished.is_empty() {
+            if !w.destroyed && (!w.buffered.is_empty() || !w.on_finished.is_empty()) {
                 drop(w);
                 self.tick_kind(TickKind::ErrorBuffer);
             }
         }
-        if let Some(mut w) = self.ws() {
-            w.destroyed = true;
-            w.closed = true;
-        }
-        if let Some(mut r) = self.rs() {
-            r.destroyed = true;
-            r.closed = true;
-        }
-        emit_close_nt(self);
+        destroy(self, err, close_now);
         self
     }
 
@@ -97,7 +80,8 @@ fn check_error<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: &Option<E
     }
 }
 
-fn destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+/// `close_now`: without a `_destroy` hook, `close` is emitted before this returns.
+fn destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>, close_now: bool) {
     let already = s.ws_ref().is_some_and(|w| w.destroyed) || s.rs_ref().is_some_and(|r| r.destroyed);
     if already {
         return;
@@ -113,21 +97,27 @@ fn destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>
     if !constructed {
         *s.0.pending_destroy.borrow_mut() = Some(err);
     } else {
-        call_destroy_hook(s, err);
+        call_destroy_hook(s, err, close_now);
     }
 }
 
-/// `_destroy(self, err, cb)`.
-fn call_destroy_hook<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
-    let cb = DestroyCallback { stream: s.clone() };
+/// `_destroy(self, err, cb)`; without a hook, the callback at once (`close_now`: and
+/// `close` too).
+fn call_destroy_hook<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>, close_now: bool) {
     match &s.0.hooks.destroy {
-        Some(f) => f(s, err, cb),
-        None => cb.call(err),
+        Some(f) => f(s, err, DestroyCallback { stream: s.clone() }),
+        None => destroyed(s, err, close_now),
     }
 }
 
 /// `onDestroy`: the `_destroy` callback.
 pub(crate) fn on_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>) {
+    destroyed(s, err, false);
+}
+
+/// `onDestroy`, with `close` emitted now rather than on the next tick if `close_now` and
+/// there is no error.
+fn destroyed<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>, close_now: bool) {
     check_error(s, &err);
     if let Some(mut w) = s.ws() {
         w.closed = true;
@@ -140,6 +130,7 @@ pub(crate) fn on_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err:
             emit_error_nt(s, &err);
             emit_close_nt(s);
         }),
+        None if close_now => emit_close_nt(s),
         None => s.tick_kind(TickKind::EmitClose),
     }
 }
@@ -230,7 +221,7 @@ pub(crate) fn on_construct<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er
     }
     let pending = s.0.pending_destroy.borrow_mut().take();
     if let Some(destroy_err) = pending {
-        call_destroy_hook(s, err.or(destroy_err));
+        call_destroy_hook(s, err.or(destroy_err), false);
     } else if let Some(err) = err {
         error_or_destroy(s, err, true);
     } else {
