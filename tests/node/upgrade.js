@@ -7,16 +7,11 @@
 // after the head's bytes. Usage: node tests/node/upgrade.js PORT
 'use strict';
 const http = require('http');
+const { echo } = require('./echo');
 const port = Number(process.argv[2] || 3000);
 const server = http.createServer((req, res) => {
   res.setHeader('x-upgrade', String(req.upgrade));
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    res.setHeader('x-method', req.method);
-    res.setHeader('x-url', req.url);
-    res.end(Buffer.concat(chunks));
-  });
+  echo(req, res);
 });
 function tunnel(status, req, socket, head) {
   socket.write(
