@@ -172,6 +172,14 @@ pub trait ServerResponseExt {
     fn on_timeout(&self, f: impl Fn(&ServerResponse) + 'static) -> ListenerId;
 }
 
+/// `name: value` and CRLF, the value as it goes on the wire (see [`to_latin1`]).
+fn put_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
 fn validate(name: &str, values: &HeaderInput<'_>) -> Result<()> {
     if !is_token(name) {
         return Err(Error::invalid_token(name));
@@ -316,10 +324,7 @@ impl ServerResponseExt for ServerResponse {
             if has_invalid_char(&v) {
                 return Err(Error::invalid_char("trailer content", n));
             }
-            out.extend_from_slice(n.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(&v);
-            out.extend_from_slice(b"\r\n");
+            put_line(out, n, &v);
         }
         Ok(())
     }
@@ -345,9 +350,7 @@ impl ServerResponseExt for ServerResponse {
                     ),
                 ));
             }
-            if has_invalid_char(&to_latin1(link)) {
-                return Err(Error::invalid_char("header content", "Link"));
-            }
+            validate("Link", &HeaderInput::from(*link))?;
         }
         for (name, value) in other {
             validate(name, &HeaderInput::from(*value))?;
@@ -355,18 +358,13 @@ impl ServerResponseExt for ServerResponse {
         if links.is_empty() {
             return Ok(());
         }
-        let mut head = String::from("HTTP/1.1 103 Early Hints\r\nLink: ");
-        head.push_str(&links.join(", "));
-        head.push_str("\r\n");
+        let mut head = b"HTTP/1.1 103 Early Hints\r\n".to_vec();
+        put_line(&mut head, "Link", &to_latin1(&links.join(", ")));
         for (name, value) in other {
-            head.push_str(name);
-            head.push_str(": ");
-            head.push_str(value);
-            head.push_str("\r\n");
+            put_line(&mut head, name, &to_latin1(value));
         }
-        head.push_str("\r\n");
-        // Validated above: every character has its latin1 byte.
-        write_raw(self, Bytes::from(to_latin1(&head).into_owned()));
+        head.extend_from_slice(b"\r\n");
+        write_raw(self, Bytes::from(head));
         Ok(())
     }
 
