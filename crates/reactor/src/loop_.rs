@@ -341,12 +341,18 @@ impl Loop {
     }
 
     /// `uv_loop_close`: refused with `EBUSY` while any handle has not finished closing.
+    ///
+    /// Once closed, the loop lets go of its own internal handles (the check and idle
+    /// handles behind [`set_immediate`](Loop::set_immediate)): they hold the loop, so
+    /// until then the loop could not be freed when its last clone is dropped.
     pub fn close(&self) -> Result<()> {
         let i = &*self.inner;
         if i.handle_count.get() > 0 || !i.closing.borrow().is_empty() || i.active_reqs.get() > 0 {
             return Err(Error::EBUSY);
         }
         i.closed.set(true);
+        let immediates = i.immediates.borrow_mut().take();
+        drop(immediates);
         Ok(())
     }
 

@@ -307,3 +307,29 @@ fn leaks_work_after_callback_dropped() {
     assert_eq!(lp.active_reqs(), 0);
     make_valgrind_happy(&lp);
 }
+
+// A loop that ran immediates (Node's setImmediate: an internal check and idle handle,
+// which hold the loop) is freed once it is closed and its last clone dropped. What the
+// loop still holds shows it: a next tick queued after close is never run, and is
+// dropped only with the loop.
+#[test]
+fn leaks_closed_loop_with_immediates_freed() {
+    let lp = Loop::new().unwrap();
+    let ran = Counter::new();
+    for _ in 0..3 {
+        let r = ran.clone();
+        lp.set_immediate(move || {
+            r.inc();
+        });
+    }
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(ran.get(), 3);
+    assert_eq!(lp.close(), Ok(()));
+
+    let (dc, drops) = drop_counter();
+    lp.next_tick(move || {
+        let _keep = &dc;
+    });
+    drop(lp);
+    assert_eq!(drops.get(), 1, "the loop and what it holds are freed");
+}
