@@ -1889,3 +1889,142 @@ fn finish_then_close_order() {
     assert_eq!(lines.iter().filter(|l| l.starts_with("res ")).count(), 2);
     srv.stop();
 }
+
+/// `res.destroy(err)` is Node's `OutgoingMessage.destroy`: it destroys the socket (with
+/// the error, which reaches `clientError`, not the response), and the response closes
+/// with the socket, inside its `close`. Writes after it fail with
+/// `ERR_STREAM_DESTROYED`; the client gets nothing, not even a head written before it.
+/// The order is the one Node 20 printed for the same handlers.
+#[test]
+fn res_destroy_takes_the_socket_down_in_node_order() {
+    let tail = "req aborted|res close|socket close|req error ECONNRESET aborted|req close";
+    let cases = [
+        (
+            "destroy()",
+            "/n",
+            format!("destroyed true false none|write after false|write cb ERR_STREAM_DESTROYED|{tail}"),
+        ),
+        (
+            "destroy(err)",
+            "/e",
+            format!(
+                "destroyed true false boom|write after false|client error boom false|socket error boom|\
+                 write cb ERR_STREAM_DESTROYED|{tail}"
+            ),
+        ),
+        (
+            "write, then destroy(err)",
+            "/w",
+            format!(
+                "destroyed true false boom|write after false|client error boom false|socket error boom|\
+                 write cb ERR_STREAM_DESTROYED|{tail}"
+            ),
+        ),
+    ];
+    for (name, url, want) in cases {
+        let srv = TestServer::start(ServerOptions::default(), |s, log| {
+            let l = log.clone();
+            s.on_client_error(move |e, socket| l.push(format!("client error {} {}", e.message(), socket.writable())));
+            let l = log.clone();
+            s.on_request(move |req, res| {
+                let push = |m: &'static str| {
+                    let l = l.clone();
+                    move || l.push(m)
+                };
+                let f = push("res finish");
+                res.on_finish(move |_| f());
+                let f = push("res close");
+                res.on_close(move |_| f());
+                let l2 = l.clone();
+                res.on_error(move |_, e| l2.push(format!("res error {}", e.message())));
+                let f = push("req aborted");
+                req.on_aborted(move |_| f());
+                let l2 = l.clone();
+                req.on_error(move |_, e| l2.push(format!("req error {} {}", e.code().unwrap_or("?"), e.message())));
+                let f = push("req close");
+                req.on_close(move |_| f());
+                let f = push("socket close");
+                req.socket().on_close(move |_| f());
+                let l2 = l.clone();
+                req.socket().on_error(move |_, e| l2.push(format!("socket error {}", e.message())));
+                if req.url() == "/w" {
+                    res.write("abc");
+                }
+                let err = (req.url() != "/n").then(|| millrace::streams::Error::msg("boom"));
+                res.destroy(err);
+                l.push(format!(
+                    "destroyed {} {} {}",
+                    res.destroyed(),
+                    res.writable_ended(),
+                    res.errored().map_or("none".to_owned(), |e| e.message())
+                ));
+                let l2 = l.clone();
+                let ok = res.write_cb("x", move |e| {
+                    l2.push(format!("write cb {}", e.and_then(|e| e.code().map(str::to_owned)).unwrap_or_default()))
+                });
+                l.push(format!("write after {ok}"));
+            });
+        });
+        let mut c = Client::connect(srv.addr);
+        c.send(format!("GET {url} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        let (_, got) = c.expect_closed();
+        assert_eq!(got, b"", "{name}: the client gets nothing");
+        let n = want.split('|').count();
+        assert!(srv.log.wait_until(WAIT, |l| l.len() >= n), "{name}: {:?}", srv.log.lines());
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(srv.log.lines().join("|"), want, "{name}");
+        srv.stop();
+    }
+}
+
+/// A response destroyed while it waits behind an earlier one (pipelined) destroys the
+/// socket when it is handed it: the earlier response goes out whole first. The order is
+/// the one Node 20 printed.
+#[test]
+fn res_destroy_while_queued_waits_for_the_socket() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let u = req.url().to_owned();
+            let push = |m: &str| {
+                let (l, m) = (l.clone(), format!("{u} {m}"));
+                move || l.push(m.clone())
+            };
+            let f = push("res finish");
+            res.on_finish(move |_| f());
+            let f = push("res close");
+            res.on_close(move |_| f());
+            let f = push("req aborted");
+            req.on_aborted(move |_| f());
+            let f = push("req close");
+            req.on_close(move |_| f());
+            push("request")();
+            if u == "/1" {
+                let res = res.clone();
+                Timer::new(req.get_loop())
+                    .start(20, 0, move |t| {
+                        res.end_with("one");
+                        t.close(|_| {});
+                    })
+                    .unwrap();
+            } else {
+                res.destroy(None);
+                push("destroyed")();
+            }
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+    let (_, got) = c.expect_closed();
+    assert_eq!(
+        without_date(&got),
+        r"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 3\r\n\r\none"
+    );
+    let want =
+        "/1 request|/2 request|/2 destroyed|/1 res finish|/1 res close|/1 req close|/2 req aborted|/2 res close|\
+                /2 req close";
+    assert!(srv.log.wait_until(WAIT, |l| l.len() >= 9), "{:?}", srv.log.lines());
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(srv.log.lines().join("|"), want);
+    srv.stop();
+}

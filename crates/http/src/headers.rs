@@ -48,6 +48,21 @@ pub fn has_invalid_char(s: &[u8]) -> bool {
     s.iter().any(|&b| CLASSES[b as usize] & FIELD_CHAR == 0)
 }
 
+/// Node's header-word regexes, `/(?:^|\W)word(?:$|\W)/i` (`RE_CONN_CLOSE`,
+/// `chunkExpression`, `continueExpression`): `word`, ASCII case-insensitive, with no
+/// word character (`[A-Za-z0-9_]`) on either side. Not a list-item match: Node finds
+/// `close` in `x-close` and in `keep-alive;close`, and not in `closed`.
+pub(crate) fn has_word(value: &[u8], word: &str) -> bool {
+    let w = word.as_bytes();
+    let is_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    value.len() >= w.len()
+        && (0..=value.len() - w.len()).any(|i| {
+            value[i..i + w.len()].eq_ignore_ascii_case(w)
+                && (i == 0 || !is_word(&value[i - 1]))
+                && value.get(i + w.len()).is_none_or(|b| !is_word(b))
+        })
+}
+
 /// `req.rawHeaders` (and `rawTrailers`): every header line's name and value as
 /// received, in order, case kept. The lines are slices of the message's own bytes, cut
 /// on demand: parsing a head copies nothing and shares the read buffer once.
@@ -583,6 +598,36 @@ mod tests {
         assert_eq!(h.get_str("cookie"), Some("c=1; d=2"));
         assert_eq!(h.get_str("accept"), Some("text/html, */*"));
         assert_eq!(h.iter().map(|(n, _)| n).collect::<Vec<_>>(), ["host", "set-cookie", "cookie", "accept"]);
+    }
+
+    /// Node's `/(?:^|\W)close(?:$|\W)/i` on each string (printed by `node`).
+    #[test]
+    fn header_words_as_node_finds_them() {
+        let cases: [(&[u8], bool); 18] = [
+            (b"close", true),
+            (b"Close", true),
+            (b"CLOSE", true),
+            (b"keep-alive, close", true),
+            (b"x-close", true),
+            (b"close-ish", true),
+            (b"closed", false),
+            (b"enclose", false),
+            (b"_close", false),
+            (b"close_", false),
+            (b"keep-alive;close", true),
+            (b"\xe9close", true),
+            (b"close\xe9", true),
+            (b"1close", false),
+            (b"clos e", false),
+            (b" close ", true),
+            (b"", false),
+            (b"keep-alive", false),
+        ];
+        for (value, node) in cases {
+            assert_eq!(has_word(value, "close"), node, "{:?}", latin1(value));
+        }
+        assert!(has_word(b"gzip, Chunked", "chunked") && !has_word(b"chunkedx", "chunked"));
+        assert!(has_word(b"100-Continue", "100-continue") && !has_word(b"100-continues", "100-continue"));
     }
 
     #[test]

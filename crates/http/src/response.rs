@@ -19,10 +19,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use bytes::{Bytes, BytesMut};
-use millrace_streams::{net::Socket, Absent, Builder, Event, ListenerId, Stream, WriteCallback};
+use millrace_streams::{net::Socket, Absent, Builder, Error as StreamError, Event, ListenerId, Stream, WriteCallback};
 
 use crate::errors::{Code, Error, Result};
-use crate::headers::{has_invalid_char, is_token, latin1, reason_phrase, to_latin1, utc_date, DateCache};
+use crate::headers::{has_invalid_char, has_word, is_token, reason_phrase, to_latin1, utc_date, DateCache};
 use crate::incoming::{IncomingMessage, IncomingMessageExt};
 use crate::outgoing::{HeaderInput, OutHeaders};
 use crate::parser::Seen;
@@ -30,6 +30,7 @@ use crate::server::ConnInner;
 
 type Cb = WriteCallback<Absent, Bytes, ResponseState>;
 type FinalCb = millrace_streams::FinalCallback<Absent, Bytes, ResponseState>;
+type DestroyCb = millrace_streams::DestroyCallback<Absent, Bytes, ResponseState>;
 
 /// What completes when a piece of output reaches the socket.
 enum Done {
@@ -89,6 +90,9 @@ pub struct ResponseState {
     pending: RefCell<Vec<(Vec<Bytes>, Option<Done>)>>,
     /// A `set_timeout` made before the response had the socket.
     pending_timeout: Cell<Option<u64>>,
+    /// `destroy` waiting for the socket: to be handed it (then it is destroyed with
+    /// the error), or to close (then the response closes).
+    destroying: RefCell<Option<(DestroyCb, Option<StreamError>)>>,
 }
 
 /// The automatic headers a response was told not to send.
@@ -438,11 +442,6 @@ pub(crate) fn keep_alive_lines(keep_alive_timeout: u64, max_requests: u32) -> Rc
     lines.into()
 }
 
-/// `token` (ASCII case-insensitive) among the comma-separated items of `value`.
-fn list_has(value: &str, token: &str) -> bool {
-    value.split(',').any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
 /// The header names `_storeHeader` looks at (Node's `matchHeader`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Known {
@@ -510,12 +509,11 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
                 h.extend_from_slice(b": ");
                 h.extend_from_slice(v);
                 h.extend_from_slice(b"\r\n");
-                let text = || latin1(v);
                 // matchHeader
                 match known {
                     Known::Connection => {
                         connection = true;
-                        if list_has(&text(), "close") {
+                        if has_word(v, "close") {
                             e.last.set(true);
                         } else {
                             e.should_keep_alive.set(true);
@@ -523,13 +521,13 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
                     }
                     Known::TransferEncoding => {
                         te = true;
-                        if list_has(&text(), "chunked") {
+                        if has_word(v, "chunked") {
                             e.chunked.set(true);
                         }
                     }
                     Known::ContentLength => {
                         cont_len = true;
-                        e.content_length.set(text().trim().parse().ok());
+                        e.content_length.set(std::str::from_utf8(v).ok().and_then(|t| t.trim().parse().ok()));
                     }
                     Known::Date => date = true,
                     Known::Trailer => trailer_hdr = true,
@@ -728,10 +726,65 @@ fn write_to_socket(socket: &Socket, bufs: impl IntoIterator<Item = Bytes>, cb: O
     }
 }
 
-/// `assignSocket`: the response may write; its queued output goes first.
+/// `OutgoingMessage.prototype.destroy` as the response's `_destroy`: the socket is
+/// destroyed with the error (which reaches the socket's `error` and the server's
+/// `client_error`, never the response's `error`), at once if the response holds the
+/// socket, else when it is handed it; the response closes inside the socket's `close`
+/// ([`close_with_socket`]).
+///
+/// Two destroys are not the user's and keep the stream's own course (`close` a tick
+/// later, the socket left alone): the one after `finish` (autoDestroy; Node's
+/// `resOnFinish` emits `close`), and a write after `end` (Node's `onError` emits
+/// `error` and destroys nothing).
+fn destroy_response(res: &ServerResponse, err: Option<StreamError>, cb: DestroyCb) {
+    let e = res.ext();
+    if res.writable_finished() || err.as_ref().is_some_and(|e| e.code() == Some("ERR_STREAM_WRITE_AFTER_END")) {
+        cb.call(err);
+        return;
+    }
+    let socket = e.socket.borrow().clone();
+    match socket {
+        // Inside the socket's `close` (`onServerResponseClose`).
+        Some(socket) if socket.closed() => cb.call_closing_now(),
+        Some(socket) => {
+            *e.destroying.borrow_mut() = Some((cb, None));
+            socket.destroy(err);
+        }
+        // Queued behind earlier responses on a connection that is gone.
+        None if e.conn.upgrade().is_none_or(|c| c.socket_closed()) => cb.call(None),
+        None => *e.destroying.borrow_mut() = Some((cb, err)),
+    }
+}
+
+/// The connection's socket closed: the response holding it (`now`) closes inside the
+/// socket's `close`, as Node's `onServerResponseClose` makes it; one queued behind it
+/// a tick later (Node leaves those open).
+pub(crate) fn close_with_socket(res: &ServerResponse, now: bool) {
+    let destroying = res.ext().destroying.borrow_mut().take();
+    match destroying {
+        Some((cb, _)) if now => cb.call_closing_now(),
+        Some((cb, _)) => cb.call(None),
+        None if now => {
+            res.destroy_closing_now();
+        }
+        None => {
+            res.destroy(None);
+        }
+    }
+}
+
+/// `assignSocket`: the response may write; its queued output goes first. A response
+/// destroyed while it waited destroys the socket instead (Node's
+/// `socketDestroyOnConnect`).
 pub(crate) fn assign_socket(res: &ServerResponse, socket: &Socket) {
     let e = res.ext();
     *e.socket.borrow_mut() = Some(socket.clone());
+    let destroying = e.destroying.borrow_mut().as_mut().map(|(_, err)| err.take());
+    if let Some(err) = destroying {
+        e.pending.borrow_mut().clear();
+        socket.destroy(err);
+        return;
+    }
     if let Some(ms) = e.pending_timeout.take() {
         socket.set_timeout(ms); // `socketSetTimeoutOnConnect`
     }
@@ -844,7 +897,8 @@ impl ResponseState {
     fn new(req: &IncomingMessage, keep_alive: bool, conn: Weak<ConnInner>, cfg: &ResponseConfig) -> Self {
         // Node: `req.httpVersionMajor < 1 || req.httpVersionMinor < 1` (0.9, 1.0, 2.0).
         let http10 = req.http_version_major() < 1 || req.http_version_minor() < 1;
-        let te_chunked = req.ext().has(Seen::TE) && req.headers().get_str("te").is_some_and(|v| list_has(v, "chunked"));
+        let te_chunked =
+            req.ext().has(Seen::TE) && req.headers().get_str("te").is_some_and(|v| has_word(v.as_bytes(), "chunked"));
         ResponseState {
             req: req.clone(),
             conn,
@@ -869,6 +923,7 @@ impl ResponseState {
             socket: RefCell::new(None),
             pending: RefCell::new(Vec::new()),
             pending_timeout: Cell::new(None),
+            destroying: RefCell::new(None),
         }
     }
 }
@@ -906,6 +961,7 @@ pub(crate) fn new_response(
         .write(write_one)
         .writev(write_chunks)
         .final_(finish_body)
+        .destroy(destroy_response)
         .observe(observe)
         .build()
 }

@@ -30,10 +30,10 @@ use millrace_reactor::{Handle, Loop, Timer};
 use millrace_streams::{self as streams, net, net::Socket};
 
 use crate::errors::{Code, Error};
-use crate::headers::DateCache;
+use crate::headers::{has_word, DateCache};
 use crate::incoming::{self, IncomingMessage, IncomingMessageExt};
 use crate::parser::{join, Event, Parser, Seen};
-use crate::response::{self, ResponseConfig, ServerResponse, ServerResponseExt};
+use crate::response::{self, close_with_socket, ResponseConfig, ServerResponse, ServerResponseExt};
 
 /// Server options, with Node 20's defaults.
 #[derive(Clone, Debug)]
@@ -521,18 +521,6 @@ impl Server {
     }
 }
 
-/// Node's `continueExpression`, `/(?:^|\W)100-continue(?:$|\W)/i`.
-fn expects_continue(expect: &str) -> bool {
-    let v = expect.as_bytes();
-    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-    (0..v.len()).any(|i| {
-        v[i..].len() >= 12
-            && v[i..i + 12].eq_ignore_ascii_case(b"100-continue")
-            && (i == 0 || !word(&v[i - 1]))
-            && v.get(i + 12).is_none_or(|b| !word(b))
-    })
-}
-
 /// One connection's state (Node's `state` object in `connectionListenerInternal`, plus
 /// the parser).
 pub(crate) struct ConnInner {
@@ -748,7 +736,7 @@ impl ConnInner {
                 req.ext().has(Seen::EXPECT).then(|| req.headers().get_str("expect").map(str::to_owned)).flatten()
             {
                 handled = true;
-                if expects_continue(&expect) {
+                if has_word(expect.as_bytes(), "100-continue") {
                     res.ext().expect_continue.set(true);
                     if !server.0.on_check_continue.borrow().is_empty() {
                         emit(&server.0.on_check_continue, |f| f(&req, &res));
@@ -964,6 +952,11 @@ impl ConnInner {
         self.socket.end();
     }
 
+    /// The socket has closed (its `close` is being emitted, or was).
+    pub(crate) fn socket_closed(&self) -> bool {
+        self.socket.closed()
+    }
+
     /// `abortIncoming`: every request whose response has not finished is destroyed with
     /// `ECONNRESET` ("aborted").
     fn abort_incoming(&self) {
@@ -1022,13 +1015,11 @@ impl ConnInner {
         // the socket's `close`; the queued ones (which Node leaves open) a tick later.
         let current = self.current.borrow_mut().take();
         if let Some(res) = current {
-            res.destroy_closing_now();
+            close_with_socket(&res, true);
         }
         let responses: Vec<ServerResponse> = self.outgoing.borrow_mut().drain(..).collect();
         for res in responses {
-            if !res.destroyed() {
-                res.destroy(None);
-            }
+            close_with_socket(&res, false);
         }
         self.body_req.borrow_mut().take();
         self.leave_server();

@@ -115,6 +115,11 @@ pub(crate) fn on_destroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err:
     destroyed(s, err, false);
 }
 
+/// `onDestroy` without an error, `close` emitted before this returns.
+pub(crate) fn on_destroy_closing_now<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    destroyed(s, None, true);
+}
+
 /// `onDestroy`, with `close` emitted now rather than on the next tick if `close_now` and
 /// there is no error.
 fn destroyed<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, err: Option<Error>, close_now: bool) {

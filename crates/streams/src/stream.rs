@@ -864,6 +864,13 @@ impl<R: Side, W: Side, E: 'static> DestroyCallback<R, W, E> {
         crate::destroy::on_destroy(&self.stream, err);
     }
 
+    /// `cb()` with `close` emitted before this returns rather than a tick later: for a
+    /// type whose Node counterpart closes in step with something else (see
+    /// [`Stream::destroy_closing_now`]).
+    pub fn call_closing_now(self) {
+        crate::destroy::on_destroy_closing_now(&self.stream);
+    }
+
     /// `process.nextTick(cb, err)`: the callback a tick later, as some `_destroy`s call
     /// it (Node's `IncomingMessage`); without an error, queuing it allocates nothing.
     pub fn call_on_next_tick(self, err: Option<Error>) {
