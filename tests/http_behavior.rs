@@ -2028,3 +2028,69 @@ fn res_destroy_while_queued_waits_for_the_socket() {
     assert_eq!(srv.log.lines().join("|"), want);
     srv.stop();
 }
+
+/// The server's `join_duplicate_headers` (Node's `joinDuplicateHeaders`) joins the
+/// repeated fields Node otherwise keeps once, in the headers and the trailers;
+/// `headers_distinct` and `trailers_distinct` keep every value either way. The lines
+/// are what Node 20 printed (as JSON) for the same request and options.
+#[test]
+fn join_duplicate_headers_and_distinct_lists() {
+    let request = "POST / HTTP/1.1\r\nHost: x\r\nAuthorization: a\r\nauthorization: b\r\nX-A: 1\r\nx-a: 2\r\n\
+                   Content-Type: t/1\r\nTransfer-Encoding: chunked\r\nContent-TYPE: t/2\r\n\r\n1\r\nz\r\n0\r\n\
+                   X-T: 1\r\nETag: e1\r\nx-t: 2\r\netag: e2\r\n\r\n";
+    let headers = |h: &millrace::http::Headers| {
+        let fields: Vec<String> = h.iter().map(|(n, v)| format!("\"{n}\":\"{}\"", v.joined())).collect();
+        format!("{{{}}}", fields.join(","))
+    };
+    let distinct = |h: &millrace::http::DistinctHeaders| {
+        let fields: Vec<String> = h
+            .iter()
+            .map(|(n, l)| format!("\"{n}\":[{}]", l.iter().map(|v| format!("\"{v}\"")).collect::<Vec<_>>().join(",")))
+            .collect();
+        format!("{{{}}}", fields.join(","))
+    };
+    let all_distinct = r#"{"host":["x"],"authorization":["a","b"],"x-a":["1","2"],"content-type":["t/1","t/2"],"transfer-encoding":["chunked"]}"#;
+    let trailers_distinct = r#"{"x-t":["1","2"],"etag":["e1","e2"]}"#;
+    let cases = [
+        (
+            false,
+            [
+                r#"{"host":"x","authorization":"a","x-a":"1, 2","content-type":"t/1","transfer-encoding":"chunked"}"#,
+                all_distinct,
+                r#"{"x-t":"1, 2","etag":"e1"}"#,
+                trailers_distinct,
+            ],
+        ),
+        (
+            true,
+            [
+                r#"{"host":"x","authorization":"a, b","x-a":"1, 2","content-type":"t/1, t/2","transfer-encoding":"chunked"}"#,
+                all_distinct,
+                r#"{"x-t":"1, 2","etag":"e1, e2"}"#,
+                trailers_distinct,
+            ],
+        ),
+    ];
+    for (join, want) in cases {
+        let opts = ServerOptions { join_duplicate_headers: join, ..ServerOptions::default() };
+        let srv = TestServer::start(opts, move |s, log| {
+            let l = log.clone();
+            s.on_request(move |req, res| {
+                let (l, res) = (l.clone(), res.clone());
+                req.resume();
+                req.on_end(move |req| {
+                    l.push(headers(req.headers()));
+                    l.push(distinct(&req.headers_distinct()));
+                    l.push(headers(&req.trailers()));
+                    l.push(distinct(&req.trailers_distinct()));
+                    res.end();
+                });
+            });
+        });
+        let mut c = Client::connect(srv.addr);
+        c.send(request);
+        assert_eq!(c.read_response().status, 200);
+        assert_eq!(srv.log.lines(), want, "join_duplicate_headers: {join}");
+        srv.stop();
+    }
+}

@@ -1,8 +1,9 @@
 // Node's rules for a request's `headers` (`_addHeaderLines` in lib/_http_incoming.js):
 // generated raw header lists (known singleton, list and cookie fields in several cases,
 // set-cookie, unknown fields; repeated names) and the `headers` object Node builds from
-// each. crates/http/src/headers.rs draws the same cases from the same generator
-// (xorshift32, seed 0x2545f491) and must build the same map.
+// each, the same with `joinDuplicateHeaders`, and `headersDistinct`.
+// crates/http/src/headers.rs draws the same cases from the same generator (xorshift32,
+// seed 0x2545f491) and must build the same maps.
 'use strict';
 const { IncomingMessage } = require('http');
 const { log, xorshift } = require('./trace');
@@ -30,4 +31,11 @@ for (let i = 0; i < CASES; i++) {
   const pairs = [];
   for (let k = 0; k < raw.length; k += 2) pairs.push(`${raw[k]}: ${raw[k + 1]}`);
   log(`case ${i}: ${pairs.join(' | ')} -> ${JSON.stringify(m.headers)}`);
+  // The server option joinDuplicateHeaders (the fields kept once are joined too), and
+  // headersDistinct (every value of every field, as a list).
+  const joined = new IncomingMessage(null);
+  joined.joinDuplicateHeaders = true;
+  joined._addHeaderLines(raw, raw.length);
+  log(`  joined -> ${JSON.stringify(joined.headers)}`);
+  log(`  distinct -> ${JSON.stringify(m.headersDistinct)}`);
 }

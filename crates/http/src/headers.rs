@@ -251,21 +251,28 @@ const SINGLETONS: &[&str] = &[
 impl Headers {
     /// Builds the map from raw (name, value) pairs.
     pub fn from_raw(raw: &RawHeaders) -> Headers {
-        Headers::from_raw_lines(raw, raw.len())
+        Headers::from_raw_lines(raw, raw.len(), false)
+    }
+
+    /// [`Headers::from_raw`] with Node's `joinDuplicateHeaders`: the fields otherwise
+    /// kept once (`host`, `content-type`, `authorization`, …) join their values with
+    /// ", " as every other field does.
+    pub fn from_raw_joined(raw: &RawHeaders) -> Headers {
+        Headers::from_raw_lines(raw, raw.len(), true)
     }
 
     /// [`Headers::from_raw`] of the first `lines` pairs (Node's `_addHeaderLines(headers,
-    /// n)`).
-    pub(crate) fn from_raw_lines(raw: &RawHeaders, lines: usize) -> Headers {
+    /// n)`), joining duplicates of the singleton fields if `join`.
+    pub(crate) fn from_raw_lines(raw: &RawHeaders, lines: usize, join: bool) -> Headers {
         let mut h = Headers(Vec::with_capacity(raw.len().min(lines)));
         for (name, value) in raw.iter().take(lines) {
-            h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value).into_owned());
+            h.add(&String::from_utf8_lossy(name).to_ascii_lowercase(), latin1(value).into_owned(), join);
         }
         h
     }
 
     /// `_addHeaderLine(field, value)`.
-    fn add(&mut self, name: &str, value: String) {
+    fn add(&mut self, name: &str, value: String, join: bool) {
         let existing = self.0.iter_mut().find(|(n, _)| n == name);
         match existing {
             None => {
@@ -274,7 +281,7 @@ impl Headers {
             }
             Some((_, HeaderValue::Many(list))) => list.push(value),
             Some((_, HeaderValue::One(cur))) => {
-                if SINGLETONS.contains(&name) {
+                if !join && SINGLETONS.contains(&name) {
                     // keep the first
                 } else if name == "cookie" {
                     cur.push_str("; ");
@@ -300,6 +307,48 @@ impl Headers {
     /// Every (name, value) pair, in first-seen order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &HeaderValue)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The number of distinct names.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No headers at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Node's `message.headersDistinct` (and `trailersDistinct`): every value of every
+/// field, in order, under its lower-cased name (names in first-seen order), whatever
+/// Node's duplicate rules would keep in `headers`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DistinctHeaders(Vec<(String, Vec<String>)>);
+
+impl DistinctHeaders {
+    /// Builds the lists from the first `lines` raw pairs (`_addHeaderLineDistinct`).
+    pub(crate) fn from_raw_lines(raw: &RawHeaders, lines: usize) -> DistinctHeaders {
+        let mut d: Vec<(String, Vec<String>)> = Vec::with_capacity(raw.len().min(lines));
+        for (name, value) in raw.iter().take(lines) {
+            let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+            let value = latin1(value).into_owned();
+            match d.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, values)) => values.push(value),
+                None => d.push((name, vec![value])),
+            }
+        }
+        DistinctHeaders(d)
+    }
+
+    /// The values of `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&[String]> {
+        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| &v[..])
+    }
+
+    /// Every (name, values) pair, in first-seen order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.0.iter().map(|(n, v)| (n.as_str(), &v[..]))
     }
 
     /// The number of distinct names.
@@ -472,7 +521,8 @@ mod tests {
     }
 
     /// `tests/conformance/http_header_rules.js`, replayed: the same generated raw header
-    /// lists must build the map Node built (`headers`, printed as `JSON.stringify` does).
+    /// lists must build the maps Node built (`headers`, the same with
+    /// `joinDuplicateHeaders`, and `headersDistinct`, printed as `JSON.stringify` does).
     #[test]
     fn duplicate_rules_match_node_on_generated_lists() {
         const NAMES: &[&str] = &[
@@ -543,13 +593,8 @@ mod tests {
         let mut next = || rng.next();
         // JSON.stringify of the strings these pools make: nothing to escape.
         let json = |s: &str| format!("\"{s}\"");
-        let golden = include_str!("../../../tests/conformance/golden/http_header_rules.txt");
-        let mut lines = golden.lines();
-        for i in 0..400 {
-            let pairs: Vec<(&str, &[u8])> =
-                (0..1 + next() % 8).map(|_| (NAMES[next() % NAMES.len()], VALUES[next() % VALUES.len()])).collect();
-            let shown: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}: {}", latin1(v))).collect();
-            let map: Vec<String> = Headers::from_raw(&raw(&pairs))
+        let json_map = |h: &Headers| {
+            let map: Vec<String> = h
                 .iter()
                 .map(|(n, v)| match v {
                     HeaderValue::One(s) => format!("{}:{}", json(n), json(s)),
@@ -558,8 +603,24 @@ mod tests {
                     }
                 })
                 .collect();
-            let line = format!("case {i}: {} -> {{{}}}", shown.join(" | "), map.join(","));
+            map.join(",")
+        };
+        let golden = include_str!("../../../tests/conformance/golden/http_header_rules.txt");
+        let mut lines = golden.lines();
+        for i in 0..400 {
+            let pairs: Vec<(&str, &[u8])> =
+                (0..1 + next() % 8).map(|_| (NAMES[next() % NAMES.len()], VALUES[next() % VALUES.len()])).collect();
+            let shown: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}: {}", latin1(v))).collect();
+            let line = format!("case {i}: {} -> {{{}}}", shown.join(" | "), json_map(&Headers::from_raw(&raw(&pairs))));
             assert_eq!(Some(line.as_str()), lines.next(), "case {i} differs from Node's");
+            let line = format!("  joined -> {{{}}}", json_map(&Headers::from_raw_joined(&raw(&pairs))));
+            assert_eq!(Some(line.as_str()), lines.next(), "case {i} with joinDuplicateHeaders differs from Node's");
+            let distinct: Vec<String> = DistinctHeaders::from_raw_lines(&raw(&pairs), pairs.len())
+                .iter()
+                .map(|(n, l)| format!("{}:[{}]", json(n), l.iter().map(|s| json(s)).collect::<Vec<_>>().join(",")))
+                .collect();
+            let line = format!("  distinct -> {{{}}}", distinct.join(","));
+            assert_eq!(Some(line.as_str()), lines.next(), "case {i}'s headersDistinct differs from Node's");
         }
         assert_eq!(lines.next(), None, "the golden has more cases");
     }

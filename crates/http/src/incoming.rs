@@ -13,7 +13,7 @@ use std::rc::Weak;
 use bytes::Bytes;
 use millrace_streams::{finished, net::Socket, Absent, Builder, Error, Event, ListenerId, Stream};
 
-use crate::headers::{Headers, RawHeaders, Span};
+use crate::headers::{DistinctHeaders, Headers, RawHeaders, Span};
 use crate::parser::Seen;
 use crate::server::ConnInner;
 
@@ -27,6 +27,8 @@ pub struct IncomingState {
     /// How many of the raw headers make `headers` (Node's `maxHeaderPairs`).
     header_pairs: u32,
     seen: Seen,
+    /// The server's `joinDuplicateHeaders`.
+    join_duplicates: bool,
     headers: OnceCell<Headers>,
     raw_trailers: RefCell<RawHeaders>,
     pub(crate) complete: Cell<bool>,
@@ -53,12 +55,17 @@ pub trait IncomingMessageExt {
     fn http_version_major(&self) -> u8;
     /// `req.httpVersionMinor`.
     fn http_version_minor(&self) -> u8;
-    /// `req.headers`: lower-cased, duplicates merged as Node merges them.
+    /// `req.headers`: lower-cased, duplicates merged as Node merges them (with the
+    /// server's `join_duplicate_headers`, the fields Node keeps once are joined too).
     fn headers(&self) -> &Headers;
+    /// `req.headersDistinct`: every value of every header, as lists.
+    fn headers_distinct(&self) -> DistinctHeaders;
     /// `req.rawHeaders`: every (name, value) as received, case and order kept.
     fn raw_headers(&self) -> &RawHeaders;
     /// `req.trailers` (after `end`).
     fn trailers(&self) -> Headers;
+    /// `req.trailersDistinct` (after `end`).
+    fn trailers_distinct(&self) -> DistinctHeaders;
     /// `req.rawTrailers`.
     fn raw_trailers(&self) -> RawHeaders;
     /// `req.complete`: the whole message was received.
@@ -113,7 +120,12 @@ impl IncomingMessageExt for IncomingMessage {
 
     fn headers(&self) -> &Headers {
         let e = self.ext();
-        e.headers.get_or_init(|| Headers::from_raw_lines(&e.raw_headers, e.header_pairs as usize))
+        e.headers.get_or_init(|| Headers::from_raw_lines(&e.raw_headers, e.header_pairs as usize, e.join_duplicates))
+    }
+
+    fn headers_distinct(&self) -> DistinctHeaders {
+        let e = self.ext();
+        DistinctHeaders::from_raw_lines(&e.raw_headers, e.header_pairs as usize)
     }
 
     fn raw_headers(&self) -> &RawHeaders {
@@ -121,7 +133,14 @@ impl IncomingMessageExt for IncomingMessage {
     }
 
     fn trailers(&self) -> Headers {
-        Headers::from_raw(&self.ext().raw_trailers.borrow())
+        let e = self.ext();
+        let raw = e.raw_trailers.borrow();
+        Headers::from_raw_lines(&raw, raw.len(), e.join_duplicates)
+    }
+
+    fn trailers_distinct(&self) -> DistinctHeaders {
+        let raw = self.ext().raw_trailers.borrow();
+        DistinctHeaders::from_raw_lines(&raw, raw.len())
     }
 
     fn raw_trailers(&self) -> RawHeaders {
@@ -169,7 +188,7 @@ impl IncomingState {
         self.seen.has(h)
     }
 
-    fn new(head: crate::parser::RequestHead, socket: &Socket, conn: Weak<ConnInner>) -> Self {
+    fn new(head: crate::parser::RequestHead, socket: &Socket, conn: Weak<ConnInner>, join_duplicates: bool) -> Self {
         IncomingState {
             method: head.method,
             url: head.url,
@@ -177,6 +196,7 @@ impl IncomingState {
             raw_headers: head.raw_headers,
             header_pairs: head.header_pairs,
             seen: head.seen,
+            join_duplicates,
             headers: OnceCell::new(),
             raw_trailers: RefCell::new(RawHeaders::default()),
             complete: Cell::new(false),
@@ -194,10 +214,12 @@ impl IncomingState {
 /// holds, is renewed in place (its header offsets go back to the parser through
 /// `give_back`); otherwise a new one is built. A renewed request keeps the
 /// highWaterMark it was built with: the server's, as every one of its sockets has.
+/// `join_duplicates` is the server's `joinDuplicateHeaders`.
 pub(crate) fn new_incoming(
     head: crate::parser::RequestHead,
     socket: &Socket,
     conn: Weak<ConnInner>,
+    join_duplicates: bool,
     reuse: Option<IncomingMessage>,
     give_back: impl FnOnce(Vec<Span>),
 ) -> IncomingMessage {
@@ -206,7 +228,7 @@ pub(crate) fn new_incoming(
         let renewed = old.renew(|e| {
             give_back(e.raw_headers.take_spans());
             if let Some(head) = head.take() {
-                *e = IncomingState::new(head, socket, conn.clone());
+                *e = IncomingState::new(head, socket, conn.clone(), join_duplicates);
             }
         });
         if let Ok(req) = renewed {
@@ -216,7 +238,7 @@ pub(crate) fn new_incoming(
     }
     let head = head.expect("the head is taken only when the request is renewed");
     // Node: `new IncomingMessage(socket)` takes the socket's readableHighWaterMark.
-    Builder::readable_ext(IncomingState::new(head, socket, conn))
+    Builder::readable_ext(IncomingState::new(head, socket, conn, join_duplicates))
         .high_water_mark(socket.readable_high_water_mark())
         .read(|req: &IncomingMessage, _| {
             // IncomingMessage.prototype._read: consuming; readStart(socket).

@@ -33,7 +33,8 @@ mod server;
 
 pub use errors::{Code, Error, Result};
 pub use headers::{
-    has_invalid_char, is_token, reason_phrase, utc_date, HeaderValue, Headers, RawHeaders, RawHeadersIter,
+    has_invalid_char, is_token, reason_phrase, utc_date, DistinctHeaders, HeaderValue, Headers, RawHeaders,
+    RawHeadersIter,
 };
 pub use incoming::{IncomingMessage, IncomingMessageExt, IncomingState};
 pub use outgoing::HeaderInput;

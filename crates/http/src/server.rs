@@ -68,6 +68,10 @@ pub struct ServerOptions {
     /// `noDelay` (true, as Node's HTTP server): `TCP_NODELAY` on every connection, so
     /// the last write of a batch does not wait for the client's delayed ACK.
     pub no_delay: bool,
+    /// `joinDuplicateHeaders` (false): a request's repeated fields that Node keeps once
+    /// in `req.headers` (`host`, `content-type`, `authorization`, …) are joined with
+    /// ", " instead (RFC 9110 §5.3), in the trailers too.
+    pub join_duplicate_headers: bool,
 }
 
 impl Default for ServerOptions {
@@ -84,6 +88,7 @@ impl Default for ServerOptions {
             high_water_mark: streams::DEFAULT_HIGH_WATER_MARK,
             timeout: 0,
             no_delay: true,
+            join_duplicate_headers: false,
         }
     }
 }
@@ -692,7 +697,8 @@ impl ConnInner {
             // No 'upgrade' listener: an ordinary request (`req.upgrade` false).
         }
         let (old_req, old_res) = server.0.recycled.borrow_mut().take();
-        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), old_req, |spans| {
+        let join = server.0.opts.join_duplicate_headers;
+        let req = incoming::new_incoming(head, &self.socket, Rc::downgrade(self), join, old_req, |spans| {
             self.parser.borrow_mut().give_spare(spans)
         });
         self.incoming.borrow_mut().push_back(req.clone());
@@ -773,7 +779,8 @@ impl ConnInner {
         self.leave_server();
         // Nothing of the request is read from the socket any more: no connection to
         // read for it.
-        let req = incoming::new_incoming(head, &self.socket, Weak::new(), None, |_| {});
+        let join = self.server().is_some_and(|s| s.0.opts.join_duplicate_headers);
+        let req = incoming::new_incoming(head, &self.socket, Weak::new(), join, None, |_| {});
         let e = req.ext();
         e.upgrade.set(true);
         e.complete.set(true);
