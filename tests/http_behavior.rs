@@ -2094,3 +2094,44 @@ fn join_duplicate_headers_and_distinct_lists() {
         srv.stop();
     }
 }
+
+/// `set_headers` as Node's `res.setHeaders(map)`: an invalid name stops it with
+/// `ERR_INVALID_HTTP_TOKEN`, the headers before it set and the gathered `set-cookie`
+/// values not; `set-cookie` entries (that exact name) are set last, as one header,
+/// over one set as `Set-Cookie` in between; after the head, `ERR_HTTP_HEADERS_SENT`.
+/// The results are the ones Node 20 printed.
+#[test]
+fn set_headers_as_node() {
+    use millrace::http::HeaderInput;
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |_, res| {
+            let code = |r: millrace::http::Result<()>| match r {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => format!("{} {}", e.code().as_str(), e.message()),
+            };
+            l.push(code(res.set_headers([("a", "1"), ("set-cookie", "x=1"), ("bad name", "x"), ("c", "3")])));
+            l.push(format!("{:?}", res.get_headers()));
+            let map: [(&str, HeaderInput); 3] =
+                [("set-cookie", vec!["y=1", "y=2"].into()), ("Set-Cookie", "z=1".into()), ("n", 5u32.into())];
+            l.push(code(res.set_headers(map)));
+            l.push(format!("{:?}", res.get_headers()));
+            res.end();
+            l.push(code(res.set_headers([("d", "4")])));
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    let r = c.get("/");
+    assert_eq!(r.header("set-cookie"), Some("y=1"));
+    assert_eq!(
+        srv.log.lines(),
+        [
+            "ERR_INVALID_HTTP_TOKEN Header name must be a valid HTTP token [\"bad name\"]",
+            r#"[("a", ["1"])]"#,
+            "ok",
+            r#"[("a", ["1"]), ("set-cookie", ["y=1", "y=2"]), ("n", ["5"])]"#,
+            "ERR_HTTP_HEADERS_SENT Cannot set headers after they are sent to the client",
+        ]
+    );
+    srv.stop();
+}

@@ -21,7 +21,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use millrace::http::{create_server, IncomingMessage, IncomingMessageExt, Server, ServerResponse, ServerResponseExt};
+use millrace::http::{
+    create_server, IncomingMessage, IncomingMessageExt, Server, ServerOptions, ServerResponse, ServerResponseExt,
+};
 use millrace::reactor::{Loop, RunMode};
 use millrace::streams::net::Socket;
 
@@ -210,8 +212,11 @@ fn start_server(name: &str, make: fn() -> Server) -> SocketAddr {
 /// Set-Cookie values), `rconn` / `rcl` / `rte` / `rdate` (`remove_header` of Connection,
 /// Content-Length, Transfer-Encoding, Date), `proc` (`write_processing`), `hints`
 /// (`write_early_hints`: two links and `x-hint`), `flush` (`flush_headers`), these three
-/// after `write_head` and before the writes; `m`: the status message. The request body
-/// is never read.
+/// after `write_head` and before the writes; `cw` / `tw` (a Connection and a
+/// Transfer-Encoding that Node's word regexes read as `close` and `chunked`), `sh`
+/// (`set_headers` with `set-cookie`), `uq` / `uc` (X-U and Connection set to two values:
+/// the server's `unique_headers`), `rcc` (Connection removed, then set to close); `m`:
+/// the status message. The request body is never read.
 fn respond(req: &IncomingMessage, res: &ServerResponse) {
     let query = req.url().split_once('?').map_or("", |(_, q)| q).to_owned();
     let param = |k: &str| query.split('&').find_map(|kv| kv.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| v));
@@ -250,6 +255,27 @@ fn respond(req: &IncomingMessage, res: &ServerResponse) {
         if h.contains(&flag) {
             res.remove_header(name).expect("remove_header");
         }
+    }
+    if h.contains(&"cw") {
+        res.set_header("Connection", "keep-alive;close").expect("Connection");
+    }
+    if h.contains(&"tw") {
+        res.set_header("Transfer-Encoding", "gzip;chunked").expect("Transfer-Encoding");
+    }
+    if h.contains(&"sh") {
+        let map: [(&str, Vec<&str>); 3] =
+            [("X-A", vec!["1"]), ("set-cookie", vec!["s=1", "s=2"]), ("x-b", vec!["2", "3"])];
+        res.set_headers(map).expect("set_headers");
+    }
+    if h.contains(&"uq") {
+        res.set_header("X-U", vec!["1", "2"]).expect("X-U");
+    }
+    if h.contains(&"uc") {
+        res.set_header("Connection", vec!["keep-alive", "close"]).expect("Connection");
+    }
+    if h.contains(&"rcc") {
+        res.remove_header("Connection").expect("remove_header");
+        res.set_header("Connection", "close").expect("Connection");
     }
     if let Some(m) = param("m") {
         res.set_status_message(m);
@@ -406,7 +432,11 @@ fn http_respond_conformance() {
         "respond_cases.txt",
         "respond_golden",
         100,
-        start_server("respond-server", || create_server(respond)),
+        start_server("respond-server", || {
+            let opts =
+                ServerOptions { unique_headers: vec!["x-u".into(), "Connection".into()], ..ServerOptions::default() };
+            Server::with_options(opts, respond)
+        }),
     );
 }
 

@@ -7,12 +7,16 @@
 //      (removeHeader of Connection, Content-Length, Transfer-Encoding, Date);
 //      proc (writeProcessing), hints (writeEarlyHints: two links and x-hint), flush
 //      (flushHeaders), these three after writeHead and before the writes;
+//      cw / tw (Connection: keep-alive;close, Transfer-Encoding: gzip;chunked: Node's
+//      word regexes), sh (setHeaders with a Map holding set-cookie), uq / uc (X-U and
+//      Connection set to two values: both are uniqueHeaders of this server), rcc
+//      (removeHeader of Connection, then Connection: close);
 //   m: the status message.
 // The request body is never read. Usage: node tests/node/respond.js PORT
 'use strict';
 const http = require('http');
 const port = Number(process.argv[2] || 3000);
-const server = http.createServer((req, res) => {
+const server = http.createServer({ uniqueHeaders: ['x-u', 'Connection'] }, (req, res) => {
   const q = new URLSearchParams(req.url.split('?')[1] || '');
   const list = (k) => (q.get(k) || '').split(',').filter(Boolean);
   const status = Number(q.get('s') || 200);
@@ -33,6 +37,15 @@ const server = http.createServer((req, res) => {
   if (h.includes('rcl')) res.removeHeader('Content-Length');
   if (h.includes('rte')) res.removeHeader('Transfer-Encoding');
   if (h.includes('rdate')) res.removeHeader('Date');
+  if (h.includes('cw')) res.setHeader('Connection', 'keep-alive;close');
+  if (h.includes('tw')) res.setHeader('Transfer-Encoding', 'gzip;chunked');
+  if (h.includes('sh')) res.setHeaders(new Map([['X-A', '1'], ['set-cookie', ['s=1', 's=2']], ['x-b', ['2', '3']]]));
+  if (h.includes('uq')) res.setHeader('X-U', ['1', '2']);
+  if (h.includes('uc')) res.setHeader('Connection', ['keep-alive', 'close']);
+  if (h.includes('rcc')) {
+    res.removeHeader('Connection');
+    res.setHeader('Connection', 'close');
+  }
   if (q.get('m')) res.statusMessage = q.get('m');
   if (q.get('wh')) res.writeHead(status);
   if (h.includes('proc')) res.writeProcessing();

@@ -30,7 +30,16 @@ enum Input<'a> {
     Number(i128),
 }
 
-impl HeaderInput<'_> {
+impl<'a> HeaderInput<'a> {
+    /// The values, in order (a number as its decimal digits).
+    pub(crate) fn into_strings(self) -> Vec<Cow<'a, str>> {
+        match self.0 {
+            Input::One(v) => vec![v],
+            Input::Many(vs) => vs,
+            Input::Number(n) => vec![Cow::Owned(n.to_string())],
+        }
+    }
+
     /// The number of values.
     pub(crate) fn count(&self) -> usize {
         match &self.0 {
@@ -59,6 +68,12 @@ impl<'a> From<&'a str> for HeaderInput<'a> {
 impl From<String> for HeaderInput<'_> {
     fn from(s: String) -> Self {
         HeaderInput(Input::One(Cow::Owned(s)))
+    }
+}
+
+impl<'a> From<Vec<Cow<'a, str>>> for HeaderInput<'a> {
+    fn from(v: Vec<Cow<'a, str>>) -> Self {
+        HeaderInput(Input::Many(v))
     }
 }
 

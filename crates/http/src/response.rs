@@ -82,6 +82,8 @@ pub struct ResponseState {
     trailer: RefCell<Option<Vec<u8>>>,
     /// `Connection: keep-alive` and the server's `Keep-Alive` line ([`keep_alive_lines`]).
     keep_alive: Rc<[u8]>,
+    /// The server's `unique_headers` (Node's `kUniqueHeaders`).
+    unique_headers: Option<Rc<[String]>>,
     pub(crate) max_requests_reached: Cell<bool>,
     pub(crate) expect_continue: Cell<bool>,
     sent_100: Cell<bool>,
@@ -122,6 +124,11 @@ pub trait ServerResponseExt {
     /// above U+00FF is `ERR_INVALID_CHAR`; the same holds for the status message and
     /// trailers.
     fn set_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
+    /// `res.setHeaders(headers)` for a `Map` (or `Headers`) of `headers`: each is set
+    /// as by `set_header`, stopping at the first invalid one (those before it stay
+    /// set), except that the values of entries named exactly `set-cookie` (as a
+    /// `Headers` object names them) are gathered and set last, as one header.
+    fn set_headers<'a, V: Into<HeaderInput<'a>>>(&self, headers: impl IntoIterator<Item = (&'a str, V)>) -> Result<()>;
     /// `res.appendHeader(name, value)`.
     fn append_header<'a>(&self, name: &str, value: impl Into<HeaderInput<'a>>) -> Result<()>;
     /// `res.getHeader(name)`.
@@ -224,6 +231,24 @@ impl ServerResponseExt for ServerResponse {
         let value = value.into();
         validate(name, &value)?;
         self.ext().headers.borrow_mut().set(name, &value);
+        Ok(())
+    }
+
+    fn set_headers<'a, V: Into<HeaderInput<'a>>>(&self, headers: impl IntoIterator<Item = (&'a str, V)>) -> Result<()> {
+        if self.headers_sent() {
+            return Err(Error::headers_sent("set"));
+        }
+        let mut cookies = Vec::new();
+        for (name, value) in headers {
+            if name == "set-cookie" {
+                cookies.extend(value.into().into_strings());
+            } else {
+                self.set_header(name, value)?;
+            }
+        }
+        if !cookies.is_empty() {
+            self.set_header("set-cookie", cookies)?;
+        }
         Ok(())
     }
 
@@ -471,6 +496,67 @@ impl Known {
     }
 }
 
+/// What `matchHeader` noted of the headers set (Node's `state` in `_storeHeader`).
+#[derive(Default)]
+struct Matched {
+    connection: bool,
+    cont_len: bool,
+    te: bool,
+    date: bool,
+    trailer: bool,
+    default_keep_alive: bool,
+}
+
+impl Matched {
+    /// `matchHeader(self, state, field, value)` for one stored line. A Connection,
+    /// Content-Length or Transfer-Encoding set again after `remove_header` is sent as
+    /// set (Node clears `_removedConnection` and the others here).
+    fn header(&mut self, e: &ResponseState, known: Known, v: &[u8]) {
+        let mut removed = e.removed.get();
+        match known {
+            Known::Connection => {
+                self.connection = true;
+                removed.connection = false;
+                if has_word(v, "close") {
+                    e.last.set(true);
+                } else {
+                    e.should_keep_alive.set(true);
+                }
+            }
+            Known::TransferEncoding => {
+                self.te = true;
+                removed.transfer_encoding = false;
+                if has_word(v, "chunked") {
+                    e.chunked.set(true);
+                }
+            }
+            Known::ContentLength => {
+                self.cont_len = true;
+                removed.content_length = false;
+                e.content_length.set(std::str::from_utf8(v).ok().and_then(|t| t.trim().parse().ok()));
+            }
+            Known::Date => self.date = true,
+            Known::Trailer => self.trailer = true,
+            Known::KeepAlive => self.default_keep_alive = false,
+            Known::Cookie | Known::Other => {}
+        }
+        e.removed.set(removed);
+    }
+}
+
+/// `name: value` and CRLF into the head.
+fn store_line(h: &mut BytesMut, name: &[u8], value: &[u8]) {
+    h.extend_from_slice(name);
+    h.extend_from_slice(b": ");
+    h.extend_from_slice(value);
+    h.extend_from_slice(b"\r\n");
+}
+
+/// `name` (ASCII case-insensitive) is one of `unique` (lower-cased).
+fn is_unique(unique: &[String], name: &[u8]) -> bool {
+    unique.iter().any(|u| u.as_bytes().eq_ignore_ascii_case(name))
+}
+
 /// `_storeHeader`: renders the head and decides the framing.
 fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
     let e = res.ext();
@@ -486,56 +572,33 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
             h.extend_from_slice(&to_latin1(msg));
             h.extend_from_slice(b"\r\n");
         }
-        let (mut connection, mut cont_len, mut te, mut date, mut trailer_hdr) = (false, false, false, false, false);
-        let mut default_keep_alive = true;
+        let mut m = Matched { default_keep_alive: true, ..Matched::default() };
+        let mut joined = Vec::new();
         for header in e.headers.borrow().iter() {
             let name = header.name;
             let known = Known::of(name);
-            if header.count >= 2 && known == Known::Cookie {
-                // Node sends several cookie values as one line, joined with "; ".
-                h.extend_from_slice(name);
-                h.extend_from_slice(b": ");
+            // processHeader: several cookie values, or the values of one of the server's
+            // unique headers, go as one line, joined with "; " (and are matched as one).
+            let unique = header.count >= 2
+                && (known == Known::Cookie || e.unique_headers.as_ref().is_some_and(|u| is_unique(u, name)));
+            if unique {
+                joined.clear();
                 for (i, v) in header.values().enumerate() {
                     if i > 0 {
-                        h.extend_from_slice(b"; ");
+                        joined.extend_from_slice(b"; ");
                     }
-                    h.extend_from_slice(v);
+                    joined.extend_from_slice(v);
                 }
-                h.extend_from_slice(b"\r\n");
-                continue;
-            }
-            for v in header.values() {
-                h.extend_from_slice(name);
-                h.extend_from_slice(b": ");
-                h.extend_from_slice(v);
-                h.extend_from_slice(b"\r\n");
-                // matchHeader
-                match known {
-                    Known::Connection => {
-                        connection = true;
-                        if has_word(v, "close") {
-                            e.last.set(true);
-                        } else {
-                            e.should_keep_alive.set(true);
-                        }
-                    }
-                    Known::TransferEncoding => {
-                        te = true;
-                        if has_word(v, "chunked") {
-                            e.chunked.set(true);
-                        }
-                    }
-                    Known::ContentLength => {
-                        cont_len = true;
-                        e.content_length.set(std::str::from_utf8(v).ok().and_then(|t| t.trim().parse().ok()));
-                    }
-                    Known::Date => date = true,
-                    Known::Trailer => trailer_hdr = true,
-                    Known::KeepAlive => default_keep_alive = false,
-                    Known::Cookie | Known::Other => {}
+                store_line(h, name, &joined);
+                m.header(e, known, &joined);
+            } else {
+                for v in header.values() {
+                    store_line(h, name, v);
+                    m.header(e, known, v);
                 }
             }
         }
+        let Matched { connection, cont_len, te, date, trailer: trailer_hdr, default_keep_alive } = m;
         if e.send_date.get() && !date {
             match &conn {
                 Some(c) => c.date().line(res.get_loop().now(), |line| h.extend_from_slice(line)),
@@ -891,6 +954,8 @@ pub(crate) struct ResponseConfig {
     /// [`keep_alive_lines`] for the server's options.
     pub(crate) keep_alive: Rc<[u8]>,
     pub(crate) high_water_mark: usize,
+    /// The server's `unique_headers`, lower-cased.
+    pub(crate) unique_headers: Option<Rc<[String]>>,
 }
 
 impl ResponseState {
@@ -917,6 +982,7 @@ impl ResponseState {
             removed: Cell::new(Removed::default()),
             trailer: RefCell::new(None),
             keep_alive: cfg.keep_alive.clone(),
+            unique_headers: cfg.unique_headers.clone(),
             max_requests_reached: Cell::new(false),
             expect_continue: Cell::new(false),
             sent_100: Cell::new(false),

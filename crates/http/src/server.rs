@@ -72,6 +72,10 @@ pub struct ServerOptions {
     /// in `req.headers` (`host`, `content-type`, `authorization`, …) are joined with
     /// ", " instead (RFC 9110 §5.3), in the trailers too.
     pub join_duplicate_headers: bool,
+    /// `uniqueHeaders` (none): response headers sent on one line even when set to
+    /// several values, which are joined with "; " (as Node always does for `cookie`).
+    /// Names are matched case-insensitively.
+    pub unique_headers: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -89,6 +93,7 @@ impl Default for ServerOptions {
             timeout: 0,
             no_delay: true,
             join_duplicate_headers: false,
+            unique_headers: Vec::new(),
         }
     }
 }
@@ -120,6 +125,8 @@ pub(crate) struct ServerInner {
     lp: Loop,
     /// The `Date` value all its responses share.
     date: Rc<DateCache>,
+    /// `unique_headers`, lower-cased (Node's `parseUniqueHeadersOption`).
+    unique_headers: Option<Rc<[String]>>,
     recycled: RefCell<Recycled>,
 }
 
@@ -187,8 +194,10 @@ impl Server {
         opts: ServerOptions,
         on_request: impl Fn(&IncomingMessage, &ServerResponse) + 'static,
     ) -> Server {
+        let unique: Vec<String> = opts.unique_headers.iter().map(|n| n.to_ascii_lowercase()).collect();
         let s = Server(Rc::new(ServerInner {
             net: RefCell::new(None),
+            unique_headers: (!unique.is_empty()).then(|| unique.into()),
             opts,
             on_request: RefCell::new(Vec::new()),
             on_check_continue: RefCell::new(Vec::new()),
@@ -498,6 +507,7 @@ impl Server {
                 date: self.0.date.clone(),
                 keep_alive: response::keep_alive_lines(o.keep_alive_timeout, o.max_requests_per_socket),
                 high_water_mark: o.high_water_mark,
+                unique_headers: self.0.unique_headers.clone(),
             },
         });
         self.0.conns.borrow_mut().push(conn.clone());
