@@ -2135,3 +2135,181 @@ fn set_headers_as_node() {
     );
     srv.stop();
 }
+
+/// `strict_content_length` and the server's `reject_non_standard_body_writes`, through
+/// `try_write`/`try_end` (Node's throws as errors): each case's results and the bytes
+/// the client got are what Node 20 printed for the same handler (the `try` of each call
+/// a `try`/`catch` there). A mismatch found by `end` after its chunk passed leaves that
+/// chunk written, as Node's `write_` had sent it. Then the plain `write`, which cannot
+/// return the error: the response and its socket are destroyed with it, and the server's
+/// `client_error` gets it.
+#[test]
+fn strict_content_length_and_body_not_allowed() {
+    fn handler(l: &Log, req: &IncomingMessage, res: &ServerResponse) {
+        let attempt = |what: &str, r: millrace::http::Result<String>| match r {
+            Ok(v) => l.push(format!("{what} ok {v}")),
+            Err(e) => l.push(format!("{what} {} {}", e.code().as_str(), e.message())),
+        };
+        let write = |what: &str, chunk: &'static str| attempt(what, res.try_write(chunk).map(|r| r.to_string()));
+        let end = |what: &str, chunk: Option<&'static str>| {
+            attempt(what, res.try_end(chunk.map(|c| Bytes::from_static(c.as_bytes()))).map(|()| String::new()))
+        };
+        let u = req.url();
+        res.set_strict_content_length(u.starts_with("/s"));
+        match u {
+            "/s1" => {
+                res.set_header("Content-Length", 5u32).unwrap();
+                write("write abc", "abc");
+                write("write def", "def");
+                end("end de", Some("de"));
+            }
+            "/s2" => {
+                res.set_header("Content-Length", 5u32).unwrap();
+                res.write("abc");
+                end("end", None);
+                end("end de", Some("de"));
+            }
+            "/s3" => {
+                write("write abc", "abc");
+                end("end", None);
+            }
+            "/s4" | "/s5" | "/s6" => {
+                res.set_header("Content-Length", if u == "/s4" { 2u32 } else { 3 }).unwrap();
+                if u == "/s4" {
+                    write("write abc", "abc");
+                    end("end", None);
+                } else if u == "/s5" {
+                    end("end abcdef", Some("abcdef"));
+                    l.push(format!("headersSent {}", res.headers_sent()));
+                    end("end abc", Some("abc"));
+                } else {
+                    res.remove_header("Content-Length").unwrap();
+                    res.set_header("Content-Length", 3u32).unwrap();
+                    end("end abcd", Some("abcd"));
+                }
+                res.set_strict_content_length(false);
+                res.end();
+            }
+            "/r1" => {
+                write("write x", "x");
+                end("end", None);
+            }
+            "/r2" => {
+                res.set_status_code(204);
+                end("end x", Some("x"));
+                end("end", None);
+            }
+            "/r3" => {
+                res.set_status_code(304);
+                write("write x", "x");
+                res.end();
+            }
+            _ => {
+                // Not Node's: the plain write past a strict Content-Length.
+                res.set_strict_content_length(true);
+                res.set_header("Content-Length", 2u32).unwrap();
+                res.write_head(200).unwrap();
+                let l2 = l.clone();
+                res.on_close(move |_| l2.push("res close"));
+                let l2 = l.clone();
+                let ok = res.write_cb("abc", move |e| {
+                    l2.push(format!("write cb {}", e.map_or(String::new(), |e| e.message())))
+                });
+                l.push(format!("write {ok} {}", res.destroyed()));
+            }
+        }
+    }
+    let start = |reject: bool| {
+        let opts = ServerOptions { reject_non_standard_body_writes: reject, ..ServerOptions::default() };
+        TestServer::start(opts, |s, log| {
+            let l = log.clone();
+            s.on_client_error(move |e, _| l.push(format!("client error {}", e.code().unwrap_or("?"))));
+            let l = log.clone();
+            s.on_request(move |req, res| handler(&l, req, res));
+        })
+    };
+    let (plain, reject) = (start(false), start(true));
+    let mismatch = |body: u32, header: u32| {
+        format!(
+            "ERR_HTTP_CONTENT_LENGTH_MISMATCH Response body's content-length of {body} byte(s) does not match the \
+             content-length of {header} byte(s) set in header"
+        )
+    };
+    let not_allowed =
+        "ERR_HTTP_BODY_NOT_ALLOWED Adding content for this request method or response status is not allowed.";
+    let ok200 = |rest: &str| format!("HTTP/1.1 200 OK\\r\\nConnection: close\\r\\n{rest}");
+    let cl = |n: u32, body: &str| {
+        format!("HTTP/1.1 200 OK\\r\\nContent-Length: {n}\\r\\nConnection: close\\r\\n\\r\\n{body}")
+    };
+    let cases: Vec<(&TestServer, &str, &str, Vec<String>, String)> = vec![
+        (
+            &plain,
+            "GET",
+            "/s1",
+            vec!["write abc ok true".into(), format!("write def {}", mismatch(6, 5)), "end de ok ".into()],
+            cl(5, "abcde"),
+        ),
+        (&plain, "GET", "/s2", vec![format!("end {}", mismatch(3, 5)), "end de ok ".into()], cl(5, "abcde")),
+        (
+            &plain,
+            "GET",
+            "/s3",
+            vec!["write abc ok true".into(), "end ok ".into()],
+            ok200("Transfer-Encoding: chunked\\r\\n\\r\\n3\\r\\nabc\\r\\n0\\r\\n\\r\\n"),
+        ),
+        (&plain, "GET", "/s4", vec!["write abc ok true".into(), format!("end {}", mismatch(3, 2))], cl(2, "abc")),
+        (
+            &plain,
+            "GET",
+            "/s5",
+            vec![
+                format!("end abcdef {}", mismatch(6, 3)),
+                "headersSent true".into(),
+                format!("end abc {}", mismatch(9, 3)),
+            ],
+            cl(3, "abcdef"),
+        ),
+        (&plain, "GET", "/s6", vec![format!("end abcd {}", mismatch(4, 3))], cl(3, "abcd")),
+        (&reject, "HEAD", "/r1", vec![format!("write x {not_allowed}"), "end ok ".into()], ok200("\\r\\n")),
+        (
+            &reject,
+            "GET",
+            "/r2",
+            vec![format!("end x {not_allowed}"), "end ok ".into()],
+            "HTTP/1.1 204 No Content\\r\\nConnection: close\\r\\n\\r\\n".into(),
+        ),
+        (
+            &reject,
+            "GET",
+            "/r3",
+            vec![format!("write x {not_allowed}")],
+            "HTTP/1.1 304 Not Modified\\r\\nConnection: close\\r\\n\\r\\n".into(),
+        ),
+        (&plain, "HEAD", "/r1", vec!["write x ok true".into(), "end ok ".into()], ok200("\\r\\n")),
+        (
+            &plain,
+            "GET",
+            "/p1",
+            vec![
+                "write false true".into(),
+                format!("write cb {}", &mismatch(3, 2)[33..]),
+                "client error ERR_HTTP_CONTENT_LENGTH_MISMATCH".into(),
+                "res close".into(),
+            ],
+            String::new(),
+        ),
+    ];
+    for (srv, method, url, want, got) in cases {
+        srv.log.clear();
+        let mut c = Client::connect(srv.addr);
+        c.send(format!("{method} {url} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"));
+        let closed = c.wait_closed(WAIT);
+        let Some((_, bytes)) = closed else { panic!("{method} {url}: not closed; {:?}", srv.log.lines()) };
+        assert_eq!(without_date(&bytes), got, "{method} {url}: the client's bytes");
+        assert!(srv.log.wait_until(WAIT, |l| l.len() >= want.len()), "{url}: {:?}", srv.log.lines());
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(srv.log.lines(), want, "{method} {url}");
+    }
+    plain.stop();
+    reject.stop();
+}

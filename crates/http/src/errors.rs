@@ -25,6 +25,10 @@ pub enum Code {
     ERR_SERVER_ALREADY_LISTEN,
     /// `close` on a server that is not listening.
     ERR_SERVER_NOT_RUNNING,
+    /// With `strictContentLength`, a body longer or shorter than its Content-Length.
+    ERR_HTTP_CONTENT_LENGTH_MISMATCH,
+    /// With `rejectNonStandardBodyWrites`, a body for a HEAD, 204 or 304 response.
+    ERR_HTTP_BODY_NOT_ALLOWED,
     /// An argument of the wrong form (a `Link` early hint not of the form
     /// `</styles.css>; rel=preload; as=style`).
     ERR_INVALID_ARG_VALUE,
@@ -74,6 +78,8 @@ impl Code {
             Code::ERR_HTTP_REQUEST_TIMEOUT => "ERR_HTTP_REQUEST_TIMEOUT",
             Code::ERR_SERVER_ALREADY_LISTEN => "ERR_SERVER_ALREADY_LISTEN",
             Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
+            Code::ERR_HTTP_CONTENT_LENGTH_MISMATCH => "ERR_HTTP_CONTENT_LENGTH_MISMATCH",
+            Code::ERR_HTTP_BODY_NOT_ALLOWED => "ERR_HTTP_BODY_NOT_ALLOWED",
             Code::ERR_INVALID_ARG_VALUE => "ERR_INVALID_ARG_VALUE",
             Code::HPE_INVALID_METHOD => "HPE_INVALID_METHOD",
             Code::HPE_INVALID_URL => "HPE_INVALID_URL",

@@ -19,7 +19,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use bytes::{Bytes, BytesMut};
-use millrace_streams::{net::Socket, Absent, Builder, Error as StreamError, Event, ListenerId, Stream, WriteCallback};
+use millrace_streams::{
+    net::Socket, Absent, BeforeWrite, Builder, Error as StreamError, Event, ListenerId, Stream, WriteCallback,
+};
 
 use crate::errors::{Code, Error, Result};
 use crate::headers::{has_invalid_char, has_word, is_token, reason_phrase, to_latin1, utc_date, DateCache};
@@ -95,6 +97,16 @@ pub struct ResponseState {
     /// `destroy` waiting for the socket: to be handed it (then it is destroyed with
     /// the error), or to close (then the response closes).
     destroying: RefCell<Option<(DestroyCb, Option<StreamError>)>>,
+    /// `strictContentLength`.
+    strict_content_length: Cell<bool>,
+    /// Body bytes given to `write`/`end` while `strict_content_length` was on (Node's
+    /// `kBytesWritten`).
+    bytes_written: Cell<u64>,
+    /// The server's `rejectNonStandardBodyWrites`.
+    reject_body_writes: bool,
+    /// `try_write`/`try_end` ran the checks: the `before_write` hook lets the call
+    /// through.
+    checked: Cell<bool>,
 }
 
 /// The automatic headers a response was told not to send.
@@ -170,6 +182,31 @@ pub trait ServerResponseExt {
     fn flush_headers(&self);
     /// `res.sendDate = on`.
     fn set_send_date(&self, on: bool);
+    /// `res.strictContentLength = on` (off by default): the body must be as long as the
+    /// Content-Length set, else `ERR_HTTP_CONTENT_LENGTH_MISMATCH` — from a write that
+    /// would pass it, or from `end` when the body falls short. Only while the response
+    /// is neither chunked nor without a body, and Content-Length was neither removed
+    /// nor left to `end(body)` to compute.
+    fn set_strict_content_length(&self, on: bool);
+    /// `res.strictContentLength`.
+    fn strict_content_length(&self) -> bool;
+    /// `res.write(chunk)` with Node's throws as errors: with
+    /// [`set_strict_content_length`](ServerResponseExt::set_strict_content_length), a
+    /// chunk that takes the body past its Content-Length is
+    /// `ERR_HTTP_CONTENT_LENGTH_MISMATCH`; with the server's
+    /// `reject_non_standard_body_writes`, a body for a response that has none (HEAD,
+    /// 204, 304) is `ERR_HTTP_BODY_NOT_ALLOWED`. Then nothing is written and the
+    /// response goes on. Otherwise it is `write`, and returns what `write` returns.
+    ///
+    /// The plain `write` (and `end_with`), which cannot return these errors, treat them
+    /// as Node's uncaught throw would end the exchange: the response is destroyed with
+    /// the error (so is its socket, and the server's `client_error` listeners get it).
+    fn try_write(&self, chunk: impl Into<Bytes>) -> Result<bool>;
+    /// `res.end(chunk?)` with Node's throws as errors (see
+    /// [`try_write`](ServerResponseExt::try_write)); with strict Content-Length, a
+    /// body that ends short of it is `ERR_HTTP_CONTENT_LENGTH_MISMATCH`, and the
+    /// response is not ended.
+    fn try_end(&self, chunk: Option<Bytes>) -> Result<()>;
     /// `res.req`.
     fn req(&self) -> &IncomingMessage;
     /// `res.socket` (while assigned).
@@ -404,6 +441,44 @@ impl ServerResponseExt for ServerResponse {
 
     fn set_send_date(&self, on: bool) {
         self.ext().send_date.set(on);
+    }
+
+    fn set_strict_content_length(&self, on: bool) {
+        self.ext().strict_content_length.set(on);
+    }
+
+    fn strict_content_length(&self) -> bool {
+        self.ext().strict_content_length.get()
+    }
+
+    fn try_write(&self, chunk: impl Into<Bytes>) -> Result<bool> {
+        let chunk = chunk.into();
+        // A write after end or destroy is no throw in Node: `write` reports it.
+        if !self.writable_ended() && !self.destroyed() {
+            write_checks(self, chunk.len(), false)?;
+            self.ext().checked.set(true);
+        }
+        Ok(self.write(chunk))
+    }
+
+    fn try_end(&self, chunk: Option<Bytes>) -> Result<()> {
+        if !self.writable_ended() && !self.destroyed() {
+            let body = end_head(self, chunk.as_ref())?;
+            if let Err(e) = body_length_check(self) {
+                // Node's `end` throws this after `write_` sent the chunk.
+                if let Some(body) = body {
+                    self.ext().checked.set(true);
+                    self.write(body.clone());
+                }
+                return Err(e);
+            }
+            self.ext().checked.set(true);
+        }
+        match chunk {
+            Some(chunk) => self.end_with(chunk),
+            None => self.end(),
+        };
+        Ok(())
     }
 
     fn req(&self) -> &IncomingMessage {
@@ -670,6 +745,107 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
         send_raw(res, [], None);
     }
     Ok(())
+}
+
+/// The `before_write` hook: Node's `write_` and `end` checks, unless `try_write` or
+/// `try_end` ran them already.
+fn before_write(res: &ServerResponse, call: BeforeWrite<'_, Bytes>) -> std::result::Result<(), StreamError> {
+    if res.ext().checked.take() {
+        return Ok(());
+    }
+    match call {
+        BeforeWrite::Write(chunk) => write_checks(res, chunk.len(), false),
+        BeforeWrite::End(chunk) => end_checks(res, chunk),
+    }
+    .map_err(StreamError::from)
+}
+
+/// The part of Node's `write_(msg, chunk, ..., fromEnd)` after its end and destroy
+/// checks: the strict Content-Length check and count, the head decided (with `end`'s
+/// chunk, its length as Content-Length), and the body check for a response without one.
+fn write_checks(res: &ServerResponse, len: usize, from_end: bool) -> Result<()> {
+    let e = res.ext();
+    if e.strict_content_length.get() {
+        let total = e.bytes_written.get() + len as u64;
+        match strict_length(res) {
+            Some(cl) if (from_end && total != cl) || (!from_end && total > cl) => {
+                return Err(length_mismatch(total, cl))
+            }
+            _ => e.bytes_written.set(total),
+        }
+    }
+    if !res.headers_sent() {
+        if from_end {
+            e.content_length.set(Some(len as u64));
+        }
+        implicit_header(res);
+    }
+    if !e.has_body.get() && e.reject_body_writes {
+        return Err(Error::new(
+            Code::ERR_HTTP_BODY_NOT_ALLOWED,
+            "Adding content for this request method or response status is not allowed.",
+        ));
+    }
+    Ok(())
+}
+
+/// `OutgoingMessage.prototype.end`'s checks: an ended or destroyed response is left to
+/// the Writable (which reports the write after end); else [`end_head`], then
+/// [`body_length_check`].
+fn end_checks(res: &ServerResponse, chunk: Option<&Bytes>) -> Result<()> {
+    if res.writable_ended() || res.destroyed() {
+        return Ok(());
+    }
+    end_head(res, chunk)?;
+    body_length_check(res)
+}
+
+/// The start of `end`: its chunk checked as by `write_` (an empty one is JavaScript's
+/// `''`, no chunk), or the head decided with Content-Length 0. Returns the chunk.
+fn end_head<'a>(res: &ServerResponse, chunk: Option<&'a Bytes>) -> Result<Option<&'a Bytes>> {
+    let body = chunk.filter(|c| !c.is_empty());
+    match body {
+        Some(chunk) => write_checks(res, chunk.len(), true)?,
+        None if !res.headers_sent() => {
+            res.ext().content_length.set(Some(0));
+            implicit_header(res);
+        }
+        None => {}
+    }
+    Ok(body)
+}
+
+/// `end`'s strict check of the whole body against Content-Length.
+fn body_length_check(res: &ServerResponse) -> Result<()> {
+    let e = res.ext();
+    match strict_length(res) {
+        Some(cl) if e.bytes_written.get() != cl => Err(length_mismatch(e.bytes_written.get(), cl)),
+        _ => Ok(()),
+    }
+}
+
+/// Node's `strictContentLength(msg)`: the Content-Length the body must match, if the
+/// check applies (a length is known, the response has a body, is not chunked, has no
+/// Transfer-Encoding header, and its Content-Length was not removed).
+fn strict_length(res: &ServerResponse) -> Option<u64> {
+    let e = res.ext();
+    let cl = e.content_length.get()?;
+    let applies = e.strict_content_length.get()
+        && e.has_body.get()
+        && !e.removed.get().content_length
+        && !e.chunked.get()
+        && !e.headers.borrow().has("transfer-encoding");
+    applies.then_some(cl)
+}
+
+fn length_mismatch(body: u64, header: u64) -> Error {
+    Error::new(
+        Code::ERR_HTTP_CONTENT_LENGTH_MISMATCH,
+        format!(
+            "Response body's content-length of {body} byte(s) does not match the content-length of {header} \
+             byte(s) set in header"
+        ),
+    )
 }
 
 /// `_implicitHeader`: `writeHead(statusCode)`.
@@ -956,6 +1132,8 @@ pub(crate) struct ResponseConfig {
     pub(crate) high_water_mark: usize,
     /// The server's `unique_headers`, lower-cased.
     pub(crate) unique_headers: Option<Rc<[String]>>,
+    /// The server's `reject_non_standard_body_writes`.
+    pub(crate) reject_body_writes: bool,
 }
 
 impl ResponseState {
@@ -990,6 +1168,10 @@ impl ResponseState {
             pending: RefCell::new(Vec::new()),
             pending_timeout: Cell::new(None),
             destroying: RefCell::new(None),
+            strict_content_length: Cell::new(false),
+            bytes_written: Cell::new(0),
+            reject_body_writes: cfg.reject_body_writes,
+            checked: Cell::new(false),
         }
     }
 }
@@ -1017,13 +1199,7 @@ pub(crate) fn new_response(
     }
     Builder::writable_ext(ResponseState::new(req, keep_alive, conn, cfg))
         .high_water_mark(cfg.high_water_mark)
-        .before_end(|res: &ServerResponse, chunk| {
-            // OutgoingMessage.end: the length is known when the head is still unsent.
-            if !res.headers_sent() {
-                res.ext().content_length.set(Some(chunk.map_or(0, |c| c.len() as u64)));
-                implicit_header(res);
-            }
-        })
+        .before_write(before_write)
         .write(write_one)
         .writev(write_chunks)
         .final_(finish_body)

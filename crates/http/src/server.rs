@@ -76,6 +76,10 @@ pub struct ServerOptions {
     /// several values, which are joined with "; " (as Node always does for `cookie`).
     /// Names are matched case-insensitively.
     pub unique_headers: Vec<String>,
+    /// `rejectNonStandardBodyWrites` (false): a body written to a response that has
+    /// none (HEAD, 204, 304) is `ERR_HTTP_BODY_NOT_ALLOWED` instead of being dropped
+    /// (see [`ServerResponseExt::try_write`]).
+    pub reject_non_standard_body_writes: bool,
 }
 
 impl Default for ServerOptions {
@@ -94,6 +98,7 @@ impl Default for ServerOptions {
             no_delay: true,
             join_duplicate_headers: false,
             unique_headers: Vec::new(),
+            reject_non_standard_body_writes: false,
         }
     }
 }
@@ -508,6 +513,7 @@ impl Server {
                 keep_alive: response::keep_alive_lines(o.keep_alive_timeout, o.max_requests_per_socket),
                 high_water_mark: o.high_water_mark,
                 unique_headers: self.0.unique_headers.clone(),
+                reject_body_writes: o.reject_non_standard_body_writes,
             },
         });
         self.0.conns.borrow_mut().push(conn.clone());

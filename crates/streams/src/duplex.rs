@@ -6,8 +6,9 @@
 //! options `readable: false` / `writable: false` create a side that starts ended.
 
 use crate::chunk::{Absent, Chunk, Side};
+use crate::errors::Result;
 use crate::events::Event;
-use crate::stream::{Builder, FinalCallback, Stream, WriteCallback};
+use crate::stream::{BeforeWrite, Builder, FinalCallback, Stream, WriteCallback};
 
 /// Applies `readable: false` / `writable: false` (Node's Duplex constructor).
 pub(crate) fn apply_side_options<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, readable: bool, writable: bool) {
@@ -125,10 +126,15 @@ impl<R: Side, W: Chunk, E: 'static> Builder<R, W, E> {
         self
     }
 
-    /// Called first thing in `end(chunk)`, with the chunk (not a Node hook: Node's
-    /// `OutgoingMessage` is not a Writable and learns its Content-Length there).
-    pub fn before_end(mut self, f: impl Fn(&Stream<R, W, E>, Option<&W>) + 'static) -> Self {
-        self.hooks.before_end = Some(Box::new(f));
+    /// Called in `write(chunk)` once the stream has checked it is neither ending nor
+    /// destroyed, and first thing in `end(chunk?)`, with the chunk. An error refuses
+    /// the call as a write after `end` is refused: the callback gets the error, the
+    /// stream is destroyed with it (or, without autoDestroy, emits it), `write` returns
+    /// false. Not a Node hook: Node's `OutgoingMessage` is not a Writable; its `write`
+    /// and `end` decide the head, learn the Content-Length and check the body's length
+    /// there (and throw).
+    pub fn before_write(mut self, f: impl Fn(&Stream<R, W, E>, BeforeWrite<'_, W>) -> Result<()> + 'static) -> Self {
+        self.hooks.before_write = Some(Box::new(f));
         self
     }
 

@@ -69,8 +69,8 @@ pub use pipe::PipeOptions;
 pub use pipeline::{pipeline, Pipeline};
 pub use readable::ReadableSnapshot;
 pub use stream::{
-    live_streams, AnyStream, Builder, ConstructCallback, DestroyCallback, Duplex, FinalCallback, Options, Readable,
-    Stream, Writable, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
+    live_streams, AnyStream, BeforeWrite, Builder, ConstructCallback, DestroyCallback, Duplex, FinalCallback, Options,
+    Readable, Stream, Writable, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
 pub use transform::{pass_through, pass_through_builder, FlushCallback, PassThrough, Transform, TransformCallback};
 pub use writable::WritableSnapshot;

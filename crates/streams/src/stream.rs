@@ -58,8 +58,17 @@ pub(crate) type WritevHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Vec<W>, Write
 pub(crate) type FinalHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, FinalCallback<R, W, E>)>;
 pub(crate) type DestroyHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<Error>, DestroyCallback<R, W, E>)>;
 pub(crate) type ConstructHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, ConstructCallback<R, W, E>)>;
-pub(crate) type BeforeEndHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Option<&W>)>;
+pub(crate) type BeforeWriteHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, BeforeWrite<'_, W>) -> Result<()>>;
 pub(crate) type ObserveHook<R, W, E> = Box<dyn Fn(&Stream<R, W, E>, Event)>;
+
+/// What a [`before_write`](crate::Builder::before_write) hook is called for.
+#[derive(Debug)]
+pub enum BeforeWrite<'a, W> {
+    /// `write(chunk)`, once the stream has checked it is neither ending nor destroyed.
+    Write(&'a W),
+    /// `end(chunk?)`, before anything else.
+    End(Option<&'a W>),
+}
 
 /// A stream's behaviour: Node's `_read`, `_write`, `_writev`, `_final`, `_destroy`,
 /// `_construct`.
@@ -70,9 +79,10 @@ pub(crate) struct Hooks<R, W, E> {
     pub(crate) final_: Option<FinalHook<R, W, E>>,
     pub(crate) destroy: Option<DestroyHook<R, W, E>>,
     pub(crate) construct: Option<ConstructHook<R, W, E>>,
-    /// Called first thing in `end(chunk)` (not a Node hook: Node's OutgoingMessage,
-    /// which is not a Writable, learns its Content-Length there).
-    pub(crate) before_end: Option<BeforeEndHook<R, W, E>>,
+    /// Called first thing in `write(chunk)` and `end(chunk?)`, and may refuse them (not
+    /// a Node hook: Node's OutgoingMessage, which is not a Writable, decides its head and
+    /// checks its Content-Length there).
+    pub(crate) before_write: Option<BeforeWriteHook<R, W, E>>,
     /// Sees every event that passes no value (`end`, `finish`, `close`, ...) before its
     /// listeners: the owner's own reaction, which no listener can remove or reorder.
     pub(crate) observe: Option<ObserveHook<R, W, E>>,
@@ -87,7 +97,7 @@ impl<R, W, E> Default for Hooks<R, W, E> {
             final_: None,
             destroy: None,
             construct: None,
-            before_end: None,
+            before_write: None,
             observe: None,
         }
     }

@@ -25,7 +25,7 @@ use crate::chunk::{Chunk, Side};
 use crate::errors::{Code, Error};
 use crate::events::Event;
 use crate::stream::TickKind;
-use crate::stream::{FinalCallback, SideOptions, Stream, WriteCallback};
+use crate::stream::{BeforeWrite, FinalCallback, SideOptions, Stream, WriteCallback};
 
 /// A user's write or end callback.
 pub(crate) type UserCb = Box<dyn FnOnce(Option<Error>)>;
@@ -402,6 +402,13 @@ pub(crate) fn write_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W
     } else if w.destroyed {
         Error::node(Code::ERR_STREAM_DESTROYED, "write")
     } else {
+        if let Some(f) = &s.0.hooks.before_write {
+            drop(w);
+            if let Err(e) = f(s, BeforeWrite::Write(&chunk)) {
+                return write_refused(s, e, cb);
+            }
+            w = s.w();
+        }
         w.pending_cb += 1;
         drop(w);
         return write_or_buffer(s, chunk, cb);
@@ -704,8 +711,14 @@ pub(crate) fn clear_buffer<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
 
 /// `Writable.prototype.end`.
 pub(crate) fn end<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: Option<W>, cb: Option<UserCb>) {
-    if let Some(f) = &s.0.hooks.before_end {
-        f(s, chunk.as_ref());
+    if let Some(f) = &s.0.hooks.before_write {
+        if let Err(e) = f(s, BeforeWrite::End(chunk.as_ref())) {
+            crate::destroy::error_or_destroy(s, e.clone(), true);
+            if let Some(cb) = cb {
+                s.0.lp.next_tick(move || cb(Some(e)));
+            }
+            return;
+        }
     }
     let mut err = None;
     if let Some(chunk) = chunk {
