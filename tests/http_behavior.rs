@@ -45,6 +45,15 @@ fn without_date(bytes: &[u8]) -> String {
     lines.join(&b'\n').escape_ascii().to_string()
 }
 
+/// Waits for the server's log to hold as many lines as `want` (`|`-separated), gives it
+/// 50 ms more (to catch a line too many), and compares.
+fn assert_log_settles(srv: &TestServer, want: &str, name: &str) {
+    let n = want.split('|').count();
+    assert!(srv.log.wait_until(WAIT, |l| l.len() >= n), "{name}: {:?}", srv.log.lines());
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(srv.log.lines().join("|"), want, "{name}");
+}
+
 /// Logs the request's `close` and the response's `finish` and `close`, each followed by
 /// ` {tag}` unless `tag` is empty.
 fn log_closing(log: &Log, req: &IncomingMessage, res: &ServerResponse, tag: &str) {
@@ -1851,10 +1860,7 @@ fn client_gone_before_the_response_aborts_in_node_order() {
         } else {
             c.stream.shutdown(std::net::Shutdown::Write).unwrap();
         }
-        let n = want.split('|').count();
-        assert!(srv.log.wait_until(WAIT, |l| l.len() >= n), "{name}: {:?}", srv.log.lines());
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(srv.log.lines().join("|"), want, "{name}");
+        assert_log_settles(&srv, want, name);
         srv.stop();
     }
 }
@@ -1969,10 +1975,7 @@ fn res_destroy_takes_the_socket_down_in_node_order() {
         c.send(format!("GET {url} HTTP/1.1\r\nHost: x\r\n\r\n"));
         let (_, got) = c.expect_closed();
         assert_eq!(got, b"", "{name}: the client gets nothing");
-        let n = want.split('|').count();
-        assert!(srv.log.wait_until(WAIT, |l| l.len() >= n), "{name}: {:?}", srv.log.lines());
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(srv.log.lines().join("|"), want, "{name}");
+        assert_log_settles(&srv, &want, name);
         srv.stop();
     }
 }
@@ -2023,9 +2026,7 @@ fn res_destroy_while_queued_waits_for_the_socket() {
     let want =
         "/1 request|/2 request|/2 destroyed|/1 res finish|/1 res close|/1 req close|/2 req aborted|/2 res close|\
                 /2 req close";
-    assert!(srv.log.wait_until(WAIT, |l| l.len() >= 9), "{:?}", srv.log.lines());
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(srv.log.lines().join("|"), want);
+    assert_log_settles(&srv, want, "queued");
     srv.stop();
 }
 
