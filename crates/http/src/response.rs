@@ -750,7 +750,19 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
 /// The `before_write` hook: Node's `write_` and `end` checks, unless `try_write` or
 /// `try_end` ran them already.
 fn before_write(res: &ServerResponse, call: BeforeWrite<'_, Bytes>) -> std::result::Result<(), StreamError> {
-    if res.ext().checked.take() {
+    let e = res.ext();
+    if e.checked.take() {
+        return Ok(());
+    }
+    if !e.strict_content_length.get() && !e.reject_body_writes {
+        // Nothing to check (the usual case): only the head is decided, with `end`'s
+        // chunk as the Content-Length.
+        if !res.headers_sent() {
+            if let BeforeWrite::End(chunk) = call {
+                e.content_length.set(Some(chunk.map_or(0, |c| c.len() as u64)));
+            }
+            implicit_header(res);
+        }
         return Ok(());
     }
     match call {

@@ -401,20 +401,28 @@ pub(crate) fn write_<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W
         Error::node(Code::ERR_STREAM_WRITE_AFTER_END, "write")
     } else if w.destroyed {
         Error::node(Code::ERR_STREAM_DESTROYED, "write")
+    } else if s.0.hooks.before_write.is_some() {
+        drop(w);
+        return write_hooked(s, chunk, cb);
     } else {
-        if let Some(f) = &s.0.hooks.before_write {
-            drop(w);
-            if let Err(e) = f(s, BeforeWrite::Write(&chunk)) {
-                return write_refused(s, e, cb);
-            }
-            w = s.w();
-        }
         w.pending_cb += 1;
         drop(w);
         return write_or_buffer(s, chunk, cb);
     };
     drop(w);
     write_refused(s, err, cb)
+}
+
+/// `write_` through the `before_write` hook, which may refuse the chunk.
+#[inline(never)]
+fn write_hooked<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, chunk: W, cb: Option<UserCb>) -> bool {
+    if let Some(f) = &s.0.hooks.before_write {
+        if let Err(e) = f(s, BeforeWrite::Write(&chunk)) {
+            return write_refused(s, e, cb);
+        }
+    }
+    s.w().pending_cb += 1;
+    write_or_buffer(s, chunk, cb)
 }
 
 /// A write after end or destroy (out of the hot path).
