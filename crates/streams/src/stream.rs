@@ -1136,3 +1136,96 @@ mod reuse_tests {
         assert_eq!(*log.borrow(), ["construct", "construct", "write 5"]);
     }
 }
+
+#[cfg(test)]
+mod before_write_tests {
+    use super::*;
+    use crate::Writable;
+    use std::cell::RefCell;
+
+    /// A Writable of numbers whose `before_write` refuses 13 (from `write` or `end`),
+    /// logging what the hook saw, each `_write`, each callback and the events.
+    fn guarded(log: &Rc<RefCell<Vec<String>>>) -> Writable<u32> {
+        let (l, l2) = (log.clone(), log.clone());
+        let w = Writable::<u32>::builder()
+            .before_write(move |_, call| {
+                let (what, chunk) = match call {
+                    BeforeWrite::Write(c) => ("write", Some(*c)),
+                    BeforeWrite::End(c) => ("end", c.copied()),
+                };
+                l.borrow_mut().push(format!("before {what} {chunk:?}"));
+                match chunk {
+                    Some(13) => Err(Error::with_code("E13", "unlucky")),
+                    _ => Ok(()),
+                }
+            })
+            .write(move |_, c, cb| {
+                l2.borrow_mut().push(format!("_write {c}"));
+                cb.ok();
+            })
+            .build();
+        for (event, name) in [(Event::Finish, "finish"), (Event::Close, "close")] {
+            let l = log.clone();
+            w.on_event(event, move |_| l.borrow_mut().push(name.to_owned()));
+        }
+        let l = log.clone();
+        w.on_error(move |_, e| l.borrow_mut().push(format!("error {}", e.code().unwrap_or("?"))));
+        w
+    }
+
+    fn callback(log: &Rc<RefCell<Vec<String>>>, tag: &'static str) -> impl FnOnce(Option<Error>) + 'static {
+        let l = log.clone();
+        move |e| {
+            l.borrow_mut().push(format!("{tag} cb {}", e.and_then(|e| e.code().map(str::to_owned)).unwrap_or_default()))
+        }
+    }
+
+    /// The hook sees every write and the end; a refused write returns false, calls back
+    /// with the error and destroys the stream with it, as a write after end would; a
+    /// write after end never reaches the hook.
+    #[test]
+    fn before_write_refuses_as_a_write_after_end_is_refused() {
+        let lp = Loop::current();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let w = guarded(&log);
+        assert!(w.write_cb(1u32, callback(&log, "1")));
+        assert!(!w.write_cb(13u32, callback(&log, "13")));
+        assert!(w.destroyed());
+        assert!(!w.write(2u32), "destroyed: refused before the hook");
+        lp.run_next_ticks();
+        assert_eq!(
+            *log.borrow(),
+            ["before write Some(1)", "_write 1", "before write Some(13)", "1 cb ", "13 cb E13", "error E13", "close"]
+        );
+
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let w = guarded(&log);
+        w.end_cb(Some(5), callback(&log, "end"));
+        assert!(!w.write(6u32));
+        lp.run_next_ticks();
+        assert_eq!(
+            *log.borrow(),
+            [
+                "before end Some(5)",
+                "_write 5",
+                "end cb ERR_STREAM_WRITE_AFTER_END",
+                "error ERR_STREAM_WRITE_AFTER_END",
+                "close"
+            ],
+            "ended: the write after end is the Writable's; the end callback gets that error"
+        );
+    }
+
+    /// An `end` the hook refuses does not end the stream: its callback gets the error and
+    /// the stream is destroyed with it; no `finish`.
+    #[test]
+    fn before_write_refusing_end() {
+        let lp = Loop::current();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let w = guarded(&log);
+        w.end_cb(Some(13), callback(&log, "end"));
+        assert!(!w.writable_ended() && w.destroyed());
+        lp.run_next_ticks();
+        assert_eq!(*log.borrow(), ["before end Some(13)", "error E13", "close", "end cb E13"]);
+    }
+}
