@@ -18,9 +18,10 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use millrace_streams::{
-    net::Socket, Absent, BeforeWrite, Builder, Error as StreamError, Event, ListenerId, Stream, WriteCallback,
+    net::Socket, Absent, BeforeWrite, Builder, Code as StreamCode, Error as StreamError, Event, ListenerId, Stream,
+    WriteCallback,
 };
 
 use crate::errors::{Code, Error, Result};
@@ -220,12 +221,13 @@ pub trait ServerResponseExt {
     fn on_timeout(&self, f: impl Fn(&ServerResponse) + 'static) -> ListenerId;
 }
 
-/// `name: value` and CRLF, the value as it goes on the wire (see [`to_latin1`]).
-fn put_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
+/// `name: value` and CRLF, the value as it goes on the wire (see [`to_latin1`]): a
+/// head's header line, a trailer or an early hint.
+fn put_line(out: &mut impl BufMut, name: &[u8], value: &[u8]) {
+    out.put_slice(name);
+    out.put_slice(b": ");
+    out.put_slice(value);
+    out.put_slice(b"\r\n");
 }
 
 fn validate(name: &str, values: &HeaderInput<'_>) -> Result<()> {
@@ -390,7 +392,7 @@ impl ServerResponseExt for ServerResponse {
             if has_invalid_char(&v) {
                 return Err(Error::invalid_char("trailer content", n));
             }
-            put_line(out, n, &v);
+            put_line(out, n.as_bytes(), &v);
         }
         Ok(())
     }
@@ -425,9 +427,9 @@ impl ServerResponseExt for ServerResponse {
             return Ok(());
         }
         let mut head = b"HTTP/1.1 103 Early Hints\r\n".to_vec();
-        put_line(&mut head, "Link", &to_latin1(&links.join(", ")));
+        put_line(&mut head, b"Link", &to_latin1(&links.join(", ")));
         for (name, value) in other {
-            put_line(&mut head, name, &to_latin1(value));
+            put_line(&mut head, name.as_bytes(), &to_latin1(value));
         }
         head.extend_from_slice(b"\r\n");
         write_raw(self, Bytes::from(head));
@@ -587,11 +589,11 @@ impl Matched {
     /// Content-Length or Transfer-Encoding set again after `remove_header` is sent as
     /// set (Node clears `_removedConnection` and the others here).
     fn header(&mut self, e: &ResponseState, known: Known, v: &[u8]) {
-        let mut removed = e.removed.get();
+        let removed = e.removed.get();
         match known {
             Known::Connection => {
                 self.connection = true;
-                removed.connection = false;
+                e.removed.set(Removed { connection: false, ..removed });
                 if has_word(v, "close") {
                     e.last.set(true);
                 } else {
@@ -600,14 +602,14 @@ impl Matched {
             }
             Known::TransferEncoding => {
                 self.te = true;
-                removed.transfer_encoding = false;
+                e.removed.set(Removed { transfer_encoding: false, ..removed });
                 if has_word(v, "chunked") {
                     e.chunked.set(true);
                 }
             }
             Known::ContentLength => {
                 self.cont_len = true;
-                removed.content_length = false;
+                e.removed.set(Removed { content_length: false, ..removed });
                 e.content_length.set(std::str::from_utf8(v).ok().and_then(|t| t.trim().parse().ok()));
             }
             Known::Date => self.date = true,
@@ -615,16 +617,7 @@ impl Matched {
             Known::KeepAlive => self.default_keep_alive = false,
             Known::Cookie | Known::Other => {}
         }
-        e.removed.set(removed);
     }
-}
-
-/// `name: value` and CRLF into the head.
-fn store_line(h: &mut BytesMut, name: &[u8], value: &[u8]) {
-    h.extend_from_slice(name);
-    h.extend_from_slice(b": ");
-    h.extend_from_slice(value);
-    h.extend_from_slice(b"\r\n");
 }
 
 /// `name` (ASCII case-insensitive) is one of `unique` (lower-cased).
@@ -664,11 +657,11 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
                     }
                     joined.extend_from_slice(v);
                 }
-                store_line(h, name, &joined);
+                put_line(h, name, &joined);
                 m.header(e, known, &joined);
             } else {
                 for v in header.values() {
-                    store_line(h, name, v);
+                    put_line(h, name, v);
                     m.header(e, known, v);
                 }
             }
@@ -677,11 +670,7 @@ fn store_header(res: &ServerResponse, status: u16, msg: &str) -> Result<()> {
         if e.send_date.get() && !date {
             match &conn {
                 Some(c) => c.date().line(res.get_loop().now(), |line| h.extend_from_slice(line)),
-                None => {
-                    h.extend_from_slice(b"Date: ");
-                    h.extend_from_slice(&utc_date());
-                    h.extend_from_slice(b"\r\n");
-                }
+                None => put_line(h, b"Date", &utc_date()),
             }
         }
         if e.chunked.get() && (status == 204 || status == 304) {
@@ -989,7 +978,7 @@ fn write_to_socket(socket: &Socket, bufs: impl IntoIterator<Item = Bytes>, cb: O
 /// `error` and destroys nothing).
 fn destroy_response(res: &ServerResponse, err: Option<StreamError>, cb: DestroyCb) {
     let e = res.ext();
-    if res.writable_finished() || err.as_ref().is_some_and(|e| e.code() == Some("ERR_STREAM_WRITE_AFTER_END")) {
+    if res.writable_finished() || err.as_ref().is_some_and(|e| e.is(StreamCode::ERR_STREAM_WRITE_AFTER_END)) {
         cb.call(err);
         return;
     }
