@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::rc::Weak;
 
 use bytes::Bytes;
-use millrace_streams::{finished, net::Socket, Absent, Builder, Error, Event, ListenerId, Stream};
+use millrace_streams::{finished, net::Socket, Absent, Builder, Code, Error, Event, ListenerId, Stream};
 
 use crate::headers::{DistinctHeaders, Headers, RawHeaders, Span};
 use crate::parser::Seen;
@@ -265,7 +265,7 @@ pub(crate) fn new_incoming(
                 let req = req.clone();
                 // The cleanup is not needed: the socket drops its listeners at close.
                 let _ = finished(&e.socket, move |socket_err| {
-                    let socket_err = socket_err.filter(|x| x.code() != Some("ERR_STREAM_PREMATURE_CLOSE"));
+                    let socket_err = socket_err.filter(|x| !x.is(Code::ERR_STREAM_PREMATURE_CLOSE));
                     on_error(&req, socket_err.or(err), cb);
                 });
             } else {
