@@ -536,3 +536,77 @@ fn fs_write_generated() {
         fs_write_case(0, Rc::new(std::cell::RefCell::new(util::Xorshift(0x5be0_cd19))), file, t.clone())
     });
 }
+
+/// One round of `microtask_order.js`: ticks and microtasks queued from a callback.
+fn microtask_round(t: &util::Trace, lp: &millrace::reactor::Loop, name: &'static str) {
+    let (t1, lp1) = (t.clone(), lp.clone());
+    lp.next_tick(move || {
+        t1.log(format!("{name} t1"));
+        let t2 = t1.clone();
+        lp1.queue_microtask(move || t2.log(format!("{name} m from t1")));
+        let t2 = t1.clone();
+        lp1.next_tick(move || t2.log(format!("{name} t from t1")));
+    });
+    let (t1, lp1) = (t.clone(), lp.clone());
+    lp.queue_microtask(move || {
+        t1.log(format!("{name} m1"));
+        let (t2, lp2) = (t1.clone(), lp1.clone());
+        lp1.next_tick(move || {
+            t2.log(format!("{name} t from m1"));
+            let t3 = t2.clone();
+            lp2.queue_microtask(move || t3.log(format!("{name} m from t from m1")));
+        });
+        let t2 = t1.clone();
+        lp1.queue_microtask(move || t2.log(format!("{name} m from m1")));
+    });
+    let t1 = t.clone();
+    lp.next_tick(move || t1.log(format!("{name} t2")));
+    t.log(format!("{name} sync end"));
+}
+
+#[test]
+fn microtask_order() {
+    check_golden("microtask_order", |t, lp| {
+        microtask_round(t, lp, "main");
+        let (t, lp1) = (t.clone(), lp.clone());
+        lp.set_immediate(move || {
+            microtask_round(&t, &lp1, "immediate");
+            let lp2 = lp1.clone();
+            let _ = lp1.set_timeout(1, move || {
+                microtask_round(&t, &lp2, "timer");
+                let t2 = t.clone();
+                lp2.set_immediate(move || t2.log("last immediate"));
+            });
+        });
+    });
+}
+
+#[test]
+fn default_hwm() {
+    use millrace::streams::{default_high_water_mark as get, pass_through, set_default_high_water_mark as set, Duplex};
+    check_golden("default_hwm", |t, _| {
+        t.log(format!("defaults {} {}", get(false), get(true)));
+        let before = Writable::<Bytes>::builder().write(|_, _, cb| cb.ok()).build();
+        set(false, 4);
+        set(true, 2);
+        t.log(format!("set {} {}", get(false), get(true)));
+        let w = Writable::<Bytes>::builder().write(|w, _, cb| w.get_loop().set_immediate(move || cb.ok())).build();
+        let (w1, w2) = (w.write(b("abc")), w.write(b("de")));
+        t.log(format!("w hwm {} write abc {} write de {}", w.writable_high_water_mark(), js_bool(w1), js_bool(w2)));
+        let r = Readable::<u32>::builder().read(|_, _| {}).build();
+        let (p1, p2) = (r.push(Some(1)), r.push(Some(2)));
+        t.log(format!("r hwm {} push 1 {} push 2 {}", r.readable_high_water_mark(), js_bool(p1), js_bool(p2)));
+        let d =
+            Duplex::<u32, Bytes>::builder().readable_object_mode().read(|_, _| {}).write(|_, _, cb| cb.ok()).build();
+        t.log(format!("d hwm {} {}", d.readable_high_water_mark(), d.writable_high_water_mark()));
+        let p = pass_through::<Bytes>();
+        t.log(format!("p hwm {} {}", p.readable_high_water_mark(), p.writable_high_water_mark()));
+        let x = Writable::<Bytes>::builder().high_water_mark(10).write(|_, _, cb| cb.ok()).build();
+        t.log(format!("x hwm {}", x.writable_high_water_mark()));
+        t.log(format!("from hwm {}", Readable::from_iterable([1u32]).readable_high_water_mark()));
+        t.log(format!("before hwm {}", before.writable_high_water_mark()));
+        set(false, 16 * 1024);
+        set(true, 16);
+        t.log(format!("restored {} {}", get(false), get(true)));
+    });
+}

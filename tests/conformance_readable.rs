@@ -2727,3 +2727,162 @@ fn pl_generated() {
         pipeline_case(0, Rc::new(RefCell::new(Xorshift(0x510e_527f))), t.clone(), lp.clone())
     });
 }
+
+/// `r_from.js`'s iterable: logs each `next()`, failing at the `fail_at`-th (1-based).
+fn logged_items<T: std::fmt::Display + 'static>(
+    t: &Trace,
+    name: &'static str,
+    values: Vec<T>,
+    fail_at: Option<usize>,
+) -> impl Iterator<Item = Result<T, Error>> {
+    let t = t.clone();
+    let mut values = values.into_iter();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        i += 1;
+        if Some(i) == fail_at {
+            t.log(format!("{name} next throws"));
+            return Some(Err(Error::msg("boom")));
+        }
+        let v = values.next();
+        t.log(format!("{name} next {}", v.as_ref().map_or_else(|| "done".to_owned(), |v| v.to_string())));
+        v.map(Ok)
+    })
+}
+
+/// `r_from.js`'s `watch`: end, error and close, then the next part on an immediate.
+fn watch_from<T: millrace::streams::Chunk>(t: &Trace, name: &'static str, r: &Readable<T>, next: Rc<dyn Fn()>) {
+    r.on_end(t.on(format!("{name} end")));
+    r.on_error(t.on_err(name));
+    let t = t.clone();
+    r.on_close(move |r| {
+        t.log(format!("{name} close destroyed {}", js_bool(r.destroyed())));
+        let next = next.clone();
+        r.get_loop().set_immediate(move || next());
+    });
+}
+
+/// A part of `r_from.js`: given what starts the next part once it is done.
+type FromPart = Box<dyn FnOnce(&Trace, Rc<dyn Fn()>)>;
+
+#[test]
+fn from() {
+    use millrace::streams::Options;
+    check_golden("r_from", |t, _| {
+        let parts: Vec<FromPart> = vec![
+            Box::new(|t, next| {
+                let r = Readable::try_from_iterable_with(
+                    logged_items(t, "a", vec![1, 2, 3], None),
+                    Options::readable_from(),
+                );
+                t.log(format!(
+                    "a hwm {} objectMode {} length {}",
+                    r.readable_high_water_mark(),
+                    js_bool(r.readable_object_mode()),
+                    r.readable_length()
+                ));
+                let tt = t.clone();
+                r.on_data(move |r, v| tt.log(format!("a data {v} length {}", r.readable_length())));
+                watch_from(t, "a", &r, next);
+            }),
+            Box::new(|t, next| {
+                let opts = Options { high_water_mark: Some(3), ..Options::readable_from() };
+                let r = Readable::try_from_iterable_with(logged_items(t, "b", vec!["x", "y", "z", "w"], None), opts);
+                let tt = t.clone();
+                r.on_readable(move |r| {
+                    tt.log(format!("b readable length {}", r.readable_length()));
+                    while let Some(v) = r.read(None) {
+                        tt.log(format!("b read {v} length {}", r.readable_length()));
+                    }
+                });
+                watch_from(t, "b", &r, next);
+            }),
+            Box::new(|t, next| {
+                let r = Readable::try_from_iterable_with(
+                    logged_items(t, "c", vec![1, 2, 3, 4, 5], None),
+                    Options::readable_from(),
+                );
+                let tt = t.clone();
+                let w = Writable::<i32>::builder()
+                    .high_water_mark(1)
+                    .write(move |w, v, cb| {
+                        tt.log(format!("c write {v}"));
+                        w.get_loop().set_immediate(move || cb.ok());
+                    })
+                    .build();
+                w.on_drain(t.on("c drain"));
+                w.on_finish(t.on("c finish"));
+                watch_from(t, "c", &r, next);
+                r.pipe(&w);
+            }),
+            Box::new(|t, next| {
+                let r = Readable::try_from_iterable_with(
+                    logged_items(t, "d", vec![1, 2, 3, 4, 5, 6], None),
+                    Options::readable_from(),
+                );
+                let tt = t.clone();
+                r.on_data(move |r, v| {
+                    tt.log(format!("d data {v}"));
+                    if v == 2 {
+                        let lp = r.get_loop().clone();
+                        let t2 = tt.clone();
+                        lp.next_tick(move || t2.log("d tick before destroy"));
+                        r.destroy(Some(Error::msg("stop")));
+                        tt.log(format!("d destroyed {}", js_bool(r.destroyed())));
+                        let t2 = tt.clone();
+                        lp.next_tick(move || t2.log("d tick after destroy"));
+                        let t2 = tt.clone();
+                        lp.queue_microtask(move || t2.log("d microtask after destroy"));
+                    }
+                });
+                watch_from(t, "d", &r, next);
+            }),
+            Box::new(|t, next| {
+                let r = Readable::try_from_iterable_with(
+                    logged_items(t, "e", vec![1, 2, 3], Some(3)),
+                    Options::readable_from(),
+                );
+                let tt = t.clone();
+                r.on_data(move |_, v| tt.log(format!("e data {v}")));
+                watch_from(t, "e", &r, next);
+            }),
+            Box::new(|t, next| {
+                let opts = Options { object_mode: false, ..Options::readable_from() };
+                let r = Readable::from_iterable_with([b("ab"), b("cd"), b("ef")], opts);
+                t.log(format!(
+                    "f hwm {} objectMode {}",
+                    r.readable_high_water_mark(),
+                    js_bool(r.readable_object_mode())
+                ));
+                let tt = t.clone();
+                r.once_readable(move |r| {
+                    tt.log(format!("f readable length {}", r.readable_length()));
+                    let v = r.read(None);
+                    tt.log(format!("f read {} length {}", opt_text(&v), r.readable_length()));
+                    let t2 = tt.clone();
+                    r.on_readable(move |r| {
+                        let v = r.read(None);
+                        t2.log(format!("f read {} length {}", opt_text(&v), r.readable_length()));
+                    });
+                });
+                watch_from(t, "f", &r, next);
+            }),
+            Box::new(|t, next| {
+                let r = Readable::from_iterable(1..=2);
+                r.destroy(None);
+                t.log(format!("g destroyed {}", js_bool(r.destroyed())));
+                watch_from(t, "g", &r, next);
+            }),
+        ];
+        run_parts(t, Rc::new(RefCell::new(VecDeque::from(parts))));
+    });
+}
+
+/// Runs the first of `parts`, handing it what runs the rest.
+fn run_parts(t: &Trace, parts: Rc<RefCell<VecDeque<FromPart>>>) {
+    let part = parts.borrow_mut().pop_front();
+    if let Some(part) = part {
+        let t2 = t.clone();
+        part(t, Rc::new(move || run_parts(&t2, parts.clone())));
+    }
+}

@@ -60,7 +60,8 @@ pub struct ServerOptions {
     pub max_requests_per_socket: u32,
     /// `requireHostHeader` (true): an HTTP/1.1 request without Host gets 400.
     pub require_host_header: bool,
-    /// `highWaterMark` of the sockets and responses (16 KiB).
+    /// `highWaterMark` of the sockets and responses (`getDefaultHighWaterMark()` when the
+    /// options are made: 16 KiB unless `set_default_high_water_mark` changed it).
     pub high_water_mark: usize,
     /// `server.timeout` in ms (0 = none): the socket idle timeout while a request is
     /// in progress.
@@ -93,7 +94,7 @@ impl Default for ServerOptions {
             connections_checking_interval: 30_000,
             max_requests_per_socket: 0,
             require_host_header: true,
-            high_water_mark: streams::DEFAULT_HIGH_WATER_MARK,
+            high_water_mark: streams::default_high_water_mark(false),
             timeout: 0,
             no_delay: true,
             join_duplicate_headers: false,

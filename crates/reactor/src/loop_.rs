@@ -105,6 +105,7 @@ pub(crate) struct LoopInner {
     pending: RefCell<VecDeque<Pending>>,
     closing: RefCell<Vec<Callback>>,
     ticks: RefCell<VecDeque<Tick>>,
+    microtasks: RefCell<VecDeque<Callback>>,
     io: RefCell<Slab<(u32, IoEntry)>>,
     io_gen: Cell<u32>,
     /// Handles with readiness left unserved (the fairness cap, or read_start on data
@@ -172,6 +173,7 @@ impl Loop {
             pending: RefCell::new(VecDeque::new()),
             closing: RefCell::new(Vec::new()),
             ticks: RefCell::new(VecDeque::new()),
+            microtasks: RefCell::new(VecDeque::new()),
             io: RefCell::new(Slab::new()),
             io_gen: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
@@ -389,10 +391,28 @@ impl Loop {
         self.inner.ticks.borrow_mut().push_back(Tick::Target(target, tag));
     }
 
-    /// Runs queued next-tick callbacks until none is left. The loop calls this after
-    /// every callback it invokes; embedders that call into streams from outside a loop
+    /// Queues `f` as a microtask (Node's `queueMicrotask`, and where a promise's
+    /// reaction would run): microtasks run once the next-tick queue is empty, all of
+    /// them (those they queue included) before the next ticks they queue.
+    pub fn queue_microtask(&self, f: impl FnOnce() + 'static) {
+        self.inner.microtasks.borrow_mut().push_back(Box::new(f));
+    }
+
+    /// Runs queued next-tick callbacks and microtasks until none is left, in the order
+    /// of Node's `processTicksAndRejections`: every tick, then every microtask, and
+    /// again while the microtasks queued ticks. The loop calls this after every
+    /// callback it invokes; embedders that call into streams from outside a loop
     /// callback (a `main` before `run`) may call it too.
     pub fn run_next_ticks(&self) {
+        loop {
+            self.run_ticks();
+            if !self.run_microtasks() {
+                break;
+            }
+        }
+    }
+
+    fn run_ticks(&self) {
         let mut ran = 0;
         loop {
             let next = {
@@ -414,6 +434,21 @@ impl Loop {
         }
         if ran > 0 {
             self.inner.metrics.add_next_ticks(ran);
+        }
+    }
+
+    /// V8's `runMicrotasks`: drains the microtask queue. Whether any ran.
+    #[inline]
+    fn run_microtasks(&self) -> bool {
+        if self.inner.microtasks.borrow().is_empty() {
+            return false;
+        }
+        loop {
+            let next = self.inner.microtasks.borrow_mut().pop_front();
+            match next {
+                Some(f) => f(),
+                None => return true,
+            }
         }
     }
 

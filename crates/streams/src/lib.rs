@@ -51,6 +51,7 @@ mod duplex;
 mod errors;
 mod events;
 mod finished;
+mod from;
 pub mod fs;
 pub mod net;
 mod pipe;
@@ -69,8 +70,9 @@ pub use pipe::PipeOptions;
 pub use pipeline::{pipeline, Pipeline};
 pub use readable::ReadableSnapshot;
 pub use stream::{
-    live_streams, AnyStream, BeforeWrite, Builder, ConstructCallback, DestroyCallback, Duplex, FinalCallback, Options,
-    Readable, Stream, Writable, WriteCallback, DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
+    default_high_water_mark, live_streams, set_default_high_water_mark, AnyStream, BeforeWrite, Builder,
+    ConstructCallback, DestroyCallback, Duplex, FinalCallback, Options, Readable, Stream, Writable, WriteCallback,
+    DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK,
 };
 pub use transform::{pass_through, pass_through_builder, FlushCallback, PassThrough, Transform, TransformCallback};
 pub use writable::WritableSnapshot;

@@ -263,6 +263,33 @@ pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
 /// Node's default highWaterMark for object-mode streams: 16 objects.
 pub const DEFAULT_OBJECT_HIGH_WATER_MARK: usize = 16;
 
+thread_local! {
+    /// The defaults in force on this thread (bytes, objects): Node keeps them per
+    /// isolate, so a worker thread has its own.
+    static DEFAULTS: Cell<(usize, usize)> =
+        const { Cell::new((DEFAULT_HIGH_WATER_MARK, DEFAULT_OBJECT_HIGH_WATER_MARK)) };
+}
+
+/// `stream.getDefaultHighWaterMark(objectMode)`: the highWaterMark a stream built on
+/// this thread without one gets (16 KiB, or 16 objects, unless set).
+pub fn default_high_water_mark(object_mode: bool) -> usize {
+    let (bytes, objects) = DEFAULTS.with(Cell::get);
+    if object_mode {
+        objects
+    } else {
+        bytes
+    }
+}
+
+/// `stream.setDefaultHighWaterMark(objectMode, value)`: the default for the streams
+/// built on this thread from now on (streams already built keep theirs).
+pub fn set_default_high_water_mark(object_mode: bool, value: usize) {
+    DEFAULTS.with(|d| {
+        let (bytes, objects) = d.get();
+        d.set(if object_mode { (bytes, value) } else { (value, objects) });
+    });
+}
+
 /// The build options one side's state keeps.
 #[derive(Clone, Copy)]
 pub(crate) struct SideOptions {
@@ -277,10 +304,9 @@ impl SideOptions {
     /// highWaterMark given, else the side's own (a Duplex's), else the mode's default.
     pub(crate) fn of<T: Side>(o: &Options, object_mode: bool, side_hwm: Option<usize>) -> Self {
         let object_mode = object_mode || !T::counts_bytes();
-        let default = if object_mode { DEFAULT_OBJECT_HIGH_WATER_MARK } else { DEFAULT_HIGH_WATER_MARK };
         SideOptions {
             object_mode,
-            hwm: o.high_water_mark.or(side_hwm).unwrap_or(default),
+            hwm: o.high_water_mark.or(side_hwm).unwrap_or_else(|| default_high_water_mark(object_mode)),
             emit_close: o.emit_close,
             auto_destroy: o.auto_destroy,
         }
