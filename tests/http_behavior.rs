@@ -2314,3 +2314,58 @@ fn strict_content_length_and_body_not_allowed() {
     plain.stop();
     reject.stop();
 }
+
+/// `getsockopt` of an int option.
+fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
+    let mut v: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
+    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
+    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    v
+}
+
+/// `keepAlive` / `keepAliveInitialDelay`: the accepted sockets get what Node's server
+/// gives them (recorded with `strace` from Node 20): `TCP_NODELAY`, then
+/// `SO_KEEPALIVE` with the delay in whole seconds, probes every second, ten of them. A
+/// delay under a second leaves the system's idle time; without `keepAlive`, no probes.
+#[test]
+fn keep_alive_option_sets_tcp_probes() {
+    use libc::{IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY};
+    let system_idle: i32 = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_keepalive_time")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(7200);
+    for (keep_alive, delay, expected) in [
+        (true, 3500, "nodelay 1 keepalive 1 idle 3 intvl 1 cnt 10".to_owned()),
+        (true, 0, format!("nodelay 1 keepalive 1 idle {system_idle}")),
+        (false, 3500, "nodelay 1 keepalive 0".to_owned()),
+    ] {
+        let opts = ServerOptions { keep_alive, keep_alive_initial_delay: delay, ..ServerOptions::default() };
+        let server = TestServer::start(opts, move |s, log| {
+            let l = log.clone();
+            s.on_connection(move |socket| {
+                let fd = socket.tcp().and_then(|t| t.fileno()).expect("fd");
+                let mut line = format!(
+                    "nodelay {} keepalive {}",
+                    sockopt(fd, IPPROTO_TCP, TCP_NODELAY),
+                    sockopt(fd, SOL_SOCKET, SO_KEEPALIVE)
+                );
+                if sockopt(fd, SOL_SOCKET, SO_KEEPALIVE) == 1 {
+                    line += &format!(" idle {}", sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE));
+                    if sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE) != system_idle {
+                        line += &format!(
+                            " intvl {} cnt {}",
+                            sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL),
+                            sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT)
+                        );
+                    }
+                }
+                l.push(line);
+            });
+        });
+        let _client = std::net::TcpStream::connect(server.addr).expect("connect");
+        assert!(server.log.wait_until(WAIT, |l| !l.is_empty()), "no connection");
+        assert_eq!(server.log.lines(), [expected]);
+    }
+}

@@ -69,6 +69,13 @@ pub struct ServerOptions {
     /// `noDelay` (true, as Node's HTTP server): `TCP_NODELAY` on every connection, so
     /// the last write of a batch does not wait for the client's delayed ACK.
     pub no_delay: bool,
+    /// `keepAlive` (false): TCP keep-alive probes on every connection (not HTTP
+    /// keep-alive, which is always on), set after `no_delay` as Node's `net.Server` does.
+    pub keep_alive: bool,
+    /// `keepAliveInitialDelay` in ms (0): the idle time before the first probe, in whole
+    /// seconds. Under a second leaves the system's (2 hours by default), as in Node,
+    /// where libuv's `TCP_KEEPIDLE` of 0 fails and the error is ignored.
+    pub keep_alive_initial_delay: u64,
     /// `joinDuplicateHeaders` (false): a request's repeated fields that Node keeps once
     /// in `req.headers` (`host`, `content-type`, `authorization`, …) are joined with
     /// ", " instead (RFC 9110 §5.3), in the trailers too.
@@ -97,6 +104,8 @@ impl Default for ServerOptions {
             high_water_mark: streams::default_high_water_mark(false),
             timeout: 0,
             no_delay: true,
+            keep_alive: false,
+            keep_alive_initial_delay: 0,
             join_duplicate_headers: false,
             unique_headers: Vec::new(),
             reject_non_standard_body_writes: false,
@@ -520,6 +529,9 @@ impl Server {
         self.0.conns.borrow_mut().push(conn.clone());
         if o.no_delay {
             socket.set_no_delay(true);
+        }
+        if o.keep_alive {
+            socket.set_keep_alive(true, std::time::Duration::from_millis(o.keep_alive_initial_delay));
         }
         if o.timeout > 0 {
             socket.set_timeout(o.timeout);

@@ -98,7 +98,8 @@ pub(crate) struct TcpState {
     pub(crate) accepted: Option<mio::net::TcpStream>,
     pub(crate) stats: StreamStats,
     nodelay: Option<bool>,
-    keepalive: Option<Option<Duration>>,
+    /// `UV_HANDLE_TCP_KEEPALIVE`: applied (with libuv's 60 s) to a socket made later.
+    keepalive: bool,
 }
 
 pub(crate) struct TcpInner {
@@ -173,7 +174,7 @@ impl Tcp {
                 accepted: None,
                 stats: StreamStats::default(),
                 nodelay: None,
-                keepalive: None,
+                keepalive: false,
             }),
             read_cb: CallbackSlot::empty(),
             connection_cb: CallbackSlot::empty(),
@@ -210,8 +211,9 @@ impl Tcp {
         if let Some(on) = st.nodelay {
             s.set_tcp_nodelay(on)?;
         }
-        if let Some(ka) = st.keepalive {
-            set_keepalive(s, ka)?;
+        if st.keepalive {
+            // libuv's `uv__stream_open`: "TODO Use delay the user passed in."
+            tcp_keepalive(s, true, Duration::from_secs(60))?;
         }
         Ok(())
     }
@@ -359,11 +361,19 @@ impl Tcp {
         self.with_sock(|s| s.set_tcp_nodelay(on).map_err(Error::from)).unwrap_or(Ok(()))
     }
 
-    /// `uv_tcp_keepalive`: `SO_KEEPALIVE`, with the idle delay before the first probe.
+    /// `uv_tcp_keepalive` (libuv 1.46, Node 20's): `SO_KEEPALIVE`; when on, the idle
+    /// time before the first probe (`delay`, in whole seconds, as libuv's `unsigned int`),
+    /// then probes every second, ten of them. A delay under a second is the kernel's
+    /// `EINVAL`, returned after `SO_KEEPALIVE` is already on (the system's idle time, 2 h
+    /// by default, stays): Node's `setKeepAlive(true)` ignores that error. On a handle
+    /// without a socket yet, the flag is kept and the socket made later gets a 60 s
+    /// delay, as libuv's.
     pub fn set_keepalive(&self, on: bool, delay: Duration) -> Result<()> {
-        let ka = on.then_some(delay);
-        self.0.st.borrow_mut().keepalive = Some(ka);
-        self.with_sock(|s| set_keepalive(s, ka)).unwrap_or(Ok(()))
+        if let Some(r) = self.with_sock(|s| tcp_keepalive(s, on, delay)) {
+            r?;
+        }
+        self.0.st.borrow_mut().keepalive = on;
+        Ok(())
     }
 
     fn with_sock<R>(&self, f: impl FnOnce(&SockRef<'_>) -> R) -> Option<R> {
@@ -418,14 +428,18 @@ impl Tcp {
     }
 }
 
-fn set_keepalive(s: &SockRef<'_>, ka: Option<Duration>) -> Result<()> {
-    match ka {
-        None => s.set_keepalive(false)?,
-        Some(delay) => {
-            let secs = delay.as_secs().max(1);
-            s.set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(Duration::from_secs(secs)))?;
-        }
+/// `uv__tcp_keepalive`: the same system calls in the same order (socket2's
+/// `set_tcp_keepalive` stops at the first that fails, as libuv does).
+fn tcp_keepalive(s: &SockRef<'_>, on: bool, delay: Duration) -> Result<()> {
+    if !on {
+        s.set_keepalive(false)?;
+        return Ok(());
     }
+    let probes = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(delay.as_secs()))
+        .with_interval(Duration::from_secs(1))
+        .with_retries(10);
+    s.set_tcp_keepalive(&probes)?;
     Ok(())
 }
 

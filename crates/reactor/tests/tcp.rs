@@ -527,3 +527,62 @@ fn delayed_accept() {
     assert_eq!(close_cb_called.get(), 7);
     make_valgrind_happy(&lp);
 }
+
+// test-tcp-flags.c: nodelay and keepalive on a handle without a socket yet succeed.
+#[test]
+fn tcp_flags() {
+    let lp = Loop::new().unwrap();
+    let handle = Tcp::new(&lp);
+    handle.set_nodelay(true).unwrap();
+    handle.set_keepalive(true, std::time::Duration::from_secs(60)).unwrap();
+    handle.close(|_| {});
+    assert!(!run(&lp));
+    make_valgrind_happy(&lp);
+}
+
+/// `getsockopt` of an int option.
+fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
+    let mut v: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
+    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
+    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    v
+}
+
+/// The socket options libuv 1.46 (Node 20) sets for `uv_tcp_keepalive`, as `strace`
+/// shows them for Node's `setKeepAlive(true, 3500)`: `SO_KEEPALIVE`, `TCP_KEEPIDLE` 3,
+/// `TCP_KEEPINTVL` 1, `TCP_KEEPCNT` 10. A delay of 0 is the kernel's EINVAL with
+/// `SO_KEEPALIVE` left on and the idle time untouched; a socket made after the call gets
+/// libuv's 60 s.
+#[test]
+fn tcp_keepalive_options() {
+    use libc::{IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL};
+    use std::time::Duration;
+    let lp = Loop::new().unwrap();
+    let server = Tcp::new(&lp);
+    server.bind(localhost()).unwrap();
+    server.set_keepalive(true, Duration::from_millis(3500)).unwrap();
+    let fd = server.fileno().unwrap();
+    let idle_before = sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE);
+    assert_eq!(
+        [sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), idle_before, sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL)],
+        [1, 3, 1]
+    );
+    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT), 10);
+
+    server.set_keepalive(false, Duration::ZERO).unwrap();
+    assert_eq!(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    assert_eq!(server.set_keepalive(true, Duration::from_millis(999)), Err(Error::EINVAL));
+    assert_eq!(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 3);
+
+    let later = Tcp::new(&lp);
+    later.set_keepalive(true, Duration::from_secs(5)).unwrap();
+    later.bind(localhost()).unwrap();
+    let fd = later.fileno().unwrap();
+    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 60);
+    server.close(|_| {});
+    later.close(|_| {});
+    assert!(!run(&lp));
+}

@@ -255,7 +255,9 @@ impl Socket {
         self
     }
 
-    /// `socket.setKeepAlive(on, delay)`.
+    /// `socket.setKeepAlive(on, delay)`: TCP keep-alive probes after `delay` idle (whole
+    /// seconds, as libuv takes it; under a second keeps the system's idle time), then
+    /// every second, ten of them. Errors are ignored, as Node ignores them.
     pub fn set_keep_alive(&self, on: bool, delay: std::time::Duration) -> &Self {
         if let Some(t) = self.ext().tcp.borrow().as_ref() {
             let _ = t.set_keepalive(on, delay);
