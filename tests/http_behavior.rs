@@ -2369,3 +2369,89 @@ fn keep_alive_option_sets_tcp_probes() {
         assert_eq!(server.log.lines(), [expected]);
     }
 }
+
+/// `'socket'` on responses (Node's `assignSocket`): a pipelined response waiting behind
+/// another gets it, with the request's socket, before the one ahead emits `finish`; a
+/// response destroyed while it waited gets it too, just before its socket is destroyed.
+/// Node 20 printed, for the same three requests: `… destroyed /c socket false|socket /b
+/// true|finish /a|close /a|socket /c true|finish /b|close /b|close /c`. The difference
+/// is the documented early hand-off (docs/http.md, "Respond"): a response hands the
+/// socket on once its last bytes are written, not at its `finish`, so `/b` (ended while
+/// it waited) is written and hands the socket to `/c` at once.
+#[test]
+fn res_socket_event_when_a_queued_response_gets_the_socket() {
+    let srv = TestServer::start(ServerOptions::default(), |s, log| {
+        let l = log.clone();
+        s.on_request(move |req, res| {
+            let u = req.url().to_owned();
+            l.push(format!("request {u} socket {}", res.socket().is_some()));
+            let (l2, u2, req2) = (l.clone(), u.clone(), req.clone());
+            res.on_socket(move |_, socket| {
+                let same = millrace::streams::Stream::ptr_eq(req2.socket(), socket);
+                l2.push(format!("socket {u2} {same}"));
+            });
+            let (l2, u2) = (l.clone(), u.clone());
+            res.on_finish(move |_| l2.push(format!("finish {u2}")));
+            let (l2, u2) = (l.clone(), u.clone());
+            res.on_close(move |_| l2.push(format!("close {u2}")));
+            match u.as_str() {
+                "/a" => {
+                    let res = res.clone();
+                    req.get_loop().set_immediate(move || {
+                        res.end_with("a");
+                    });
+                }
+                "/c" => {
+                    res.destroy(None);
+                    l.push(format!("destroyed /c socket {}", res.socket().is_some()));
+                }
+                _ => {
+                    res.end_with("b");
+                }
+            }
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+    let _ = c.expect_closed();
+    let want = "request /a socket true|request /b socket false|request /c socket false|destroyed /c socket false|\
+                socket /b true|socket /c true|finish /a|finish /b|close /a|close /b|close /c";
+    assert_log_settles(&srv, want, "socket events");
+    srv.stop();
+}
+
+/// What a response writes from its `'socket'` listener follows what it wrote while it
+/// waited: its body (held by the Writable until the first write completes) and a raw
+/// `102` line (Node's `_writeRaw` flushes `outputData` first). The bytes are Node 20's.
+#[test]
+fn writes_from_a_socket_listener_follow_the_queued_ones() {
+    let srv = TestServer::start(ServerOptions::default(), |s, _| {
+        s.on_request(move |req, res| {
+            if req.url() == "/1" {
+                let res = res.clone();
+                req.get_loop().set_immediate(move || {
+                    res.end_with("one");
+                });
+            } else {
+                res.write(Bytes::from_static(b"x"));
+                res.on_socket(|res, _| {
+                    res.write_processing();
+                    res.write(Bytes::from_static(b"y"));
+                    res.end_with("z");
+                });
+            }
+        });
+    });
+    let mut c = Client::connect(srv.addr);
+    c.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let (_, got) = c.expect_closed();
+    assert_eq!(
+        without_date(&got),
+        concat!(
+            r"HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 3\r\n\r\none",
+            r"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n",
+            r"HTTP/1.1 102 Processing\r\n\r\n1\r\ny\r\n1\r\nz\r\n0\r\n\r\n"
+        )
+    );
+    srv.stop();
+}

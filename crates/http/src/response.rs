@@ -212,6 +212,9 @@ pub trait ServerResponseExt {
     fn req(&self) -> &IncomingMessage;
     /// `res.socket` (while assigned).
     fn socket(&self) -> Option<Socket>;
+    /// `'socket'`: a response that waited behind earlier pipelined ones is handed the
+    /// socket (the first response of a connection has it before `request` is emitted).
+    fn on_socket(&self, f: impl Fn(&ServerResponse, &Socket) + 'static) -> ListenerId;
     /// `res.setTimeout(ms)`: the socket's idle timeout, set now if the response holds
     /// the socket, else once it gets it. With a `timeout` listener on the response
     /// ([`ServerResponseExt::on_timeout`]) the server leaves a timed-out socket alone.
@@ -489,6 +492,15 @@ impl ServerResponseExt for ServerResponse {
 
     fn socket(&self) -> Option<Socket> {
         self.ext().socket.borrow().clone()
+    }
+
+    fn on_socket(&self, f: impl Fn(&ServerResponse, &Socket) + 'static) -> ListenerId {
+        self.on_event(Event::Socket, move |res| {
+            let socket = res.socket();
+            if let Some(socket) = socket {
+                f(res, &socket);
+            }
+        })
     }
 
     fn set_timeout(&self, ms: u64) -> &Self {
@@ -873,12 +885,7 @@ fn implicit_header(res: &ServerResponse) {
 /// head in front of everything queued, an interim response too (RFC 9110 §15.2 forbids
 /// a 1xx after the final response; see the `gen_109` conformance override).
 fn write_raw(res: &ServerResponse, bytes: Bytes) {
-    let e = res.ext();
-    let socket = e.socket.borrow().clone();
-    match socket {
-        Some(socket) => write_to_socket(&socket, [bytes], None),
-        None => e.pending.borrow_mut().push((vec![bytes], None)),
-    }
+    to_socket_or_pending(res, [bytes], None);
 }
 
 /// Node's `linkValueRegExp`, `^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$`:
@@ -920,11 +927,36 @@ fn valid_link(link: &str) -> bool {
 fn send_raw(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
     let e = res.ext();
     let head = e.header.borrow_mut().take();
-    let all = head.into_iter().chain(bufs);
+    to_socket_or_pending(res, head.into_iter().chain(bufs), cb);
+}
+
+/// Node's `_writeRaw`: to the socket if the response holds it, else kept for when it
+/// does.
+fn to_socket_or_pending(res: &ServerResponse, bufs: impl IntoIterator<Item = Bytes>, cb: Option<Done>) {
+    let e = res.ext();
     let socket = e.socket.borrow().clone();
     match socket {
-        Some(socket) => write_to_socket(&socket, all, cb),
-        None => e.pending.borrow_mut().push((all.collect(), cb)),
+        Some(socket) => {
+            // Written from a `'socket'` listener, before what waited went out: that
+            // goes first (`_writeRaw` flushes `outputData` before writing).
+            if !e.pending.borrow().is_empty() {
+                flush_pending(res, &socket);
+            }
+            write_to_socket(&socket, bufs, cb)
+        }
+        None => e.pending.borrow_mut().push((bufs.into_iter().collect(), cb)),
+    }
+}
+
+/// Writes what the response wrote while it waited for the socket.
+fn flush_pending(res: &ServerResponse, socket: &Socket) {
+    let e = res.ext();
+    if e.pending.borrow().is_empty() {
+        return; // the usual case: a response handed the socket before it wrote
+    }
+    let pending = std::mem::take(&mut *e.pending.borrow_mut());
+    for (bufs, cb) in pending {
+        write_to_socket(socket, bufs, cb);
     }
 }
 
@@ -1016,22 +1048,25 @@ pub(crate) fn close_with_socket(res: &ServerResponse, now: bool) {
 /// `assignSocket`: the response may write; its queued output goes first. A response
 /// destroyed while it waited destroys the socket instead (Node's
 /// `socketDestroyOnConnect`).
+///
+/// Node's order: `'socket'`, then what the response wrote while it waited goes out
+/// (`_flush`). A `destroy()` or `set_timeout` made while queued acts after the
+/// `'socket'` listeners, as Node's `once('socket')` listeners do when added after the
+/// user's.
 pub(crate) fn assign_socket(res: &ServerResponse, socket: &Socket) {
     let e = res.ext();
     *e.socket.borrow_mut() = Some(socket.clone());
+    res.emit_event(Event::Socket);
     let destroying = e.destroying.borrow_mut().as_mut().map(|(_, err)| err.take());
     if let Some(err) = destroying {
         e.pending.borrow_mut().clear();
-        socket.destroy(err);
+        socket.destroy(err); // `socketDestroyOnConnect`
         return;
     }
     if let Some(ms) = e.pending_timeout.take() {
         socket.set_timeout(ms); // `socketSetTimeoutOnConnect`
     }
-    let pending = std::mem::take(&mut *e.pending.borrow_mut());
-    for (bufs, cb) in pending {
-        write_to_socket(socket, bufs, cb);
-    }
+    flush_pending(res, socket);
 }
 
 /// `detachSocket`.

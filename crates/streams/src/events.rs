@@ -55,6 +55,8 @@ pub enum Event {
     Listening,
     /// `'aborted'` (HTTP requests).
     Aborted,
+    /// `'socket'` (HTTP responses: handed their socket).
+    Socket,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.
@@ -229,8 +231,8 @@ impl<S, R> Default for Listeners<S, R> {
     }
 }
 
-// One bit per event in `Listeners::mask`.
-const _: () = assert!((Event::Aborted as u32) < 32);
+// One bit per event in `Listeners::mask` (`Socket` is the last variant).
+const _: () = assert!((Event::Socket as u32) < 32);
 
 /// Which list an event's listeners live in.
 #[derive(Clone, Copy, PartialEq, Eq)]
