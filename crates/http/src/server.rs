@@ -343,12 +343,17 @@ impl Server {
         // A listening server stays alive (the listening handle owns it), as in Node;
         // closing the server breaks the cycle.
         let me = self.clone();
-        // Node's `net.Server.call(this, { allowHalfOpen: true, ... })`: the client's FIN
-        // is the server's to answer (`socket_on_end`), and a socket handed to an
-        // `upgrade` or `connect` listener stays half open until its user ends it.
+        // Node's `net.Server.call(this, { allowHalfOpen: true, noDelay, keepAlive,
+        // keepAliveInitialDelay, highWaterMark })`: the client's FIN is the server's to
+        // answer (`socket_on_end`), and a socket handed to an `upgrade` or `connect`
+        // listener stays half open until its user ends it.
+        let o = &self.0.opts;
         let opts = net::SocketOptions {
-            high_water_mark: Some(self.0.opts.high_water_mark),
+            high_water_mark: Some(o.high_water_mark),
             allow_half_open: true,
+            no_delay: o.no_delay,
+            keep_alive: o.keep_alive,
+            keep_alive_initial_delay: o.keep_alive_initial_delay,
             ..Default::default()
         };
         let netserver = net::Server::new(opts, move |_, socket| me.on_socket(socket));
@@ -527,12 +532,6 @@ impl Server {
             },
         });
         self.0.conns.borrow_mut().push(conn.clone());
-        if o.no_delay {
-            socket.set_no_delay(true);
-        }
-        if o.keep_alive {
-            socket.set_keep_alive(true, std::time::Duration::from_millis(o.keep_alive_initial_delay));
-        }
         if o.timeout > 0 {
             socket.set_timeout(o.timeout);
         }

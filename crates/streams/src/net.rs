@@ -69,6 +69,27 @@ pub struct SocketOptions {
     pub pause_on_create: bool,
     /// The highWaterMark of both sides.
     pub high_water_mark: Option<usize>,
+    /// `noDelay` (false): `TCP_NODELAY`, set once connected (a server's: on accept).
+    pub no_delay: bool,
+    /// `keepAlive` (false): TCP keep-alive probes, set once connected (a server's: on
+    /// accept), after `no_delay`, as [`Socket::set_keep_alive`] sets them.
+    pub keep_alive: bool,
+    /// `keepAliveInitialDelay` in ms (0): the idle time before the first probe, in whole
+    /// seconds (under a second keeps the system's).
+    pub keep_alive_initial_delay: u64,
+}
+
+impl SocketOptions {
+    /// `noDelay` and `keepAlive` on a connected socket (Node's `afterConnect`, or its
+    /// server's `onconnection` for an accepted one).
+    fn apply_tcp(&self, s: &Socket) {
+        if self.no_delay {
+            s.set_no_delay(true);
+        }
+        if self.keep_alive {
+            s.set_keep_alive(true, std::time::Duration::from_millis(self.keep_alive_initial_delay));
+        }
+    }
 }
 
 fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
@@ -122,6 +143,7 @@ impl Socket {
     pub fn from_tcp(tcp: Tcp, opts: SocketOptions) -> Socket {
         let s = socket_builder(&opts).build();
         *s.ext().tcp.borrow_mut() = Some(tcp);
+        opts.apply_tcp(&s);
         if !opts.pause_on_create {
             s.read(Some(0));
         } else {
@@ -146,7 +168,7 @@ impl Socket {
         // The handle owns its socket (Node's owner_symbol): its callbacks hold the
         // socket until the handle is closed and drops them.
         let me = s.clone();
-        let started = tcp.connect(addr, move |_, status| after_connect(&me, status));
+        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts));
         if let Err(e) = started {
             let s2 = s.clone();
             s.tick(move |_| {
@@ -549,7 +571,7 @@ fn emit_socket_close(s: &Socket) {
 }
 
 /// `afterConnect`.
-fn after_connect(s: &Socket, status: reactor::Result<()>) {
+fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions) {
     if s.destroyed() {
         return;
     }
@@ -557,6 +579,7 @@ fn after_connect(s: &Socket, status: reactor::Result<()>) {
     match status {
         Ok(()) => {
             s.touch();
+            opts.apply_tcp(s);
             s.emit_plain(Event::Connect);
             let paused = s.is_paused();
             if !paused {
