@@ -23,6 +23,7 @@ use millrace::streams::Event;
 use util::http::{
     have, pattern, run_with_timeout, stash, take, write_all, Client, Closed, Fnv, Log, TempFile, TestServer, WAIT,
 };
+use util::sockopt;
 
 /// Accumulates a request body's length and hash, then calls `done(len, hash)`.
 fn on_body(req: &IncomingMessage, done: impl Fn(&IncomingMessage, usize, u64) + 'static) {
@@ -2313,16 +2314,6 @@ fn strict_content_length_and_body_not_allowed() {
     }
     plain.stop();
     reject.stop();
-}
-
-/// `getsockopt` of an int option.
-fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
-    let mut v: libc::c_int = -1;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
-    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
-    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
-    v
 }
 
 /// `keepAlive` / `keepAliveInitialDelay`: the accepted sockets get what Node's server

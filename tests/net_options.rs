@@ -4,21 +4,14 @@
 //! `TCP_NODELAY`, then `SO_KEEPALIVE` with `TCP_KEEPIDLE` the delay in whole seconds,
 //! `TCP_KEEPINTVL` 1 and `TCP_KEEPCNT` 10 (libuv 1.46).
 
+mod util;
+
 use std::cell::RefCell;
-use std::os::fd::RawFd;
 use std::rc::Rc;
 
 use millrace::reactor::{Loop, RunMode};
 use millrace::streams::net::{Server, Socket, SocketOptions};
-
-fn sockopt(fd: RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
-    let mut v: libc::c_int = -1;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
-    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
-    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
-    v
-}
+use util::sockopt;
 
 /// `nodelay N keepalive N` and, with keep-alive on, `idle N intvl N cnt N`.
 fn options_of(socket: &Socket) -> String {

@@ -140,3 +140,13 @@ pub fn run_ops(lp: &Loop, ops: Rc<[String]>, k: usize, op: Rc<dyn Fn(&str) -> bo
         }
     }
 }
+
+/// `getsockopt` of an int option (the socket options a test checks).
+pub fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
+    let mut v: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
+    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
+    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+    v
+}

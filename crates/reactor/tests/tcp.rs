@@ -540,14 +540,19 @@ fn tcp_flags() {
     make_valgrind_happy(&lp);
 }
 
-/// `getsockopt` of an int option.
-fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
-    let mut v: libc::c_int = -1;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `fd` is an open socket and `v`/`len` are valid for the call.
-    let r = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
-    assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
-    v
+/// `SO_KEEPALIVE`, then `TCP_KEEPIDLE`, `TCP_KEEPINTVL` (seconds) and `TCP_KEEPCNT` of
+/// the handle's socket.
+fn keepalive_of(tcp: &Tcp) -> (bool, u64, u64, u32) {
+    let fd = tcp.fileno().unwrap();
+    // SAFETY: the handle keeps `fd` open for the duration of this call.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let s = socket2::SockRef::from(&fd);
+    (
+        s.keepalive().unwrap(),
+        s.tcp_keepalive_time().unwrap().as_secs(),
+        s.tcp_keepalive_interval().unwrap().as_secs(),
+        s.tcp_keepalive_retries().unwrap(),
+    )
 }
 
 /// The socket options libuv 1.46 (Node 20) sets for `uv_tcp_keepalive`, as `strace`
@@ -557,31 +562,22 @@ fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) -> lib
 /// libuv's 60 s.
 #[test]
 fn tcp_keepalive_options() {
-    use libc::{IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL};
     use std::time::Duration;
     let lp = Loop::new().unwrap();
     let server = Tcp::new(&lp);
     server.bind(localhost()).unwrap();
     server.set_keepalive(true, Duration::from_millis(3500)).unwrap();
-    let fd = server.fileno().unwrap();
-    let idle_before = sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE);
-    assert_eq!(
-        [sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), idle_before, sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL)],
-        [1, 3, 1]
-    );
-    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT), 10);
+    assert_eq!(keepalive_of(&server), (true, 3, 1, 10));
 
     server.set_keepalive(false, Duration::ZERO).unwrap();
-    assert_eq!(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+    assert!(!keepalive_of(&server).0);
     assert_eq!(server.set_keepalive(true, Duration::from_millis(999)), Err(Error::EINVAL));
-    assert_eq!(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
-    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 3);
+    assert_eq!(keepalive_of(&server), (true, 3, 1, 10));
 
     let later = Tcp::new(&lp);
     later.set_keepalive(true, Duration::from_secs(5)).unwrap();
     later.bind(localhost()).unwrap();
-    let fd = later.fileno().unwrap();
-    assert_eq!(sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE), 60);
+    assert_eq!(keepalive_of(&later).1, 60);
     server.close(|_| {});
     later.close(|_| {});
     assert!(!run(&lp));
