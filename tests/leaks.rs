@@ -57,3 +57,53 @@ fn pipeline_over_sockets_and_files_leaves_nothing_behind() {
     std::fs::remove_file(&input).unwrap();
     std::fs::remove_file(&output).unwrap();
 }
+
+/// `Readable::from_iterable` streams, one read to its end through a pipeline and one
+/// destroyed mid-way, leave nothing behind either: the iterator (held by the stream's
+/// hooks) is dropped with the stream, and the destroyed one's at its destroy.
+#[test]
+fn from_iterable_streams_leave_nothing_behind() {
+    use millrace::streams::{Readable, Writable};
+
+    /// Notes its drop.
+    struct Tracked(Rc<Cell<u32>>, std::ops::Range<u32>);
+    impl Iterator for Tracked {
+        type Item = u32;
+        fn next(&mut self) -> Option<u32> {
+            self.1.next()
+        }
+    }
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    let lp = Loop::new().unwrap();
+    let (dropped, sum) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0u32)));
+    lp.enter(|| {
+        let s = sum.clone();
+        let dst = Writable::<u32>::builder()
+            .write(move |_, v, cb| {
+                s.set(s.get() + v);
+                cb.ok();
+            })
+            .build();
+        let whole = Readable::from_iterable(Tracked(dropped.clone(), 0..100));
+        pipeline(&whole).pipe(&dst).done(|err| assert!(err.is_none()));
+        let cut = Readable::from_iterable(Tracked(dropped.clone(), 0..1_000_000));
+        cut.on_data(|r, v| {
+            if v == 10 {
+                r.destroy(None);
+            }
+        });
+    });
+    lp.enter(|| {
+        lp.run_next_ticks();
+        lp.run(RunMode::Default);
+    });
+    assert_eq!(sum.get(), (0..100).sum::<u32>());
+    assert_eq!(dropped.get(), 2, "both iterators dropped");
+    assert_eq!(live_streams(), 0, "every stream dropped");
+    lp.close().unwrap();
+}
