@@ -11,24 +11,7 @@ use std::rc::Rc;
 
 use millrace::reactor::{Loop, RunMode};
 use millrace::streams::net::{Server, Socket, SocketOptions};
-use util::sockopt;
-
-/// `nodelay N keepalive N` and, with keep-alive on, `idle N intvl N cnt N`.
-fn options_of(socket: &Socket) -> String {
-    use libc::{IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY};
-    let fd = socket.tcp().and_then(|t| t.fileno()).expect("fd");
-    let keepalive = sockopt(fd, SOL_SOCKET, SO_KEEPALIVE);
-    let mut line = format!("nodelay {} keepalive {keepalive}", sockopt(fd, IPPROTO_TCP, TCP_NODELAY));
-    if keepalive == 1 {
-        line += &format!(
-            " idle {} intvl {} cnt {}",
-            sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE),
-            sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL),
-            sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT)
-        );
-    }
-    line
-}
+use util::tcp_options;
 
 /// Connects a client with `client` options to a server with `server` options and
 /// returns what each side's socket had when its event came.
@@ -38,7 +21,7 @@ fn connect_pair(server: SocketOptions, client: SocketOptions) -> Vec<String> {
     lp.enter(|| {
         let l = log.clone();
         let srv = Server::new(server, move |srv, socket| {
-            l.borrow_mut().push(format!("server {}", options_of(socket)));
+            l.borrow_mut().push(format!("server {}", tcp_options(socket)));
             socket.destroy(None);
             srv.close(|_| {});
         });
@@ -47,7 +30,7 @@ fn connect_pair(server: SocketOptions, client: SocketOptions) -> Vec<String> {
             let c = Socket::connect_with(s2.address().unwrap(), client);
             let l = l.clone();
             c.once_connect(move |c| {
-                l.borrow_mut().push(format!("client {}", options_of(c)));
+                l.borrow_mut().push(format!("client {}", tcp_options(c)));
                 c.destroy(None);
             });
         })

@@ -150,3 +150,20 @@ pub fn sockopt(fd: std::os::fd::RawFd, level: libc::c_int, name: libc::c_int) ->
     assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
     v
 }
+
+/// `nodelay N keepalive N` and, with keep-alive on, `idle N intvl N cnt N`.
+pub fn tcp_options(socket: &millrace::streams::net::Socket) -> String {
+    use libc::{IPPROTO_TCP, SOL_SOCKET, SO_KEEPALIVE, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_NODELAY};
+    let fd = socket.tcp().and_then(|t| t.fileno()).expect("fd");
+    let keepalive = sockopt(fd, SOL_SOCKET, SO_KEEPALIVE);
+    let mut line = format!("nodelay {} keepalive {keepalive}", sockopt(fd, IPPROTO_TCP, TCP_NODELAY));
+    if keepalive == 1 {
+        line += &format!(
+            " idle {} intvl {} cnt {}",
+            sockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE),
+            sockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL),
+            sockopt(fd, IPPROTO_TCP, TCP_KEEPCNT)
+        );
+    }
+    line
+}

@@ -939,9 +939,7 @@ fn to_socket_or_pending(res: &ServerResponse, bufs: impl IntoIterator<Item = Byt
         Some(socket) => {
             // Written from a `'socket'` listener, before what waited went out: that
             // goes first (`_writeRaw` flushes `outputData` before writing).
-            if !e.pending.borrow().is_empty() {
-                flush_pending(res, &socket);
-            }
+            flush_pending(res, &socket);
             write_to_socket(&socket, bufs, cb)
         }
         None => e.pending.borrow_mut().push((bufs.into_iter().collect(), cb)),
