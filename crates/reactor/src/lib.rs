@@ -61,7 +61,7 @@ pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
-pub use tcp::{BindOptions, ReadEvent, Tcp};
+pub use tcp::{BindOptions, Family, ReadEvent, Tcp};
 pub use threadpool::{queue_work, threadpool_size, WorkReq, DEFAULT_THREADPOOL_SIZE};
 pub use timer::Timer;
 pub use watcher::{Check, CheckKind, Idle, IdleKind, Prepare, PrepareKind, Watcher, WatcherKind};

@@ -129,16 +129,18 @@ impl Tcp {
     /// `uv_write`: queues `bufs` as one request; writes at once if nothing is queued
     /// (and the handle is not corked). `cb` runs when every byte is in the kernel, or
     /// with the error that stopped it (`ECANCELED` if the handle is closed first).
-    /// Fails at once with `EPIPE` after shutdown, `EBADF` without a socket.
+    /// Fails at once with `EPIPE` after shutdown or on a socket that is not connected
+    /// (bound, listening), `EBADF` without a socket.
     pub fn write<I>(&self, bufs: I, cb: impl FnOnce(&Tcp, Result<()>) + 'static) -> Result<WriteReq>
     where
         I: IntoIterator<Item = Bytes>,
     {
         let mut st = self.0.st.borrow_mut();
-        if !matches!(st.sock, Sock::Stream(_)) || self.0.core.is_closing() {
+        if matches!(st.sock, Sock::Empty) || self.0.core.is_closing() {
             return Err(Error::EBADF);
         }
-        if !st.writable {
+        // A bound or listening socket is not writable (`UV_HANDLE_WRITABLE`).
+        if !st.writable || !matches!(st.sock, Sock::Stream(_)) {
             return Err(Error::EPIPE);
         }
         let was_empty = st.write_reqs.is_empty();

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -27,6 +27,15 @@ use crate::error::{Error, Result};
 use crate::handle::{sealed::HandleImpl, CallbackSlot, Handle, HandleCore};
 use crate::loop_::{IoEntry, Loop};
 use crate::metrics::StreamStats;
+
+/// The address family of a socket made before it is bound ([`Tcp::new_ex`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// `AF_INET`.
+    Inet,
+    /// `AF_INET6`.
+    Inet6,
+}
 
 /// What a read callback receives (libuv's `nread`/`buf` pair).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,12 +190,46 @@ impl Tcp {
         }))
     }
 
-    /// `uv_tcp_open`: adopts a connected `std` stream (made non-blocking here).
-    pub fn open(lp: &Loop, stream: std::net::TcpStream) -> Result<Tcp> {
-        stream.set_nonblocking(true)?;
+    /// `uv_tcp_init_ex`: a handle whose socket of `family` is made now, so that options
+    /// can be set on it (or [`local_addr`](Tcp::local_addr) read) before `bind`,
+    /// `listen` or `connect`, which then use it.
+    pub fn new_ex(lp: &Loop, family: Family) -> Result<Tcp> {
         let tcp = Tcp::new(lp);
-        tcp.attach_stream(mio::net::TcpStream::from_std(stream))?;
+        let addr: SocketAddr = match family {
+            Family::Inet => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+            Family::Inet6 => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+        };
+        let sock = tcp.new_socket(&addr)?;
+        tcp.0.st.borrow_mut().sock = Sock::Bound(sock);
         Ok(tcp)
+    }
+
+    /// `uv_tcp_open` as a constructor: adopts a connected `std` stream (made
+    /// non-blocking here).
+    pub fn open(lp: &Loop, stream: std::net::TcpStream) -> Result<Tcp> {
+        let tcp = Tcp::new(lp);
+        tcp.open_fd(stream.into())?;
+        Ok(tcp)
+    }
+
+    /// `uv_tcp_open`: gives this handle an existing TCP socket (made non-blocking here):
+    /// connected, bound, listening or new. A connected one is a stream at once; any other
+    /// is kept for `bind`, `listen` (which calls `listen(2)` again, as libuv does) or
+    /// `connect`. `EBUSY` if the handle has a socket already. (libuv's `EEXIST`, for a
+    /// descriptor another handle of the loop watches, cannot happen: the handle owns `fd`.)
+    pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.0.st.borrow().sock, Sock::Empty) {
+            return Err(Error::EBUSY);
+        }
+        let sock = Socket::from(fd);
+        sock.set_nonblocking(true)?;
+        if sock.peer_addr().is_ok() {
+            return self.attach_stream(mio::net::TcpStream::from_std(sock.into()));
+        }
+        self.apply_options(&SockRef::from(&sock))?;
+        self.0.st.borrow_mut().sock = Sock::Bound(sock);
+        Ok(())
     }
 
     pub(crate) fn lp(&self) -> &Loop {
@@ -223,22 +266,50 @@ impl Tcp {
         self.bind_with(addr, BindOptions::default())
     }
 
-    /// `uv_tcp_bind` with flags.
+    /// `uv_tcp_bind` with flags, as libuv does it: `EINVAL` for `ipv6_only` with an IPv4
+    /// address, and for a second bind (the kernel's answer). An address in use is not an
+    /// error here: `EADDRINUSE` is kept and returned by [`listen`](Tcp::listen),
+    /// [`local_addr`](Tcp::local_addr) and [`peer_addr`](Tcp::peer_addr), or given to
+    /// the [`connect`](Tcp::connect) callback (libuv's `delayed_error`).
     pub fn bind_with(&self, addr: SocketAddr, opts: BindOptions) -> Result<()> {
         self.check_open()?;
-        if !matches!(self.0.st.borrow().sock, Sock::Empty) {
+        if opts.ipv6_only && !addr.is_ipv6() {
             return Err(Error::EINVAL);
         }
-        let sock = self.new_socket(&addr)?;
+        let mut st = self.0.st.borrow_mut();
+        let created = match &st.sock {
+            Sock::Empty => {
+                drop(st);
+                let sock = self.new_socket(&addr)?;
+                st = self.0.st.borrow_mut();
+                Some(sock)
+            }
+            Sock::Bound(_) => None,
+            // Already listening or connected: the kernel would refuse a bind.
+            Sock::Listener(_) | Sock::Stream(_) => return Err(Error::EINVAL),
+        };
+        let sock = match (&created, &st.sock) {
+            (Some(s), _) | (None, Sock::Bound(s)) => s,
+            _ => unreachable!("matched above"),
+        };
         sock.set_reuse_address(true)?;
         if opts.reuse_port {
             sock.set_reuse_port(true)?;
         }
-        if opts.ipv6_only && addr.is_ipv6() {
-            sock.set_only_v6(true)?;
+        if addr.is_ipv6() {
+            sock.set_only_v6(opts.ipv6_only)?;
         }
-        sock.bind(&addr.into())?;
-        self.0.st.borrow_mut().sock = Sock::Bound(sock);
+        let delayed = match sock.bind(&addr.into()) {
+            Ok(()) => None,
+            Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => Some(Error::EADDRINUSE),
+            // An IPv4 address for an IPv6 socket (made by `new_ex`), or the reverse.
+            Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => return Err(Error::EINVAL),
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(sock) = created {
+            st.sock = Sock::Bound(sock);
+        }
+        st.delayed_error = delayed;
         Ok(())
     }
 
@@ -248,6 +319,9 @@ impl Tcp {
     pub fn listen(&self, backlog: i32, cb: impl FnMut(&Tcp, Result<()>) + 'static) -> Result<()> {
         self.check_open()?;
         let mut st = self.0.st.borrow_mut();
+        if let Some(e) = st.delayed_error {
+            return Err(e);
+        }
         if st.listening {
             drop(st);
             self.0.connection_cb.set(Box::new(cb));
@@ -332,15 +406,31 @@ impl Tcp {
                 return Err(Error::EINVAL);
             }
         }
+        if self.0.st.borrow().delayed_error.is_some() {
+            // The bind failed (`EADDRINUSE`): the callback gets it, in the pending phase.
+            self.0.st.borrow_mut().connect_cb = Some(Box::new(cb));
+            self.lp().req_register();
+            crate::stream::queue_pending(&self.0);
+            return Ok(());
+        }
         let prior = std::mem::replace(&mut self.0.st.borrow_mut().sock, Sock::Empty);
         let sock = match prior {
             Sock::Bound(s) => s,
             _ => self.new_socket(&addr)?,
         };
+        // libuv reports a refused connection in the callback, any other failure at once.
         let delayed = match sock.connect(&addr.into()) {
             Ok(()) => None,
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => None,
-            Err(e) => Some(Error::from(e)),
+            Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => Some(Error::ECONNREFUSED),
+            Err(e) => {
+                let e = match e.raw_os_error() {
+                    Some(libc::EAFNOSUPPORT) => Error::EINVAL,
+                    _ => Error::from(e),
+                };
+                self.0.st.borrow_mut().sock = Sock::Bound(sock);
+                return Err(e);
+            }
         };
         let stream = mio::net::TcpStream::from_std(sock.into());
         self.attach_stream(stream)?;
@@ -386,13 +476,19 @@ impl Tcp {
         }
     }
 
-    /// `uv_tcp_getsockname`.
+    /// `uv_tcp_getsockname`; a failed bind's `EADDRINUSE`.
     pub fn local_addr(&self) -> Result<SocketAddr> {
+        if let Some(e) = self.0.st.borrow().delayed_error {
+            return Err(e);
+        }
         self.with_sock(|s| s.local_addr()).ok_or(Error::EBADF)??.as_socket().ok_or(Error::EINVAL)
     }
 
-    /// `uv_tcp_getpeername`.
+    /// `uv_tcp_getpeername`; a failed bind's `EADDRINUSE`.
     pub fn peer_addr(&self) -> Result<SocketAddr> {
+        if let Some(e) = self.0.st.borrow().delayed_error {
+            return Err(e);
+        }
         if !matches!(self.0.st.borrow().sock, Sock::Stream(_)) {
             return Err(Error::ENOTCONN);
         }

@@ -231,3 +231,19 @@ fn after_read(server: &Tcp, stream: &Tcp, ev: ReadEvent) {
 pub fn pattern(offset: usize, len: usize) -> Bytes {
     (offset..offset + len).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into()
 }
+
+/// A loopback address nothing listens on (a port the kernel just gave out and took
+/// back): connecting to it is refused at once.
+pub fn closed_port() -> SocketAddr {
+    TcpListener::bind(localhost()).unwrap().local_addr().unwrap()
+}
+
+/// libuv's `can_ipv6()`: whether `::1` can be bound here. Tests that need IPv6 print that
+/// they skipped when it cannot (as libuv's `RETURN_SKIP`).
+pub fn can_ipv6() -> bool {
+    let ok = TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        eprintln!("SKIPPED: IPv6 not supported on this machine");
+    }
+    ok
+}
