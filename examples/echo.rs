@@ -33,6 +33,11 @@ pub fn echo(req: &IncomingMessage, res: &ServerResponse) {
 fn main() {
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000);
     let server = create_server(echo);
+    // A port in use is an 'error' event (next tick), as in Node.
+    server.on_error(|_, e| {
+        eprintln!("echo: {e}");
+        std::process::exit(1);
+    });
     if let Err(e) = server.listen(port, "127.0.0.1", move |_| println!("listening on http://127.0.0.1:{port}")) {
         eprintln!("echo: {e}");
         std::process::exit(1);

@@ -22,6 +22,11 @@ fn main() {
         eprintln!("hello: SIGUSR1: {e}");
     }
     usr1.unref();
+    // A port in use is an 'error' event (next tick), as in Node.
+    server.on_error(|_, e| {
+        eprintln!("hello: {e}");
+        std::process::exit(1);
+    });
     if let Err(e) = server.listen(port, "127.0.0.1", move |_| println!("listening on http://127.0.0.1:{port}")) {
         eprintln!("hello: {e}");
         std::process::exit(1);

@@ -46,7 +46,7 @@ fn main() {
             }
         });
         let server = server.clone();
-        sock.on_end(move |_| server.close(|_| {}));
+        sock.on_end(move |_| server.close(|_, _| {}));
     });
     let (srv, file_path) = (server.clone(), path.clone());
     let (p, d) = (pauses.clone(), drains.clone());

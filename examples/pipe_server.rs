@@ -32,6 +32,11 @@ fn main() {
             });
             file.pipe(res);
         });
+        // A port in use is an 'error' event (next tick), as in Node.
+        server.on_error(|_, e| {
+            eprintln!("pipe_server: {e}");
+            std::process::exit(1);
+        });
         if let Err(e) = server.listen(port, "127.0.0.1", move |_| println!("listening on http://127.0.0.1:{port}")) {
             eprintln!("pipe_server: {e}");
             std::process::exit(1);

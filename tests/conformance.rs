@@ -7,11 +7,12 @@
 mod util;
 
 use std::cell::Cell;
+use std::net::SocketAddr;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use millrace::streams::{fs, net, pipeline, Error, Readable, Transform, Writable};
-use util::{check_golden, err_name, js_bool, js_opt, text};
+use util::{check_golden, err_name, js_bool, js_opt, text, Trace};
 
 fn b(s: &'static str) -> Bytes {
     Bytes::from_static(s.as_bytes())
@@ -240,7 +241,7 @@ fn net_drain() {
             sock.on_close(move |s| {
                 t2.log(format!("server socket close {}", js_bool(s.had_error())));
                 let t3 = t2.clone();
-                server.close(move |_| t3.log("server close"));
+                server.close(move |_, _| t3.log("server close"));
             });
         });
         let tt = t.clone();
@@ -291,7 +292,7 @@ fn net_reset() {
                 t2.log(format!("server data {}", text(&d)));
                 s.reset_and_destroy();
                 let t3 = t2.clone();
-                server.close(move |_| t3.log("server close"));
+                server.close(move |_, _| t3.log("server close"));
             });
         });
         let tt = t.clone();
@@ -316,6 +317,216 @@ fn net_reset() {
             })
             .unwrap();
     });
+}
+
+/// A continuation that runs at most once, callable from `Fn` listeners.
+fn once(f: impl FnOnce() + 'static) -> Rc<dyn Fn()> {
+    let f = std::cell::RefCell::new(Some(f));
+    Rc::new(move || {
+        if let Some(f) = f.borrow_mut().take() {
+            f()
+        }
+    })
+}
+
+/// Node's `err.message.replace(`:${port}`, ':PORT')`.
+fn port_masked(msg: &str, port: u16) -> String {
+    msg.replacen(&format!(":{port}"), ":PORT", 1)
+}
+
+fn family(a: SocketAddr) -> &'static str {
+    if a.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+fn localhost() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+#[test]
+fn net_server() {
+    check_golden("net_server", |t, lp| {
+        let lp = lp.clone();
+        let t = t.clone();
+        not_running(t.clone(), once(move || net_listen_timing(t, lp)));
+    });
+}
+
+fn not_running(t: Trace, next: Rc<dyn Fn()>) {
+    let s = net::create_server(|_, _| {});
+    s.on_close(t.on("s0 close event"));
+    let tt = t.clone();
+    s.close(move |_, err| {
+        let err = err.expect("ERR_SERVER_NOT_RUNNING");
+        tt.log(format!("s0 close cb {} {}", err_name(Some(err)), err.message()));
+        next();
+    });
+    t.log(format!(
+        "s0 listening {} address {}",
+        js_bool(s.listening()),
+        s.address().map_or(String::new(), |a| a.to_string())
+    ));
+}
+
+fn net_listen_timing(t: Trace, lp: millrace::reactor::Loop) {
+    let s = net::create_server(|_, _| {});
+    let tt = t.clone();
+    s.on_listening(move |s| tt.log(format!("s1 listening event {}", js_bool(s.listening()))));
+    let tt = t.clone();
+    s.listen(localhost(), move |s| {
+        let a = s.address().unwrap();
+        tt.log(format!("s1 listen cb {} {}", a.ip(), family(a)));
+        if let Err(e) = s.listen(localhost(), |_| {}) {
+            tt.log(format!("s1 listen again throws {} {}", err_name(Some(&e)), e.message()));
+        }
+        in_use(tt.clone(), lp.clone(), s.clone());
+    })
+    .unwrap();
+}
+
+fn in_use(t: Trace, lp: millrace::reactor::Loop, s1: net::Server) {
+    let p = s1.address().unwrap().port();
+    let s = net::create_server(|_, _| {});
+    s.on_listening(t.on("s2 listening?!"));
+    let tt = t.clone();
+    s.on_error(move |s, e| {
+        tt.log(format!(
+            "s2 error {} {} {} {} {} listening {}",
+            err_name(Some(e)),
+            e.syscall().unwrap(),
+            e.address().unwrap(),
+            js_bool(e.port() == Some(p)),
+            port_masked(&e.message(), p),
+            js_bool(s.listening())
+        ));
+        let (t2, lp, s1) = (tt.clone(), lp.clone(), s1.clone());
+        s.close(move |_, err| {
+            t2.log(format!("s2 close cb {}", err_name(err)));
+            max_connections(t2.clone(), lp.clone(), s1.clone());
+        });
+    });
+    s.listen(SocketAddr::from(([127, 0, 0, 1], p)), |_| {}).unwrap();
+}
+
+fn max_connections(t: Trace, lp: millrace::reactor::Loop, s1: net::Server) {
+    let p = s1.address().unwrap().port();
+    s1.set_max_connections(1);
+    let tt = t.clone();
+    s1.on_drop(move |_, d| {
+        let (l, r) = (d.local.unwrap(), d.remote.unwrap());
+        tt.log(format!("s1 drop {} {} {} {} number {}", l.ip(), js_bool(l.port() == p), family(l), r.ip(), family(r)));
+    });
+    let first = Rc::new(Cell::new(true));
+    let tt = t.clone();
+    s1.on_connection(move |s1, sock| {
+        if !first.replace(false) {
+            return;
+        }
+        tt.log("s1 connection 1");
+        let t2 = tt.clone();
+        s1.get_connections(move |_, n| t2.log(format!("s1 getConnections  {}", n.unwrap())));
+        tt.log("s1 after getConnections");
+        let c2 = net::Socket::connect(SocketAddr::from(([127, 0, 0, 1], p)));
+        c2.on_end(tt.on("c2 end"));
+        let (t2, s1, sock, lp) = (tt.clone(), s1.clone(), sock.clone(), lp.clone());
+        c2.on_close(move |c2| {
+            t2.log(format!("c2 close {}", js_bool(c2.had_error())));
+            let (t3, lp) = (t2.clone(), lp.clone());
+            s1.close(move |s1, err| {
+                t3.log(format!("s1 close cb {} connections {}", err_name(err), s1.connections()));
+                let (t4, lp) = (t3.clone(), lp.clone());
+                s1.close(move |_, err2| {
+                    t4.log(format!("s1 second close cb {}", err_name(err2)));
+                    pause_on_connect(t4.clone(), lp.clone());
+                });
+            });
+            t2.log(format!("s1 closed: listening {}", js_bool(s1.listening())));
+            sock.end();
+        });
+    });
+    s1.on_close(t.on("s1 close event"));
+    let c1 = net::Socket::connect(SocketAddr::from(([127, 0, 0, 1], p)));
+    let tt = t.clone();
+    c1.on_end(move |c1| {
+        tt.log("c1 end");
+        c1.end();
+    });
+    c1.on_close(t.on("c1 close"));
+}
+
+fn pause_on_connect(t: Trace, lp: millrace::reactor::Loop) {
+    let opts = net::SocketOptions { pause_on_create: true, ..Default::default() };
+    let tt = t.clone();
+    let s = net::Server::new(opts, move |s, sock| {
+        tt.log(format!(
+            "s3 connection paused {} flowing {}",
+            js_bool(sock.is_paused()),
+            js_opt(sock.readable_flowing())
+        ));
+        let t2 = tt.clone();
+        sock.on_data(move |_, d| t2.log(format!("s3 data {}", text(&d))));
+        let (t2, s2) = (tt.clone(), s.clone());
+        sock.on_end(move |sock| {
+            t2.log("s3 end");
+            sock.end();
+            let t3 = t2.clone();
+            s2.close(move |_, _| {
+                t3.log("s3 close");
+                close_after_listen(t3.clone());
+            });
+        });
+        let (t2, sock2) = (tt.clone(), sock.clone());
+        lp.set_timeout(50, move || {
+            t2.log("s3 resume");
+            sock2.resume();
+        });
+    });
+    s.listen(localhost(), |s| {
+        let c = net::Socket::connect(s.address().unwrap());
+        c.once_connect(|c| {
+            c.end_with(b("hi"));
+        });
+    })
+    .unwrap();
+}
+
+fn close_after_listen(t: Trace) {
+    let s = net::create_server(|_, _| {});
+    s.listen_port(0, t.on("s5 listening?!")).unwrap();
+    t.log(format!("s5 listening {}", js_bool(s.listening())));
+    let tt = t.clone();
+    s.close(move |_, err| {
+        tt.log(format!("s5 close cb {}", err_name(err)));
+        refused(tt.clone());
+    });
+}
+
+fn refused(t: Trace) {
+    let s = net::create_server(|_, _| {});
+    s.listen(localhost(), move |s| {
+        let p = s.address().unwrap().port();
+        let t = t.clone();
+        s.close(move |_, _| {
+            let c = net::Socket::connect(SocketAddr::from(([127, 0, 0, 1], p)));
+            let tt = t.clone();
+            c.on_error(move |_, e| {
+                tt.log(format!(
+                    "c error {} {} {} {} {}",
+                    err_name(Some(e)),
+                    e.syscall().unwrap(),
+                    e.address().unwrap(),
+                    js_bool(e.port() == Some(p)),
+                    port_masked(&e.message(), p)
+                ));
+            });
+            let tt = t.clone();
+            c.on_close(move |c| tt.log(format!("c close {}", js_bool(c.had_error()))));
+        });
+    })
+    .unwrap();
 }
 
 fn temp_path(tag: &str) -> std::path::PathBuf {

@@ -27,7 +27,7 @@ fn pipeline_over_sockets_and_files_leaves_nothing_behind() {
             pipeline(sock).pipe(&pass_through()).pipe(&file).done(move |err| {
                 assert!(err.is_none(), "server pipeline: {err:?}");
                 d.set(d.get() + 1);
-                server.close(|_| {});
+                server.close(|_, _| {});
             });
         });
         // client: file → socket

@@ -23,7 +23,7 @@ fn connect_pair(server: SocketOptions, client: SocketOptions) -> Vec<String> {
         let srv = Server::new(server, move |srv, socket| {
             l.borrow_mut().push(format!("server {}", tcp_options(socket)));
             socket.destroy(None);
-            srv.close(|_| {});
+            srv.close(|_, _| {});
         });
         let (l, s2) = (log.clone(), srv.clone());
         srv.listen("127.0.0.1:0".parse().unwrap(), move |_| {

@@ -116,6 +116,7 @@ impl Default for ServerOptions {
 type RequestFn = dyn Fn(&IncomingMessage, &ServerResponse);
 type ClientErrorFn = dyn Fn(&streams::Error, &Socket);
 type ServerFn = dyn Fn(&Server);
+type ServerErrorFn = dyn Fn(&Server, &streams::Error);
 type SocketFn = dyn Fn(&Socket);
 type UpgradeFn = dyn Fn(&IncomingMessage, &Socket, &Bytes);
 type DropFn = dyn Fn(&IncomingMessage, &Socket);
@@ -134,6 +135,7 @@ pub(crate) struct ServerInner {
     on_timeout: RefCell<Vec<Rc<SocketFn>>>,
     on_listening: RefCell<Vec<Rc<ServerFn>>>,
     on_close: RefCell<Vec<Rc<ServerFn>>>,
+    on_error: RefCell<Vec<Rc<ServerErrorFn>>>,
     conns: RefCell<Vec<Rc<ConnInner>>>,
     check_timer: RefCell<Option<Timer>>,
     closing: Cell<bool>,
@@ -225,6 +227,7 @@ impl Server {
             on_timeout: RefCell::new(Vec::new()),
             on_listening: RefCell::new(Vec::new()),
             on_close: RefCell::new(Vec::new()),
+            on_error: RefCell::new(Vec::new()),
             conns: RefCell::new(Vec::new()),
             check_timer: RefCell::new(None),
             closing: Cell::new(false),
@@ -315,6 +318,13 @@ impl Server {
         self
     }
 
+    /// `'error'`: the server could not listen (`EADDRINUSE`, named as Node names it:
+    /// "listen EADDRINUSE: address already in use 127.0.0.1:8080"), or an accept failed.
+    pub fn on_error(&self, f: impl Fn(&Server, &streams::Error) + 'static) -> &Self {
+        self.0.on_error.borrow_mut().push(Rc::new(f));
+        self
+    }
+
     /// `'close'`: the server stopped and its last connection closed.
     pub fn on_close(&self, f: impl Fn(&Server) + 'static) -> &Self {
         self.0.on_close.borrow_mut().push(Rc::new(f));
@@ -326,13 +336,17 @@ impl Server {
         &self.0.opts
     }
 
-    /// `server.listen(port, host, cb)`: `cb` runs once listening (next tick). Errors
-    /// (`EADDRINUSE`, an unresolvable host) are returned.
+    /// `server.listen(port, host, cb)`: `cb` runs once listening (next tick). A failure
+    /// to listen (`EADDRINUSE`) is emitted as `'error'` on the next tick, as in Node
+    /// ([`on_error`](Server::on_error)); an unresolvable host and
+    /// `ERR_SERVER_ALREADY_LISTEN` are returned.
     pub fn listen(&self, port: u16, host: &str, cb: impl Fn(&Server) + 'static) -> Result<(), streams::Error> {
         if self.0.net.borrow().is_some() {
-            return Err(
-                Error::new(Code::ERR_SERVER_ALREADY_LISTEN, "Listen method has been called more than once").into()
-            );
+            return Err(Error::new(
+                Code::ERR_SERVER_ALREADY_LISTEN,
+                "Listen method has been called more than once without closing.",
+            )
+            .into());
         }
         let addr: SocketAddr = (host, port)
             .to_socket_addrs()
@@ -357,6 +371,13 @@ impl Server {
             ..Default::default()
         };
         let netserver = net::Server::new(opts, move |_, socket| me.on_socket(socket));
+        let me = self.clone();
+        netserver.on_error(move |_, e| {
+            let listeners = me.0.on_error.borrow().clone();
+            for f in listeners {
+                f(&me, e);
+            }
+        });
         let me = self.clone();
         netserver.listen(addr, move |_| {
             let cbs = std::mem::take(&mut *me.0.on_listening.borrow_mut());
@@ -398,7 +419,7 @@ impl Server {
         match netserver {
             Some(netserver) => {
                 let me = self.clone();
-                netserver.close(move |_| {
+                netserver.close(move |_, _| {
                     let cbs = std::mem::take(&mut *me.0.on_close.borrow_mut());
                     for cb in cbs {
                         cb(&me);
@@ -428,6 +449,7 @@ impl Server {
         self.0.on_drop_request.borrow_mut().clear();
         self.0.on_client_error.borrow_mut().clear();
         self.0.on_connection.borrow_mut().clear();
+        self.0.on_error.borrow_mut().clear();
         self.0.on_upgrade.borrow_mut().clear();
         self.0.on_connect.borrow_mut().clear();
         self.0.on_timeout.borrow_mut().clear();

@@ -6,6 +6,7 @@
 //! and its message is Node's message, word for word.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use millrace_reactor as reactor;
@@ -40,6 +41,10 @@ pub enum Code {
     ERR_SOCKET_CLOSED,
     /// `write()` before a socket connected, with no connection coming.
     ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+    /// `listen()` on a server that is listening.
+    ERR_SERVER_ALREADY_LISTEN,
+    /// `close()` on a server that is not listening.
+    ERR_SERVER_NOT_RUNNING,
 }
 
 impl Code {
@@ -59,14 +64,35 @@ impl Code {
             Code::ERR_INVALID_ARG_VALUE => "ERR_INVALID_ARG_VALUE",
             Code::ERR_SOCKET_CLOSED => "ERR_SOCKET_CLOSED",
             Code::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+            Code::ERR_SERVER_ALREADY_LISTEN => "ERR_SERVER_ALREADY_LISTEN",
+            Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
         }
     }
 }
 
 enum Repr {
-    Node { code: Code, message: String },
-    Sys { err: reactor::Error, syscall: &'static str },
-    Custom { code: Option<String>, message: String },
+    Node {
+        code: Code,
+        message: String,
+    },
+    Sys {
+        err: reactor::Error,
+        syscall: &'static str,
+    },
+    /// Node's `ExceptionWithHostPort` ("connect ECONNREFUSED 127.0.0.1:80") or, when
+    /// `described`, `UVExceptionWithHostPort` ("listen EADDRINUSE: address already in
+    /// use :::80").
+    SysAt {
+        err: reactor::Error,
+        syscall: &'static str,
+        address: IpAddr,
+        port: u16,
+        described: bool,
+    },
+    Custom {
+        code: Option<String>,
+        message: String,
+    },
 }
 
 /// A stream error: Node's code and message, shared by every place it is reported.
@@ -93,6 +119,10 @@ impl Error {
             Code::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => {
                 "Socket closed before the connection was established".to_owned()
             }
+            Code::ERR_SERVER_ALREADY_LISTEN => {
+                "Listen method has been called more than once without closing.".to_owned()
+            }
+            Code::ERR_SERVER_NOT_RUNNING => "Server is not running.".to_owned(),
         };
         Error(Arc::new(Repr::Node { code, message }))
     }
@@ -101,6 +131,20 @@ impl Error {
     /// `connect`, …), as Node's `uvException`: "read ECONNRESET".
     pub fn sys(err: reactor::Error, syscall: &'static str) -> Error {
         Error(Arc::new(Repr::Sys { err, syscall }))
+    }
+
+    /// A system error that names the address it concerns, as Node's
+    /// `exceptionWithHostPort`: "connect ECONNREFUSED 127.0.0.1:8080" (the port only when
+    /// above 0), with [`address`](Error::address) and [`port`](Error::port).
+    pub fn sys_at(err: reactor::Error, syscall: &'static str, address: IpAddr, port: u16) -> Error {
+        Error(Arc::new(Repr::SysAt { err, syscall, address, port, described: false }))
+    }
+
+    /// As [`sys_at`](Error::sys_at), with libuv's description after the code, as Node's
+    /// `UVExceptionWithHostPort` (a server's `listen` errors): "listen EADDRINUSE: address
+    /// already in use :::8080".
+    pub fn uv_at(err: reactor::Error, syscall: &'static str, address: IpAddr, port: u16) -> Error {
+        Error(Arc::new(Repr::SysAt { err, syscall, address, port, described: true }))
     }
 
     /// A user error without a code (JavaScript's `new Error(message)`).
@@ -118,7 +162,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Node { code, .. } => Some(code.as_str()),
-            Repr::Sys { err, .. } => Some(err.code()),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(err.code()),
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -139,7 +183,33 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } => Some(*err),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(*err),
+            _ => None,
+        }
+    }
+
+    /// Node's `err.syscall`, for system errors that name their call.
+    pub fn syscall(&self) -> Option<&'static str> {
+        match &*self.0 {
+            Repr::Sys { syscall: "", .. } => None,
+            Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
+            _ => None,
+        }
+    }
+
+    /// Node's `err.address`, for errors made by [`sys_at`](Error::sys_at) or
+    /// [`uv_at`](Error::uv_at).
+    pub fn address(&self) -> Option<IpAddr> {
+        match &*self.0 {
+            Repr::SysAt { address, .. } => Some(*address),
+            _ => None,
+        }
+    }
+
+    /// Node's `err.port` (absent for port 0, as in Node).
+    pub fn port(&self) -> Option<u16> {
+        match &*self.0 {
+            Repr::SysAt { port, .. } if *port > 0 => Some(*port),
             _ => None,
         }
     }
@@ -150,6 +220,19 @@ impl Error {
             Repr::Node { message, .. } | Repr::Custom { message, .. } => message.clone(),
             Repr::Sys { err, syscall: "" } => err.code().to_owned(),
             Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
+            Repr::SysAt { err, syscall, address, port, described } => {
+                let mut m = format!("{syscall} {}", err.code());
+                if *described {
+                    m.push_str(": ");
+                    m.push_str(err.message());
+                }
+                // Node writes `${address}:${port}`, without brackets for IPv6.
+                match port {
+                    0 => m.push_str(&format!(" {address}")),
+                    p => m.push_str(&format!(" {address}:{p}")),
+                }
+                m
+            }
         }
     }
 
@@ -177,7 +260,9 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.code() {
-            Some(code) if !matches!(&*self.0, Repr::Sys { .. }) => write!(f, "{} ({code})", self.message()),
+            Some(code) if !matches!(&*self.0, Repr::Sys { .. } | Repr::SysAt { .. }) => {
+                write!(f, "{} ({code})", self.message())
+            }
             _ => f.write_str(&self.message()),
         }
     }

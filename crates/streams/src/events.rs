@@ -174,6 +174,9 @@ trait EventList {
     fn clear_event(&self, event: Event);
     fn has(&self, event: Event) -> bool;
     fn count(&self, event: Event) -> usize;
+    /// Removes the listeners registered before `mark` (by id); returns the event bits of
+    /// those left.
+    fn clear_before(&self, mark: u64) -> u32;
 }
 
 impl<H> EventList for List<H> {
@@ -201,6 +204,17 @@ impl<H> EventList for List<H> {
 
     fn count(&self, event: Event) -> usize {
         self.v.borrow().iter().filter(|e| e.event == event).count()
+    }
+
+    fn clear_before(&self, mark: u64) -> u32 {
+        let (removed, bits) = {
+            let mut v = self.v.borrow_mut();
+            let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut *v).into_iter().partition(|e| e.id >= mark);
+            *v = kept;
+            (gone, v.iter().fold(0, |m, e| m | 1 << e.event as u32))
+        };
+        drop(removed); // outside the borrow
+        bits
     }
 }
 
@@ -320,6 +334,16 @@ impl<S, R> Listeners<S, R> {
         let old = (values, rest);
         self.mask.set(0);
         drop(old); // outside the borrows: a closure's destructor may touch the stream
+    }
+
+    /// Removes every listener registered before `mark` (ids grow with registration):
+    /// what a listener added during the emit that precedes this keeps.
+    pub(crate) fn clear_before(&self, mark: u64) {
+        let mut bits = self.values.clear_before(mark);
+        if let Some(l) = self.lists.get() {
+            bits |= l.plain.clear_before(mark) | l.error.clear_before(mark) | l.pipe.clear_before(mark);
+        }
+        self.mask.set(bits);
     }
 
     pub(crate) fn clear_event(&self, event: Event) {

@@ -168,11 +168,11 @@ impl Socket {
         // The handle owns its socket (Node's owner_symbol): its callbacks hold the
         // socket until the handle is closed and drops them.
         let me = s.clone();
-        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts));
+        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, addr));
         if let Err(e) = started {
             let s2 = s.clone();
             s.tick(move |_| {
-                s2.destroy(Some(Error::sys(e, "connect")));
+                s2.destroy(Some(Error::sys_at(e, "connect", addr.ip(), addr.port())));
             });
         }
         s
@@ -571,7 +571,7 @@ fn emit_socket_close(s: &Socket) {
 }
 
 /// `afterConnect`.
-fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions) {
+fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions, addr: SocketAddr) {
     if s.destroyed() {
         return;
     }
@@ -587,7 +587,8 @@ fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions) 
             }
         }
         Err(e) => {
-            s.destroy(Some(Error::sys(e, "connect")));
+            // `exceptionWithHostPort`: "connect ECONNREFUSED 127.0.0.1:8080".
+            s.destroy(Some(Error::sys_at(e, "connect", addr.ip(), addr.port())));
         }
     }
 }
@@ -595,11 +596,25 @@ fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions) 
 pub(crate) struct ServerInner {
     tcp: RefCell<Option<Tcp>>,
     connections: Cell<usize>,
+    max_connections: Cell<usize>,
+    unref: Cell<bool>,
     opts: SocketOptions,
     ev: Listeners<Server, Socket>,
+    on_drop: RefCell<Vec<Rc<DropFn>>>,
     next_id: Cell<u64>,
-    closing: Cell<bool>,
     lp: reactor::Loop,
+}
+
+type DropFn = dyn Fn(&Server, &DropInfo);
+
+/// What a `'drop'` listener learns of the connection it was not given (Node's `data`:
+/// `localAddress`, `localPort`, `localFamily`, `remoteAddress`, … of the closed socket).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DropInfo {
+    /// The server's side of the connection.
+    pub local: Option<SocketAddr>,
+    /// The client's side.
+    pub remote: Option<SocketAddr>,
 }
 
 /// A TCP server (Node's `net.Server`).
@@ -612,15 +627,19 @@ pub fn create_server(on_connection: impl Fn(&Server, &Socket) + 'static) -> Serv
 }
 
 impl Server {
-    /// A server whose connections get `opts`.
+    /// A server whose connections get `opts` (Node's server options: `allowHalfOpen`,
+    /// `pauseOnConnect` is [`pause_on_create`](SocketOptions::pause_on_create), `noDelay`,
+    /// `keepAlive`, `keepAliveInitialDelay`, `highWaterMark`).
     pub fn new(opts: SocketOptions, on_connection: impl Fn(&Server, &Socket) + 'static) -> Server {
         let s = Server(Rc::new(ServerInner {
             tcp: RefCell::new(None),
             connections: Cell::new(0),
+            max_connections: Cell::new(0),
+            unref: Cell::new(false),
             opts,
             ev: Listeners::default(),
+            on_drop: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
-            closing: Cell::new(false),
             lp: reactor::Loop::current(),
         }));
         s.on_connection(on_connection);
@@ -649,43 +668,96 @@ impl Server {
         self.0.ev.add(Event::Listening, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
 
-    /// `'close'`: the server stopped listening and its last connection closed.
+    /// `'close'`: the server stopped listening and its last connection closed. Emitted
+    /// again by each later `close()`, as in Node.
     pub fn on_close(&self, f: impl Fn(&Server) + 'static) {
         self.0.ev.add(Event::Close, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
 
-    /// `'error'` (`EADDRINUSE`, accept failures).
+    /// `'error'` (`listen` and `accept` failures).
     pub fn on_error(&self, f: impl Fn(&Server, &Error) + 'static) {
         self.0.ev.add(Event::Error, self.next_id(), false, false, Handler::Error(Rc::new(f)));
     }
 
-    /// `server.listen(addr, cb)`: binds and listens at once; `cb` and `listening` follow
-    /// on the next tick. A bind failure (`EADDRINUSE`) is returned and also emitted as
-    /// `error` on the next tick, as Node does.
+    /// `'drop'`: a connection over [`max_connections`](Server::set_max_connections) was
+    /// closed at once instead of being emitted as `'connection'`.
+    pub fn on_drop(&self, f: impl Fn(&Server, &DropInfo) + 'static) {
+        self.0.on_drop.borrow_mut().push(Rc::new(f));
+    }
+
+    /// `server.maxConnections = n`: with `n` connections open, a new one is closed at once
+    /// and reported as `'drop'`. 0 (the default) is no limit.
+    pub fn set_max_connections(&self, n: usize) {
+        self.0.max_connections.set(n);
+    }
+
+    /// `server.maxConnections`.
+    pub fn max_connections(&self) -> usize {
+        self.0.max_connections.get()
+    }
+
+    /// `server.listen(port, host, cb)` for an address already resolved: binds and
+    /// listens at once; `listening` (and `cb`) follow on the next tick, unless the server
+    /// is closed first. A bind or listen failure (`EADDRINUSE`) is emitted as `error` on
+    /// the next tick, named as Node names it ("listen EADDRINUSE: address already in use
+    /// 127.0.0.1:8080"). `ERR_SERVER_ALREADY_LISTEN` if the server is listening.
+    ///
+    /// Node looks a host up before it binds, a tick later even for an IP address; here
+    /// the address needs no lookup, so `address()` is known when this returns.
     pub fn listen(&self, addr: SocketAddr, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
-        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
-        let tcp = Tcp::new(&self.0.lp);
-        let me = self.clone(); // the listening handle keeps the server alive
-        let result = tcp.bind(addr).and_then(|_| tcp.listen(511, move |tcp, status| me.on_incoming(tcp, status)));
-        match result {
-            Ok(()) => {
-                *self.0.tcp.borrow_mut() = Some(tcp);
-                let me = self.clone();
-                self.0.lp.next_tick(move || {
-                    me.0.ev.emit_plain(Event::Listening, &me);
-                });
-                Ok(())
-            }
-            Err(e) => {
-                tcp.close(|_| {});
-                let err = Error::sys(e, "listen");
-                let (me, e2) = (self.clone(), err.clone());
-                self.0.lp.next_tick(move || {
-                    me.0.ev.emit_error(&me, &e2);
-                });
-                Err(err)
-            }
+        if self.0.tcp.borrow().is_some() {
+            return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
         }
+        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+        self.setup_listen_handle(addr.ip(), addr.port(), false);
+        Ok(())
+    }
+
+    /// `server.listen(port, cb)`: no host, so every address: `::`, which takes IPv4 too,
+    /// or `0.0.0.0` where the system has no IPv6 (Node's fallback when the IPv6 bind
+    /// fails). Otherwise as [`listen`](Server::listen).
+    pub fn listen_port(&self, port: u16, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
+        if self.0.tcp.borrow().is_some() {
+            return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
+        }
+        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+        self.setup_listen_handle(std::net::Ipv6Addr::UNSPECIFIED.into(), port, true);
+        Ok(())
+    }
+
+    /// `setupListenHandle` (with `createServerHandle`): bind, listen with a backlog of
+    /// 511, then `listening` on the next tick; any failure is `error` on the next tick.
+    fn setup_listen_handle(&self, mut ip: std::net::IpAddr, port: u16, any: bool) {
+        let tcp = Tcp::new(&self.0.lp);
+        let mut bound = tcp.bind((ip, port).into());
+        if bound.is_err() && any {
+            tcp.close(|_| {});
+            ip = std::net::Ipv4Addr::UNSPECIFIED.into();
+            return self.setup_listen_handle(ip, port, false);
+        }
+        if bound.is_ok() {
+            let me = self.clone(); // the listening handle keeps the server alive
+            bound = tcp.listen(511, move |tcp, status| me.on_incoming(tcp, status));
+        }
+        if let Err(e) = bound {
+            tcp.close(|_| {});
+            let (me, err) = (self.clone(), Error::uv_at(e, "listen", ip, port));
+            self.0.lp.next_tick(move || {
+                me.0.ev.emit_error(&me, &err);
+            });
+            return;
+        }
+        if self.0.unref.get() {
+            tcp.unref();
+        }
+        *self.0.tcp.borrow_mut() = Some(tcp);
+        let me = self.clone();
+        self.0.lp.next_tick(move || {
+            // `emitListeningNT`: not if the server was closed meanwhile.
+            if me.0.tcp.borrow().is_some() {
+                me.0.ev.emit_plain(Event::Listening, &me);
+            }
+        });
     }
 
     /// `onconnection`.
@@ -696,6 +768,16 @@ impl Server {
             return;
         }
         let Ok(client) = tcp.accept() else { return };
+        let max = self.0.max_connections.get();
+        if max > 0 && self.0.connections.get() >= max {
+            let info = DropInfo { local: client.local_addr().ok(), remote: client.peer_addr().ok() };
+            client.close(|_| {});
+            let listeners = self.0.on_drop.borrow().clone();
+            for f in listeners {
+                f(self, &info);
+            }
+            return;
+        }
         let socket = Socket::from_tcp(client, self.0.opts);
         *socket.ext().server.borrow_mut() = Some(self.clone());
         self.0.connections.set(self.0.connections.get() + 1);
@@ -707,9 +789,15 @@ impl Server {
         self.0.tcp.borrow().as_ref()?.local_addr().ok()
     }
 
-    /// `server.getConnections()`: open connections.
+    /// `server._connections`: open connections.
     pub fn connections(&self) -> usize {
         self.0.connections.get()
+    }
+
+    /// `server.getConnections(cb)`: the open connections, given to `cb` on the next tick.
+    pub fn get_connections(&self, cb: impl FnOnce(&Server, Result<usize, Error>) + 'static) {
+        let (me, n) = (self.clone(), self.0.connections.get());
+        self.0.lp.next_tick(move || cb(&me, Ok(n)));
     }
 
     /// `server.listening`.
@@ -717,13 +805,35 @@ impl Server {
         self.0.tcp.borrow().is_some()
     }
 
-    /// `server.close(cb)`: stops accepting; `close` (and `cb`) come once every open
-    /// connection has closed. Existing connections are not touched.
-    pub fn close(&self, cb: impl Fn(&Server) + 'static) {
-        self.0.ev.add(Event::Close, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+    /// `server.ref()`: a listening server keeps the loop alive (the default).
+    pub fn ref_(&self) {
+        self.0.unref.set(false);
+        if let Some(t) = self.0.tcp.borrow().as_ref() {
+            t.ref_();
+        }
+    }
+
+    /// `server.unref()`: the loop may end while the server listens (kept for a `listen`
+    /// made later).
+    pub fn unref(&self) {
+        self.0.unref.set(true);
+        if let Some(t) = self.0.tcp.borrow().as_ref() {
+            t.unref();
+        }
+    }
+
+    /// `server.close(cb)`: stops accepting; `close` (and `cb`, with `None`) follow once
+    /// every open connection has closed. Existing connections are not touched. On a
+    /// server that is not listening, `close` is emitted all the same (next tick) and `cb`
+    /// gets `ERR_SERVER_NOT_RUNNING`.
+    pub fn close(&self, cb: impl Fn(&Server, Option<&Error>) + 'static) {
         let tcp = self.0.tcp.borrow_mut().take();
+        let handler: Rc<dyn Fn(&Server)> = match tcp {
+            Some(_) => Rc::new(move |s: &Server| cb(s, None)),
+            None => Rc::new(move |s: &Server| cb(s, Some(&Error::node(Code::ERR_SERVER_NOT_RUNNING, "")))),
+        };
+        self.0.ev.add(Event::Close, self.next_id(), true, false, Handler::Plain(handler));
         if let Some(tcp) = tcp {
-            self.0.closing.set(true);
             tcp.close(|_| {});
         }
         self.emit_close_if_drained();
@@ -731,20 +841,23 @@ impl Server {
 
     /// `_emitCloseIfDrained`.
     fn emit_close_if_drained(&self) {
-        if self.0.tcp.borrow().is_some() || self.0.connections.get() > 0 || !self.0.closing.get() {
+        if self.0.tcp.borrow().is_some() || self.0.connections.get() > 0 {
             return;
         }
-        self.0.closing.set(false);
         let me = self.clone();
         self.0.lp.next_tick(move || {
+            let mark = me.0.next_id.get();
             me.0.ev.emit_plain(Event::Close, &me);
-            me.release();
+            me.release(mark);
         });
     }
 
-    /// Drops the listeners once closed (they may hold the server).
-    fn release(&self) {
-        self.0.ev.clear();
+    /// Drops the listeners registered before `mark` once closed (they may hold the
+    /// server): a `close(cb)` made by a `close` listener keeps its callback. A closed
+    /// server cannot be listened on again: make a new one.
+    fn release(&self, mark: u64) {
+        self.0.ev.clear_before(mark);
+        self.0.on_drop.borrow_mut().clear();
     }
 }
 
