@@ -7,14 +7,21 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
 use millrace::http;
-use millrace::reactor::{Loop, RunMode};
+use millrace::reactor::{Handle, Loop, RunMode, Timer};
 use millrace::streams::net::{self, Socket};
 
+/// Runs `f` and then the loop, failing instead of hanging if the loop still runs after
+/// 10 s (an unreferenced timer: it keeps nothing alive).
 fn run(f: impl FnOnce(&Loop)) {
     let lp = Loop::new().unwrap();
     lp.enter(|| {
+        let dog = Timer::new(&lp);
+        dog.unref();
+        dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
         f(&lp);
         lp.run_next_ticks();
+        lp.run(RunMode::Default);
+        dog.close(|_| {});
         lp.run(RunMode::Default);
     });
 }
@@ -132,4 +139,60 @@ fn http_listen_on_a_port_in_use_is_an_error_event() {
             "error EADDRINUSE listen EADDRINUSE: address already in use 127.0.0.1:PORT listening false"
         ]
     );
+}
+
+// http.Server inherits maxConnections: with one keep-alive connection open, a second is
+// closed before anything is read from it (no response), and 'drop' names it.
+#[test]
+fn http_max_connections_drops_the_connection_over_the_limit() {
+    use std::io::{Read, Write};
+    let log = Rc::new(RefCell::new(Vec::<String>::new()));
+    let l = log.clone();
+    let client = Rc::new(RefCell::new(None));
+    let c = client.clone();
+    run(|_| {
+        let server = http::create_server(|_, res| {
+            res.end_with("ok");
+        });
+        server.set_max_connections(1);
+        let l2 = l.clone();
+        server.on_drop(move |srv, info| {
+            l2.borrow_mut().push(format!(
+                "drop local {} remote {} connections {}",
+                info.local.unwrap().ip(),
+                info.remote.unwrap().ip(),
+                srv.connections()
+            ));
+            srv.close_all_connections();
+            srv.close(|_| {});
+        });
+        server
+            .listen(0, "127.0.0.1", move |srv| {
+                let addr = srv.address().unwrap();
+                *c.borrow_mut() = Some(std::thread::spawn(move || {
+                    let req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+                    let timeout = Some(std::time::Duration::from_secs(5));
+                    let mut c1 = std::net::TcpStream::connect(addr).unwrap();
+                    c1.set_read_timeout(timeout).unwrap();
+                    c1.write_all(req).unwrap();
+                    let mut got = [0u8; 1024];
+                    let n = c1.read(&mut got).unwrap();
+                    let first = String::from_utf8_lossy(&got[..n]).lines().next().unwrap_or("").to_owned();
+                    let mut c2 = std::net::TcpStream::connect(addr).unwrap();
+                    c2.set_read_timeout(timeout).unwrap();
+                    let _ = c2.write_all(req);
+                    let mut rest = Vec::new();
+                    let second = match c2.read_to_end(&mut rest) {
+                        Ok(_) => format!("{} bytes", rest.len()),
+                        Err(e) => format!("{:?}", e.kind()),
+                    };
+                    (first, second)
+                }));
+            })
+            .unwrap();
+    });
+    let (first, second) = client.borrow_mut().take().unwrap().join().unwrap();
+    assert_eq!(first, "HTTP/1.1 200 OK");
+    assert!(second == "0 bytes" || second == "ConnectionReset", "second connection got {second}");
+    assert_eq!(*log.borrow(), ["drop local 127.0.0.1 remote 127.0.0.1 connections 1"]);
 }

@@ -117,12 +117,16 @@ type RequestFn = dyn Fn(&IncomingMessage, &ServerResponse);
 type ClientErrorFn = dyn Fn(&streams::Error, &Socket);
 type ServerFn = dyn Fn(&Server);
 type ServerErrorFn = dyn Fn(&Server, &streams::Error);
+type NetDropFn = dyn Fn(&Server, &net::DropInfo);
 type SocketFn = dyn Fn(&Socket);
 type UpgradeFn = dyn Fn(&IncomingMessage, &Socket, &Bytes);
 type DropFn = dyn Fn(&IncomingMessage, &Socket);
 
 pub(crate) struct ServerInner {
     net: RefCell<Option<net::Server>>,
+    max_connections: Cell<usize>,
+    unref: Cell<bool>,
+    on_net_drop: RefCell<Vec<Rc<NetDropFn>>>,
     opts: ServerOptions,
     on_request: RefCell<Vec<Rc<RequestFn>>>,
     on_check_continue: RefCell<Vec<Rc<RequestFn>>>,
@@ -214,6 +218,9 @@ impl Server {
         let unique: Vec<String> = opts.unique_headers.iter().map(|n| n.to_ascii_lowercase()).collect();
         let s = Server(Rc::new(ServerInner {
             net: RefCell::new(None),
+            max_connections: Cell::new(0),
+            unref: Cell::new(false),
+            on_net_drop: RefCell::new(Vec::new()),
             unique_headers: (!unique.is_empty()).then(|| unique.into()),
             opts,
             on_request: RefCell::new(Vec::new()),
@@ -379,6 +386,17 @@ impl Server {
             }
         });
         let me = self.clone();
+        netserver.on_drop(move |_, info| {
+            let listeners = me.0.on_net_drop.borrow().clone();
+            for f in listeners {
+                f(&me, info);
+            }
+        });
+        netserver.set_max_connections(self.0.max_connections.get());
+        if self.0.unref.get() {
+            netserver.unref();
+        }
+        let me = self.clone();
         netserver.listen(addr, move |_| {
             let cbs = std::mem::take(&mut *me.0.on_listening.borrow_mut());
             for cb in cbs {
@@ -393,6 +411,47 @@ impl Server {
     /// `server.address()`.
     pub fn address(&self) -> Option<SocketAddr> {
         self.0.net.borrow().as_ref()?.address()
+    }
+
+    /// `server.maxConnections = n` (net.Server's): with `n` connections open, a new one
+    /// is closed at once, before any byte is read, and reported as `'drop'`
+    /// ([`on_drop`](Server::on_drop)). 0 (the default) is no limit.
+    pub fn set_max_connections(&self, n: usize) -> &Self {
+        self.0.max_connections.set(n);
+        if let Some(netserver) = self.0.net.borrow().as_ref() {
+            netserver.set_max_connections(n);
+        }
+        self
+    }
+
+    /// `server.maxConnections`.
+    pub fn max_connections(&self) -> usize {
+        self.0.max_connections.get()
+    }
+
+    /// `'drop'` (net.Server's): a connection over
+    /// [`max_connections`](Server::set_max_connections) was closed at once.
+    pub fn on_drop(&self, f: impl Fn(&Server, &net::DropInfo) + 'static) -> &Self {
+        self.0.on_net_drop.borrow_mut().push(Rc::new(f));
+        self
+    }
+
+    /// `server.ref()`: a listening server keeps the loop alive (the default).
+    pub fn ref_(&self) -> &Self {
+        self.0.unref.set(false);
+        if let Some(netserver) = self.0.net.borrow().as_ref() {
+            netserver.ref_();
+        }
+        self
+    }
+
+    /// `server.unref()`: the loop may end while the server listens.
+    pub fn unref(&self) -> &Self {
+        self.0.unref.set(true);
+        if let Some(netserver) = self.0.net.borrow().as_ref() {
+            netserver.unref();
+        }
+        self
     }
 
     /// `server.listening`.
@@ -450,6 +509,7 @@ impl Server {
         self.0.on_client_error.borrow_mut().clear();
         self.0.on_connection.borrow_mut().clear();
         self.0.on_error.borrow_mut().clear();
+        self.0.on_net_drop.borrow_mut().clear();
         self.0.on_upgrade.borrow_mut().clear();
         self.0.on_connect.borrow_mut().clear();
         self.0.on_timeout.borrow_mut().clear();

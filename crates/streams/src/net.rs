@@ -668,8 +668,9 @@ impl Server {
         self.0.ev.add(Event::Listening, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
 
-    /// `'close'`: the server stopped listening and its last connection closed. Emitted
-    /// again by each later `close()`, as in Node.
+    /// `'close'`: the server stopped listening and its last connection closed. The
+    /// server then drops its listeners, so a later `close()` reaches only its own
+    /// callback (Node emits `close` to every listener again).
     pub fn on_close(&self, f: impl Fn(&Server) + 'static) {
         self.0.ev.add(Event::Close, self.next_id(), false, false, Handler::Plain(Rc::new(f)));
     }
