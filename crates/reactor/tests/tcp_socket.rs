@@ -3,8 +3,9 @@
 //! test-tcp-bind6-error.c, test-tcp-connect-error-after-write.c,
 //! test-tcp-write-after-connect.c, test-tcp-write-fail.c, test-tcp-connect-timeout.c,
 //! test-tcp-open.c, test-tcp-create-socket-early.c, test-getsockname.c (TCP),
-//! test-shutdown-close.c (TCP), test-tcp-close-reset.c and
-//! test-tcp-write-to-half-open-connection.c, one test per libuv test, same names.
+//! test-shutdown-close.c (TCP), test-tcp-close-reset.c,
+//! test-tcp-write-to-half-open-connection.c, test-tcp-close-accept.c and
+//! test-tcp-close-after-read-timeout.c, one test per libuv test, same names.
 //!
 //! Not ported, because our types rule the case out: `tcp_bind_error_fault`,
 //! `tcp_bind6_error_fault` and `tcp_connect_error_fault` (a garbage `sockaddr`: a
@@ -931,5 +932,160 @@ fn tcp_write_to_half_open_connection() {
     assert!(!run(&lp));
     assert!(write_cb_called.get() > 0);
     assert!(read_cb_called.get() > 0);
+    make_valgrind_happy(&lp);
+}
+
+// test-tcp-close-accept.c: two accepted connections are readable in the same poll; the
+// first read closes the other and the server and connects anew at once, so the new
+// socket may get the closed one's descriptor (and here its registration key) while the
+// closed one's event is still in the batch. That stale event must not reach the new
+// handle: its connect fails (refused), not succeeds.
+#[test]
+fn tcp_close_accept() {
+    const N: usize = 2;
+    let lp = Loop::new().unwrap();
+    let got_connections = Counter::new();
+    let close_cb_called = Counter::new();
+    let write_cb_called = Counter::new();
+    let read_cb_called = Counter::new();
+    let incoming: Rc<std::cell::RefCell<Vec<Tcp>>> = Rc::default();
+    let tcp_server = Tcp::new(&lp);
+    tcp_server.bind(localhost()).unwrap();
+    let addr = tcp_server.local_addr().unwrap();
+
+    fn read_cb(
+        stream: &Tcp,
+        ev: ReadEvent,
+        incoming: &Rc<std::cell::RefCell<Vec<Tcp>>>,
+        server: &Tcp,
+        addr: SocketAddr,
+        counts: &(Counter, Counter),
+    ) {
+        let (read_cb_called, close_cb_called) = counts;
+        let pending = incoming.borrow().iter().position(|t| t == stream).expect("an incoming connection");
+        stream.read_stop();
+        assert!(matches!(ev, ReadEvent::Data(ref d) if d.len() == 1), "{ev:?}");
+        read_cb_called.inc();
+        for (i, t) in incoming.borrow().iter().enumerate() {
+            if i != pending {
+                close_counted(t, close_cb_called);
+            }
+        }
+        close_counted(server, close_cb_called);
+        let tcp_check = Tcp::new(&stream.get_loop());
+        let (inc, cl) = (incoming.clone(), close_cb_called.clone());
+        tcp_check
+            .connect(addr, move |check, status| {
+                assert!(status.is_err(), "the check connection got a stale event: {status:?}");
+                close_counted(&inc.borrow()[pending], &cl);
+                close_counted(check, &cl);
+            })
+            .unwrap();
+        tcp_check.read_start(|_, ev| panic!("the check connection read {ev:?}")).unwrap();
+    }
+
+    let (gc, inc, rc, cl) =
+        (got_connections.clone(), incoming.clone(), read_cb_called.clone(), close_cb_called.clone());
+    tcp_server
+        .listen(N as i32, move |server, status| {
+            status.unwrap();
+            if gc.get() == N {
+                return; // the check connection: ignored
+            }
+            inc.borrow_mut().push(server.accept().unwrap());
+            if gc.inc() != N {
+                return;
+            }
+            for t in inc.borrow().iter() {
+                let (inc, server, counts) = (inc.clone(), server.clone(), (rc.clone(), cl.clone()));
+                t.read_start(move |stream, ev| read_cb(stream, ev, &inc, &server, addr, &counts)).unwrap();
+            }
+        })
+        .unwrap();
+    let mut outgoing = Vec::new();
+    for _ in 0..N {
+        let client = Tcp::new(&lp);
+        let wc = write_cb_called.clone();
+        client
+            .connect(addr, move |out, status| {
+                status.unwrap();
+                out.write([Bytes::from_static(b"x")], move |_, status| {
+                    status.unwrap();
+                    wc.inc();
+                })
+                .unwrap();
+            })
+            .unwrap();
+        outgoing.push(client);
+    }
+    run(&lp);
+    assert_eq!(got_connections.get(), N);
+    assert_eq!(close_cb_called.get(), N + 2);
+    assert_eq!(write_cb_called.get(), N);
+    assert_eq!(read_cb_called.get(), 1);
+    for c in outgoing {
+        c.close(|_| {});
+    }
+    incoming.borrow_mut().clear();
+    make_valgrind_happy(&lp);
+}
+
+// test-tcp-close-after-read-timeout.c: a client that reads nothing for a while stops
+// reading and closes; the server's side reads EOF and closes too. (libuv waits 1 s;
+// 100 ms shows the same.)
+#[test]
+fn tcp_close_after_read_timeout() {
+    let lp = Loop::new().unwrap();
+    let read_cb_called = Counter::new();
+    let on_close_called = Counter::new();
+    let tcp_server = Tcp::new(&lp);
+    tcp_server.bind(localhost()).unwrap();
+    let (rc, oc) = (read_cb_called.clone(), on_close_called.clone());
+    tcp_server
+        .listen(128, move |server, status| {
+            status.unwrap();
+            let connection = server.accept().unwrap();
+            let (rc, oc) = (rc.clone(), oc.clone());
+            connection
+                .read_start(move |stream, ev| {
+                    assert_eq!(ev, ReadEvent::Eof);
+                    rc.inc();
+                    close_counted(stream, &oc);
+                })
+                .unwrap();
+        })
+        .unwrap();
+    tcp_server.unref();
+    let client = Tcp::new(&lp);
+    let timer = Timer::new(&lp);
+    let (rc, oc, t) = (read_cb_called.clone(), on_close_called.clone(), timer.clone());
+    client
+        .connect(tcp_server.local_addr().unwrap(), move |client, _| {
+            let rc2 = rc.clone();
+            client
+                .read_start(move |_, ev| {
+                    assert!(!matches!(ev, ReadEvent::Data(_)));
+                    rc2.inc();
+                })
+                .unwrap();
+            let (c, rc, oc) = (client.clone(), rc.clone(), oc.clone());
+            t.start(100, 0, move |timer| {
+                assert_eq!(rc.get(), 0);
+                c.read_stop();
+                close_counted(&c, &oc);
+                let oc = oc.clone();
+                timer.close(move |_| {
+                    oc.inc();
+                });
+            })
+            .unwrap();
+        })
+        .unwrap();
+    assert_eq!(read_cb_called.get(), 0);
+    assert_eq!(on_close_called.get(), 0);
+    assert!(!run(&lp));
+    assert_eq!(read_cb_called.get(), 1);
+    assert_eq!(on_close_called.get(), 3);
+    tcp_server.close(|_| {});
     make_valgrind_happy(&lp);
 }
