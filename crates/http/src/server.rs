@@ -380,17 +380,11 @@ impl Server {
         let netserver = net::Server::new(opts, move |_, socket| me.on_socket(socket));
         let me = self.clone();
         netserver.on_error(move |_, e| {
-            let listeners = me.0.on_error.borrow().clone();
-            for f in listeners {
-                f(&me, e);
-            }
+            emit(&me.0.on_error, |f| f(&me, e));
         });
         let me = self.clone();
         netserver.on_drop(move |_, info| {
-            let listeners = me.0.on_net_drop.borrow().clone();
-            for f in listeners {
-                f(&me, info);
-            }
+            emit(&me.0.on_net_drop, |f| f(&me, info));
         });
         netserver.set_max_connections(self.0.max_connections.get());
         if self.0.unref.get() {

@@ -706,35 +706,42 @@ impl Server {
     /// Node looks a host up before it binds, a tick later even for an IP address; here
     /// the address needs no lookup, so `address()` is known when this returns.
     pub fn listen(&self, addr: SocketAddr, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
-        if self.0.tcp.borrow().is_some() {
-            return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
-        }
-        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
-        self.setup_listen_handle(addr.ip(), addr.port(), false);
-        Ok(())
+        self.listen_at(addr.ip(), addr.port(), false, cb)
     }
 
     /// `server.listen(port, cb)`: no host, so every address: `::`, which takes IPv4 too,
     /// or `0.0.0.0` where the system has no IPv6 (Node's fallback when the IPv6 bind
     /// fails). Otherwise as [`listen`](Server::listen).
     pub fn listen_port(&self, port: u16, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
+        self.listen_at(std::net::Ipv6Addr::UNSPECIFIED.into(), port, true, cb)
+    }
+
+    /// `Server.prototype.listen`: refused while listening; else `cb` waits for
+    /// `listening` and the handle is set up.
+    fn listen_at(
+        &self,
+        ip: std::net::IpAddr,
+        port: u16,
+        any: bool,
+        cb: impl Fn(&Server) + 'static,
+    ) -> Result<(), Error> {
         if self.0.tcp.borrow().is_some() {
             return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
         }
         self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
-        self.setup_listen_handle(std::net::Ipv6Addr::UNSPECIFIED.into(), port, true);
+        self.setup_listen_handle(ip, port, any);
         Ok(())
     }
 
     /// `setupListenHandle` (with `createServerHandle`): bind, listen with a backlog of
     /// 511, then `listening` on the next tick; any failure is `error` on the next tick.
-    fn setup_listen_handle(&self, mut ip: std::net::IpAddr, port: u16, any: bool) {
+    /// `any`: `ip` is `::`, and a failed bind falls back to `0.0.0.0`.
+    fn setup_listen_handle(&self, ip: std::net::IpAddr, port: u16, any: bool) {
         let tcp = Tcp::new(&self.0.lp);
         let mut bound = tcp.bind((ip, port).into());
         if bound.is_err() && any {
             tcp.close(|_| {});
-            ip = std::net::Ipv4Addr::UNSPECIFIED.into();
-            return self.setup_listen_handle(ip, port, false);
+            return self.setup_listen_handle(std::net::Ipv4Addr::UNSPECIFIED.into(), port, false);
         }
         if bound.is_ok() {
             let me = self.clone(); // the listening handle keeps the server alive
