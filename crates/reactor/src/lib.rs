@@ -1,9 +1,9 @@
 //! # millrace-reactor
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
-//! handles (timers, idle/prepare/check watchers, async, TCP, signals), requests (writes,
-//! connects, shutdowns, thread-pool work, file system operations), a next-tick queue
-//! and always-on metrics.
+//! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets,
+//! signals), requests (writes, connects, shutdowns, thread-pool work, file system
+//! operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
 //! guarantees (callbacks never run on the caller's stack, close is deferred, write
@@ -46,8 +46,10 @@ mod handle;
 mod immediate;
 mod loop_;
 mod metrics;
+mod pipe;
 mod remote;
 mod signal;
+mod sock;
 mod stream;
 mod tcp;
 mod threadpool;
@@ -59,6 +61,7 @@ pub use error::{Error, Result};
 pub use handle::Handle;
 pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
+pub use pipe::{Pipe, PipeFlags};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};

@@ -30,7 +30,7 @@
 //! rule) or `read_start` finds data that arrived earlier, the handle goes on the loop's
 //! ready list, served in the next poll phase, since no new edge will announce it.
 
-use std::io::{IoSlice, Read, Write};
+use std::io::IoSlice;
 use std::rc::Rc;
 
 use bytes::{Buf, Bytes};
@@ -38,6 +38,7 @@ use mio::event::Event;
 
 use crate::error::{Error, Result};
 use crate::loop_::Pending;
+use crate::sock::Conn;
 use crate::tcp::{emfile_trick, ReadEvent, ReqCb, Sock, Tcp, TcpInner, TcpState, WriteEntry};
 
 /// libuv reads at most this many times per readiness event.
@@ -322,10 +323,10 @@ fn gather_into<'a, const N: usize, R>(
     Some((f(iov), offered))
 }
 
-fn write_syscall(lp: &crate::Loop, stream: &mio::net::TcpStream, iov: &[IoSlice<'_>]) -> Result<usize> {
+fn write_syscall(lp: &crate::Loop, stream: &Conn, iov: &[IoSlice<'_>]) -> Result<usize> {
     let single = iov.len() == 1;
     loop {
-        let r = if single { (&*stream).write(&iov[0]) } else { (&*stream).write_vectored(iov) };
+        let r = if single { stream.write(&iov[0]) } else { stream.write_vectored(iov) };
         lp.inner().metrics.bump(|m| if single { m.write += 1 } else { m.writev += 1 });
         match r {
             Ok(n) => {
@@ -472,7 +473,7 @@ fn drain(t: &Rc<TcpInner>) {
         Err(Error::ECANCELED)
     } else {
         match &st.sock {
-            Sock::Stream(s) => s.shutdown(std::net::Shutdown::Write).map_err(Error::from),
+            Sock::Stream(s) => s.shutdown_write().map_err(Error::from),
             _ => Err(Error::ENOTCONN),
         }
     };
@@ -506,7 +507,7 @@ fn read(t: &Rc<TcpInner>) {
             }
             let want = buf.len().min(READ_SIZE);
             let r = loop {
-                match (&*stream).read(&mut buf[..want]) {
+                match stream.read(&mut buf[..want]) {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     r => break r,
                 }
@@ -580,7 +581,7 @@ fn accept_loop(t: &Rc<TcpInner>) {
             }
             let Sock::Listener(l) = &st.sock else { return };
             lp.inner().metrics.bump(|m| m.accept += 1);
-            let r = l.accept().map(|(s, _)| s).map_err(Error::from);
+            let r = l.accept().map_err(Error::from);
             if matches!(r, Err(e) if e == Error::EMFILE || e == Error::ENFILE) {
                 emfile_trick(l); // shed the waiting connections
             }
@@ -636,7 +637,7 @@ fn connect_done(t: &Rc<TcpInner>) -> bool {
                 let Sock::Stream(s) = &st.sock else { return false };
                 match s.take_error() {
                     Ok(Some(e)) | Err(e) => Err(Error::from(e)),
-                    Ok(None) => match s.peer_addr() {
+                    Ok(None) => match s.check_connected() {
                         Ok(_) => Ok(()),
                         Err(e) if e.kind() == std::io::ErrorKind::NotConnected => return false,
                         Err(e) => Err(Error::from(e)),

@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::handle::{sealed::HandleImpl, CallbackSlot, Handle, HandleCore};
 use crate::loop_::{IoEntry, Loop};
 use crate::metrics::StreamStats;
+use crate::sock::{Conn, Listener};
 
 /// The address family of a socket made before it is bound ([`Tcp::new_ex`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,8 +68,8 @@ pub struct BindOptions {
 pub(crate) enum Sock {
     Empty,
     Bound(Socket),
-    Listener(mio::net::TcpListener),
-    Stream(mio::net::TcpStream),
+    Listener(Listener),
+    Stream(Conn),
 }
 
 /// One queued write request.
@@ -104,11 +105,15 @@ pub(crate) struct TcpState {
     pub(crate) completed: VecDeque<(Box<ReqCb>, Result<()>)>,
     pub(crate) write_queue_size: usize,
     pub(crate) corked: bool,
-    pub(crate) accepted: Option<mio::net::TcpStream>,
+    pub(crate) accepted: Option<Conn>,
     pub(crate) stats: StreamStats,
     nodelay: Option<bool>,
     /// `UV_HANDLE_TCP_KEEPALIVE`: applied (with libuv's 60 s) to a socket made later.
     keepalive: bool,
+    /// A [`Pipe`](crate::Pipe): its sockets are `AF_UNIX`, and `listen` needs a bound one.
+    pub(crate) pipe: bool,
+    /// The path a pipe bound, unlinked when the handle closes (libuv's `pipe_fname`).
+    pub(crate) pipe_fname: Option<std::path::PathBuf>,
 }
 
 pub(crate) struct TcpInner {
@@ -184,6 +189,8 @@ impl Tcp {
                 stats: StreamStats::default(),
                 nodelay: None,
                 keepalive: false,
+                pipe: false,
+                pipe_fname: None,
             }),
             read_cb: CallbackSlot::empty(),
             connection_cb: CallbackSlot::empty(),
@@ -225,7 +232,7 @@ impl Tcp {
         let sock = Socket::from(fd);
         sock.set_nonblocking(true)?;
         if sock.peer_addr().is_ok() {
-            return self.attach_stream(mio::net::TcpStream::from_std(sock.into()));
+            return self.attach_stream(Conn::Tcp(mio::net::TcpStream::from_std(sock.into())));
         }
         self.apply_options(&SockRef::from(&sock))?;
         self.0.st.borrow_mut().sock = Sock::Bound(sock);
@@ -329,6 +336,8 @@ impl Tcp {
         }
         let sock = match std::mem::replace(&mut st.sock, Sock::Empty) {
             Sock::Bound(s) => s,
+            // A pipe has nothing to listen on before `bind` (libuv's `uv__pipe_listen`).
+            Sock::Empty if st.pipe => return Err(Error::EINVAL),
             Sock::Empty => {
                 drop(st);
                 let s = self.new_socket(&"0.0.0.0:0".parse().expect("literal address"))?;
@@ -344,7 +353,10 @@ impl Tcp {
             st.sock = Sock::Bound(sock);
             return Err(e.into());
         }
-        let mut listener = mio::net::TcpListener::from_std(sock.into());
+        let mut listener = match st.pipe {
+            true => Listener::Unix(mio::net::UnixListener::from_std(sock.into())),
+            false => Listener::Tcp(mio::net::TcpListener::from_std(sock.into())),
+        };
         drop(st);
         let (key, _) = self.lp().io_register(&mut listener, IoEntry::Tcp(self.0.clone()), Interest::READABLE)?;
         let mut st = self.0.st.borrow_mut();
@@ -366,6 +378,7 @@ impl Tcp {
             st.accepted.take().ok_or(Error::EAGAIN)?
         };
         let client = Tcp::new(self.lp());
+        client.0.st.borrow_mut().pipe = matches!(stream, Conn::Unix(_));
         let attached = client.attach_stream(stream);
         // More connections may be waiting: resume accepting.
         crate::stream::queue_ready(&self.0);
@@ -373,7 +386,7 @@ impl Tcp {
     }
 
     /// Gives the handle a connected (or connecting) stream and registers it.
-    pub(crate) fn attach_stream(&self, mut stream: mio::net::TcpStream) -> Result<()> {
+    pub(crate) fn attach_stream(&self, mut stream: Conn) -> Result<()> {
         self.apply_options(&SockRef::from(&stream))?;
         let (key, _) = self.lp().io_register(
             &mut stream,
@@ -432,7 +445,7 @@ impl Tcp {
                 return Err(e);
             }
         };
-        let stream = mio::net::TcpStream::from_std(sock.into());
+        let stream = Conn::Tcp(mio::net::TcpStream::from_std(sock.into()));
         self.attach_stream(stream)?;
         let mut st = self.0.st.borrow_mut();
         st.connect_cb = Some(Box::new(cb));
@@ -553,13 +566,13 @@ fn ensure_emfile_spare() {
 }
 
 /// libuv's `uv__emfile_trick`: returns true if it could shed the waiting connections.
-pub(crate) fn emfile_trick(listener: &mio::net::TcpListener) -> bool {
+pub(crate) fn emfile_trick(listener: &Listener) -> bool {
     let spare = EMFILE_SPARE.with(|s| s.borrow_mut().take());
     let Some(spare) = spare else { return false };
     drop(spare);
     loop {
         match listener.accept() {
-            Ok((stream, _)) => drop(stream),
+            Ok(stream) => drop(stream),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         }
@@ -583,7 +596,13 @@ impl HandleImpl for Tcp {
         st.accepted = None;
         let key = st.io_key.take();
         let sock = std::mem::replace(&mut st.sock, Sock::Empty);
+        let fname = st.pipe_fname.take();
         drop(st);
+        if let Some(path) = fname {
+            // Before the descriptor closes, as libuv does: unlinking after would race a
+            // socket of the same name made meanwhile by someone else.
+            let _ = std::fs::remove_file(path);
+        }
         let lp = self.lp();
         match sock {
             Sock::Stream(mut s) => {

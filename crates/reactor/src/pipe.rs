@@ -1,0 +1,414 @@
+//! Unix domain socket handles (libuv's `uv_pipe_t` without IPC, `src/unix/pipe.c`).
+//!
+//! A [`Pipe`] is the same stream machine as a [`Tcp`] (reading, the write queue,
+//! shutdown: `stream.rs`) over an `AF_UNIX` socket, and its own way in: a path to
+//! [`bind`](Pipe::bind) and [`connect`](Pipe::connect) to, names read back as paths. Where
+//! libuv treats pipes differently from TCP, so does this:
+//!
+//! - `bind` fails at once (`EADDRINUSE` for a path that exists, `EACCES` for a directory
+//!   that does not: libuv turns `ENOENT` into `EACCES`), and a closed handle unlinks the
+//!   path it bound.
+//! - `listen` needs a bound pipe (`EINVAL` otherwise): there is no ephemeral name.
+//! - Every `connect` failure (`ENOENT`, `ECONNREFUSED`, `ENOTSOCK`, `EAGAIN` for a full
+//!   backlog) goes to the callback, in the next pending phase.
+//! - A name longer than `sun_path` is cut to fit, unless [`PipeFlags::no_truncate`] asks
+//!   for `EINVAL`. A path keeps at most 107 bytes, so that its terminating NUL fits
+//!   (libuv 1.46 fills all 108 without one; Node documents `sizeof(sun_path) - 1`). A
+//!   name that starts with a NUL byte is in Linux's abstract namespace: up to 108 bytes,
+//!   given to the kernel at its own length (libuv 1.46 pads it with NULs to 108), and
+//!   nothing to unlink.
+//!
+//! IPC (passing handles over the pipe) and non-socket descriptors (anonymous pipes,
+//! ttys) are not supported: [`open_fd`](Pipe::open_fd) takes Unix domain sockets only.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::os::fd::{OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+
+use crate::error::{Error, Result};
+use crate::handle::{sealed::HandleImpl, HandleCore};
+use crate::loop_::Loop;
+use crate::metrics::StreamStats;
+use crate::sock::Conn;
+use crate::stream::WriteReq;
+use crate::tcp::{ReadEvent, Sock, Tcp};
+
+/// `sizeof(sockaddr_un.sun_path)` on Linux.
+const SUN_PATH: usize = 108;
+
+/// Flags for [`Pipe::bind_with`] and [`Pipe::connect_with`] (libuv's `uv_pipe_bind2`
+/// and `uv_pipe_connect2`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PipeFlags {
+    /// `UV_PIPE_NO_TRUNCATE`: a name too long for `sun_path` is `EINVAL` instead of cut.
+    pub no_truncate: bool,
+}
+
+/// A Unix domain socket handle (`uv_pipe_t`, `ipc` 0): a listener or a byte stream.
+///
+/// ```
+/// use millrace_reactor::{Handle, Loop, Pipe, ReadEvent, RunMode};
+/// use bytes::Bytes;
+///
+/// let lp = Loop::new()?;
+/// let path = std::env::temp_dir().join(format!("millrace-doc-{}.sock", std::process::id()));
+/// let server = Pipe::new(&lp);
+/// server.bind(&path)?;
+/// server.listen(128, |server, _| {
+///     let conn = server.accept().unwrap();
+///     conn.read_start(|conn, ev| match ev {
+///         ReadEvent::Data(b) => { conn.write(vec![b], |_, _| {}).unwrap(); }
+///         _ => conn.close(|_| {}),
+///     }).unwrap();
+/// })?;
+/// let client = Pipe::new(&lp);
+/// let srv = server.clone();
+/// client.connect(&path, move |c, r| {
+///     r.unwrap();
+///     c.write(vec![Bytes::from_static(b"ping")], |_, r| r.unwrap()).unwrap();
+///     let srv = srv.clone();
+///     c.read_start(move |c, ev| {
+///         assert_eq!(ev, ReadEvent::Data(Bytes::from_static(b"ping")));
+///         c.close(|_| {});
+///         srv.close(|_| {}); // unlinks the path
+///     }).unwrap();
+/// })?;
+/// lp.run(RunMode::Default);
+/// assert!(!path.exists());
+/// # Ok::<(), millrace_reactor::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pipe(Tcp);
+
+impl Pipe {
+    /// `uv_pipe_init(loop, pipe, 0)`: a handle without a socket yet.
+    pub fn new(lp: &Loop) -> Pipe {
+        let t = Tcp::new(lp);
+        t.0.st.borrow_mut().pipe = true;
+        Pipe(t)
+    }
+
+    /// `uv_pipe_open`: gives this handle an existing Unix domain socket (made
+    /// non-blocking here): a connected one (say, one end of a `socketpair`) is a stream
+    /// at once, a bound or listening one is kept for `listen`. `EBUSY` if the handle has
+    /// a socket already, `ENOTSOCK` for a descriptor that is not a socket, `EINVAL` for a
+    /// socket of another family.
+    pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
+        self.check_open()?;
+        if !matches!(self.st().sock, Sock::Empty) {
+            return Err(Error::EBUSY);
+        }
+        let sock = Socket::from(fd);
+        if sock.domain()? != Domain::UNIX {
+            return Err(Error::EINVAL);
+        }
+        sock.set_nonblocking(true)?;
+        if sock.peer_addr().is_ok() {
+            return self.0.attach_stream(Conn::Unix(mio::net::UnixStream::from_std(sock.into())));
+        }
+        self.0 .0.st.borrow_mut().sock = Sock::Bound(sock);
+        Ok(())
+    }
+
+    /// The handle's `uv_stream_t` side. The reactor's stream calls live on [`Tcp`],
+    /// which serves both kinds of socket; its TCP-only calls (`bind`, `connect`,
+    /// `set_nodelay`, the addresses) fail on a pipe. This is how a layer over byte
+    /// streams (the streams crate's `net::Socket`) takes a pipe.
+    pub fn stream(&self) -> &Tcp {
+        &self.0
+    }
+
+    /// `uv_pipe_bind`: binds the socket to `name` (a path, or an abstract name that
+    /// starts with a NUL byte), cut to fit `sun_path`. Fails at once: `EADDRINUSE` if
+    /// the path exists (a stale socket file too: remove it first), `EACCES` if a
+    /// directory on the way does not exist or is not writable, `EINVAL` for an empty
+    /// name, a handle that has a socket already, or one that is closing.
+    pub fn bind(&self, name: impl AsRef<Path>) -> Result<()> {
+        self.bind_with(name, PipeFlags::default())
+    }
+
+    /// `uv_pipe_bind2`.
+    pub fn bind_with(&self, name: impl AsRef<Path>, flags: PipeFlags) -> Result<()> {
+        let (addr, fname) = sockaddr(name.as_ref().as_os_str(), flags)?;
+        if !matches!(self.st().sock, Sock::Empty) {
+            return Err(Error::EINVAL);
+        }
+        self.check_open()?;
+        let sock = new_socket()?;
+        match sock.bind(&addr) {
+            Ok(()) => {}
+            // "Convert ENOENT to EACCES for compatibility with Windows."
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(Error::EACCES),
+            Err(e) => return Err(e.into()),
+        }
+        let mut st = self.0 .0.st.borrow_mut();
+        st.sock = Sock::Bound(sock);
+        st.pipe_fname = fname;
+        Ok(())
+    }
+
+    /// `uv_listen`: starts accepting; `cb(server, status)` runs once per connection,
+    /// and should call [`accept`](Pipe::accept). `EINVAL` unless bound.
+    pub fn listen(&self, backlog: i32, mut cb: impl FnMut(&Pipe, Result<()>) + 'static) -> Result<()> {
+        self.0.listen(backlog, move |t, status| cb(&Pipe(t.clone()), status))
+    }
+
+    /// `uv_accept`: the connection announced by the connection callback, as a new
+    /// handle on the same loop. `EAGAIN` if there is none.
+    pub fn accept(&self) -> Result<Pipe> {
+        self.0.accept().map(Pipe)
+    }
+
+    /// `uv_pipe_connect`: `cb(handle, status)` runs when the connection is made or
+    /// fails, always later. Every failure of `connect(2)` reaches `cb` (`ENOENT` for no
+    /// such path, `ECONNREFUSED` for a socket nobody listens on, `ENOTSOCK` for a file
+    /// that is not one). Returned at once only: `EINVAL` for an empty (or, with
+    /// `no_truncate`, too long) name or a listening handle, `EALREADY` while connecting,
+    /// `EISCONN` when connected.
+    pub fn connect(&self, name: impl AsRef<Path>, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<()> {
+        self.connect_with(name, PipeFlags::default(), cb)
+    }
+
+    /// `uv_pipe_connect2`.
+    pub fn connect_with(
+        &self,
+        name: impl AsRef<Path>,
+        flags: PipeFlags,
+        cb: impl FnOnce(&Pipe, Result<()>) + 'static,
+    ) -> Result<()> {
+        let (addr, _) = sockaddr(name.as_ref().as_os_str(), flags)?;
+        self.check_open()?;
+        {
+            let st = self.st();
+            if st.connect_cb.is_some() {
+                return Err(Error::EALREADY);
+            }
+            match st.sock {
+                Sock::Stream(_) => return Err(Error::EISCONN),
+                Sock::Listener(_) => return Err(Error::EINVAL),
+                Sock::Empty | Sock::Bound(_) => {}
+            }
+        }
+        let prior = std::mem::replace(&mut self.0 .0.st.borrow_mut().sock, Sock::Empty);
+        let sock = match prior {
+            Sock::Bound(s) => s,
+            _ => new_socket()?,
+        };
+        let delayed = match sock.connect(&addr) {
+            Ok(()) => None,
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => None,
+            Err(e) => Some(Error::from(e)),
+        };
+        let cb: Box<crate::tcp::ReqCb> = Box::new(move |t: &Tcp, r| cb(&Pipe(t.clone()), r));
+        match delayed {
+            None => self.0.attach_stream(Conn::Unix(mio::net::UnixStream::from_std(sock.into())))?,
+            // libuv keeps the descriptor and feeds the watcher, so the callback comes
+            // from the loop with the error.
+            Some(_) => self.0 .0.st.borrow_mut().sock = Sock::Bound(sock),
+        }
+        let mut st = self.0 .0.st.borrow_mut();
+        st.connect_cb = Some(cb);
+        st.delayed_error = delayed;
+        drop(st);
+        self.0.lp().req_register();
+        if delayed.is_some() {
+            crate::stream::queue_pending(&self.0 .0);
+        }
+        Ok(())
+    }
+
+    /// `uv_pipe_getsockname`: the name this end is bound to; empty for an unnamed socket
+    /// (a connecting client's). An abstract name keeps its leading NUL byte. `EBADF`
+    /// without a socket.
+    pub fn local_name(&self) -> Result<PathBuf> {
+        self.name_of(|s| s.local_addr())
+    }
+
+    /// `uv_pipe_getpeername`: the name the peer is bound to (a client sees the server's
+    /// path; the server side of a connection sees an empty name). `EBADF` without a
+    /// socket, the kernel's `ENOTCONN` for one that is not connected.
+    pub fn peer_name(&self) -> Result<PathBuf> {
+        self.name_of(|s| s.peer_addr())
+    }
+
+    fn name_of(&self, f: impl FnOnce(&SockRef<'_>) -> std::io::Result<SockAddr>) -> Result<PathBuf> {
+        let addr = {
+            let st = self.st();
+            let s = match &st.sock {
+                Sock::Empty => return Err(Error::EBADF),
+                Sock::Bound(s) => SockRef::from(s),
+                Sock::Listener(l) => SockRef::from(l),
+                Sock::Stream(c) => SockRef::from(c),
+            };
+            f(&s)?
+        };
+        if let Some(p) = addr.as_pathname() {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(name) = addr.as_abstract_namespace() {
+            let mut bytes = Vec::with_capacity(name.len() + 1);
+            bytes.push(0);
+            bytes.extend_from_slice(name);
+            return Ok(PathBuf::from(OsStr::from_bytes(&bytes)));
+        }
+        Ok(PathBuf::new())
+    }
+
+    /// `uv_pipe_chmod`: makes the bound path readable and/or writable by everyone (adds
+    /// `r` or `w` for user, group and others). `EINVAL` for neither, `EBADF` without a
+    /// socket, and the file system's errors (`EPERM`, …).
+    pub fn chmod(&self, readable: bool, writable: bool) -> Result<()> {
+        if matches!(self.st().sock, Sock::Empty) {
+            return Err(Error::EBADF);
+        }
+        if !readable && !writable {
+            return Err(Error::EINVAL);
+        }
+        let path = self.local_name()?;
+        let meta = std::fs::metadata(&path)?;
+        let mut desired = 0;
+        if readable {
+            desired |= 0o444;
+        }
+        if writable {
+            desired |= 0o222;
+        }
+        let mode = meta.permissions().mode();
+        if mode & desired == desired {
+            return Ok(());
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode | desired))?;
+        Ok(())
+    }
+
+    /// `uv_read_start`: as [`Tcp::read_start`].
+    pub fn read_start(&self, mut cb: impl FnMut(&Pipe, ReadEvent) + 'static) -> Result<()> {
+        self.0.read_start(move |t, ev| cb(&Pipe(t.clone()), ev))
+    }
+
+    /// `uv_read_stop`.
+    pub fn read_stop(&self) {
+        self.0.read_stop()
+    }
+
+    /// True while reading.
+    pub fn is_reading(&self) -> bool {
+        self.0.is_reading()
+    }
+
+    /// `uv_is_readable`.
+    pub fn is_readable(&self) -> bool {
+        self.0.is_readable()
+    }
+
+    /// `uv_is_writable`.
+    pub fn is_writable(&self) -> bool {
+        self.0.is_writable()
+    }
+
+    /// `uv_write`: as [`Tcp::write`].
+    pub fn write<I>(&self, bufs: I, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<WriteReq>
+    where
+        I: IntoIterator<Item = Bytes>,
+    {
+        self.0.write(bufs, move |t, r| cb(&Pipe(t.clone()), r))
+    }
+
+    /// `uv_try_write`: as [`Tcp::try_write`].
+    pub fn try_write(&self, bufs: &[Bytes]) -> Result<usize> {
+        self.0.try_write(bufs)
+    }
+
+    /// `uv_shutdown`: as [`Tcp::shutdown`].
+    pub fn shutdown(&self, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<()> {
+        self.0.shutdown(move |t, r| cb(&Pipe(t.clone()), r))
+    }
+
+    /// `uv_stream_get_write_queue_size`.
+    pub fn write_queue_size(&self) -> usize {
+        self.0.write_queue_size()
+    }
+
+    /// Holds writes in the queue until [`uncork`](Pipe::uncork), as [`Tcp::cork`].
+    pub fn cork(&self) {
+        self.0.cork()
+    }
+
+    /// Writes what [`cork`](Pipe::cork) held, in one `writev`.
+    pub fn uncork(&self) {
+        self.0.uncork()
+    }
+
+    /// `uv_fileno`: the socket's descriptor, if it has one.
+    pub fn fileno(&self) -> Option<RawFd> {
+        self.0.fileno()
+    }
+
+    /// Per-stream counters.
+    pub fn stats(&self) -> StreamStats {
+        self.0.stats()
+    }
+
+    fn st(&self) -> std::cell::Ref<'_, crate::tcp::TcpState> {
+        self.0 .0.st.borrow()
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.0 .0.core.is_closing() {
+            return Err(Error::EINVAL);
+        }
+        Ok(())
+    }
+}
+
+/// `socket(AF_UNIX, SOCK_STREAM)`, non-blocking and close-on-exec.
+fn new_socket() -> Result<Socket> {
+    Ok(Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?)
+}
+
+/// The `sockaddr_un` for `name`, and the path to unlink on close (none for an abstract
+/// name). `EINVAL` for an empty name, or a long one under `no_truncate`.
+fn sockaddr(name: &OsStr, flags: PipeFlags) -> Result<(SockAddr, Option<PathBuf>)> {
+    let bytes = name.as_bytes();
+    let Some(&first) = bytes.first() else { return Err(Error::EINVAL) };
+    let abstract_ = first == 0;
+    // A path needs its terminating NUL inside `sun_path`; an abstract name does not.
+    let room = if abstract_ { SUN_PATH } else { SUN_PATH - 1 };
+    if flags.no_truncate && bytes.len() > room {
+        return Err(Error::EINVAL);
+    }
+    let path = Path::new(OsStr::from_bytes(&bytes[..bytes.len().min(room)]));
+    let addr = SockAddr::unix(path)?;
+    Ok((addr, (!abstract_).then(|| path.to_path_buf())))
+}
+
+impl HandleImpl for Pipe {
+    fn core(&self) -> &HandleCore {
+        self.0.core()
+    }
+
+    /// `uv__pipe_close`: unlink the bound path, then close as a stream.
+    fn close_now(&self) {
+        self.0.close_now()
+    }
+
+    fn finish_close(&self) {
+        self.0.finish_close()
+    }
+
+    fn drop_callbacks(&self) {
+        self.0.drop_callbacks()
+    }
+}
+
+impl fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipe").field("name", &self.local_name().ok()).field("stream", &self.0).finish()
+    }
+}
