@@ -821,3 +821,146 @@ fn default_hwm() {
         t.log(format!("restored {} {}", get(false), get(true)));
     });
 }
+
+/// The golden's `base`: a path prefix of this process, printed as PATH.
+struct PipeBase(String);
+
+impl PipeBase {
+    fn new() -> PipeBase {
+        PipeBase(format!("{}/millrace-golden-net-pipe-{}", std::env::temp_dir().display(), std::process::id()))
+    }
+
+    fn path(&self, suffix: &str) -> std::path::PathBuf {
+        format!("{}{suffix}", self.0).into()
+    }
+
+    fn mask(&self, s: impl AsRef<str>) -> String {
+        s.as_ref().replace(&self.0, "PATH")
+    }
+}
+
+#[test]
+fn net_pipe() {
+    check_golden("net_pipe", |t, _| {
+        let base = Rc::new(PipeBase::new());
+        let path = base.path(".sock");
+        let s = net::create_server(|_, _| {});
+        let tt = t.clone();
+        s.on_listening(move |s| tt.log(format!("s listening event {}", js_bool(s.listening()))));
+        let (tt, b, p) = (t.clone(), base.clone(), path.clone());
+        s.listen_path(&path, move |s| {
+            let a = s.path().unwrap();
+            tt.log(format!("s listen cb {} exists {}", b.mask(a.to_string_lossy()), js_bool(p.exists())));
+            pipe_in_use(tt.clone(), b.clone(), s.clone(), p.clone());
+        })
+        .unwrap();
+    });
+}
+
+fn pipe_in_use(t: Trace, base: Rc<PipeBase>, s: net::Server, path: std::path::PathBuf) {
+    let s2 = net::create_server(|_, _| {});
+    s2.on_listening(t.on("s2 listening?!"));
+    let tt = t.clone();
+    let p = path.clone();
+    s2.on_error(move |s2, e| {
+        tt.log(format!(
+            "s2 error {} {} {} {} listening {}",
+            err_name(Some(e)),
+            e.syscall().unwrap(),
+            base.mask(e.path().unwrap().to_string_lossy()),
+            base.mask(e.message()),
+            js_bool(s2.listening())
+        ));
+        pipe_echo(tt.clone(), base.clone(), s.clone(), p.clone());
+    });
+    s2.listen_path(&path, |_| {}).unwrap();
+}
+
+fn pipe_echo(t: Trace, base: Rc<PipeBase>, s: net::Server, path: std::path::PathBuf) {
+    let server: Rc<std::cell::RefCell<Option<net::Socket>>> = Rc::default();
+    let (tt, srv, first) = (t.clone(), server.clone(), Rc::new(Cell::new(true)));
+    s.on_connection(move |_, sock| {
+        if !first.replace(false) {
+            return;
+        }
+        *srv.borrow_mut() = Some(sock.clone());
+        sock.on_data(|sock, d| {
+            sock.end_with(Bytes::from(text(&d).to_uppercase()));
+        });
+        sock.on_end(tt.on("s sock end"));
+    });
+    let c = net::Socket::connect_path(&path);
+    t.log(format!("c connecting {} pending {}", js_bool(c.connecting()), js_bool(c.pending())));
+    let tt = t.clone();
+    c.on_connect(move |c| {
+        let addr = |a: Option<SocketAddr>| a.map_or(String::new(), |a| a.ip().to_string());
+        let port = c.remote_addr().map_or(String::new(), |a| a.port().to_string());
+        tt.log(format!(
+            "c connect {} {} {} connecting {}",
+            addr(c.remote_addr()),
+            port,
+            addr(c.local_addr()),
+            js_bool(c.connecting())
+        ));
+        // `typeof server` is "object" for a socket and for null alike; its remoteAddress
+        // is absent for a pipe.
+        let sock = server.borrow().clone();
+        let remote = sock.expect("'connection' came first").remote_addr();
+        tt.log(format!("s sock object {}", remote.map_or(String::new(), |a| a.to_string())));
+        c.write(b("ping"));
+    });
+    let tt = t.clone();
+    c.on_data(move |_, d| tt.log(format!("c data {}", text(&d))));
+    c.on_end(t.on("c end"));
+    let tt = t.clone();
+    c.on_close(move |c| {
+        tt.log(format!("c close {} bytes {} {}", js_bool(c.had_error()), c.bytes_read(), c.bytes_written()));
+        let (t2, b, p) = (tt.clone(), base.clone(), path.clone());
+        s.close(move |s, err| {
+            let a = s.path().map_or(String::new(), |a| b.mask(a.to_string_lossy()));
+            t2.log(format!("s close cb {} exists {} address {a}", err_name(err), js_bool(p.exists())));
+            pipe_missing(t2.clone(), b.clone());
+        });
+    });
+}
+
+fn pipe_missing(t: Trace, base: Rc<PipeBase>) {
+    let c = net::Socket::connect_path(base.path(".missing"));
+    c.on_connect(t.on("c2 connect?!"));
+    let (tt, b) = (t.clone(), base.clone());
+    c.on_error(move |_, e| {
+        tt.log(format!(
+            "c2 error {} {} {} {}",
+            err_name(Some(e)),
+            e.syscall().unwrap(),
+            b.mask(e.path().unwrap().to_string_lossy()),
+            b.mask(e.message())
+        ));
+    });
+    let tt = t.clone();
+    c.on_close(move |c| {
+        tt.log(format!("c2 close {}", js_bool(c.had_error())));
+        pipe_not_a_socket(tt.clone(), base.clone());
+    });
+}
+
+fn pipe_not_a_socket(t: Trace, base: Rc<PipeBase>) {
+    let path = base.path(".file");
+    std::fs::write(&path, b"").unwrap();
+    let c = net::Socket::connect_path(&path);
+    let (tt, b) = (t.clone(), base.clone());
+    c.on_error(move |_, e| {
+        tt.log(format!(
+            "c3 error {} {} {} {}",
+            err_name(Some(e)),
+            e.syscall().unwrap(),
+            b.mask(e.path().unwrap().to_string_lossy()),
+            b.mask(e.message())
+        ));
+    });
+    let tt = t.clone();
+    c.on_close(move |c| {
+        tt.log(format!("c3 close {}", js_bool(c.had_error())));
+        std::fs::remove_file(&path).unwrap();
+    });
+}

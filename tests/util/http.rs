@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -105,7 +106,10 @@ type Cmd = Box<dyn FnOnce(&Server) + Send>;
 
 /// A millrace HTTP server on its own thread and loop, listening on 127.0.0.1.
 pub struct TestServer {
+    /// Where a TCP server listens (`0.0.0.0:0` for one on a Unix domain socket).
     pub addr: SocketAddr,
+    /// Where a server made by [`start_on_path`](TestServer::start_on_path) listens.
+    pub path: Option<PathBuf>,
     pub log: Log,
     tx: mpsc::Sender<Option<Cmd>>,
     wake: AsyncSender,
@@ -115,7 +119,25 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with `opts`; `setup` adds its listeners (on the server thread).
     pub fn start(opts: ServerOptions, setup: impl FnOnce(&Server, &Log) + Send + 'static) -> TestServer {
+        TestServer::start_at(None, opts, setup)
+    }
+
+    /// As [`start`](TestServer::start), listening on a Unix domain socket at `path`.
+    pub fn start_on_path(
+        path: &Path,
+        opts: ServerOptions,
+        setup: impl FnOnce(&Server, &Log) + Send + 'static,
+    ) -> TestServer {
+        TestServer::start_at(Some(path.to_path_buf()), opts, setup)
+    }
+
+    fn start_at(
+        path: Option<PathBuf>,
+        opts: ServerOptions,
+        setup: impl FnOnce(&Server, &Log) + Send + 'static,
+    ) -> TestServer {
         let log = Log::default();
+        let listen_path = path.clone();
         let (ready_tx, ready_rx) = mpsc::channel::<(SocketAddr, AsyncSender)>();
         let (tx, rx) = mpsc::channel::<Option<Cmd>>();
         let l = log.clone();
@@ -142,8 +164,11 @@ impl TestServer {
                             }
                         }
                     });
-                    server.listen(0, "127.0.0.1", |_| {}).expect("listen");
-                    let addr = server.address().expect("address");
+                    match listen_path {
+                        Some(p) => server.listen_path(p, |_| {}).expect("listen"),
+                        None => server.listen(0, "127.0.0.1", |_| {}).expect("listen"),
+                    }
+                    let addr = server.address().unwrap_or_else(|| ([0, 0, 0, 0], 0).into());
                     ready_tx.send((addr, wake.sender())).expect("ready");
                     drop(server);
                     lp.run_next_ticks();
@@ -153,7 +178,7 @@ impl TestServer {
             })
             .expect("spawn server thread");
         let (addr, wake) = ready_rx.recv_timeout(WAIT).expect("server did not start");
-        TestServer { addr, log, tx, wake, thread: Some(thread) }
+        TestServer { addr, path, log, tx, wake, thread: Some(thread) }
     }
 
     /// Runs `f` on the server thread, soon.

@@ -23,6 +23,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::rc::{Rc, Weak};
 
 use bytes::Bytes;
@@ -348,6 +349,33 @@ impl Server {
     /// ([`on_error`](Server::on_error)); an unresolvable host and
     /// `ERR_SERVER_ALREADY_LISTEN` are returned.
     pub fn listen(&self, port: u16, host: &str, cb: impl Fn(&Server) + 'static) -> Result<(), streams::Error> {
+        self.check_not_listening()?;
+        let addr: SocketAddr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| streams::Error::with_code("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?;
+        let netserver = self.net_server(cb);
+        let me = self.clone();
+        netserver.listen(addr, move |_| me.emit_listening())?;
+        self.listening_with(netserver);
+        Ok(())
+    }
+
+    /// `server.listen(path, cb)`: serves HTTP on a Unix domain socket at `path` (which
+    /// must not exist; it is removed again when the server closes). `cb` runs once
+    /// listening; a failure (`EADDRINUSE`, `EACCES`) is `'error'` on the next tick, named
+    /// by the path. Requests on it have no remote address.
+    pub fn listen_path(&self, path: impl AsRef<Path>, cb: impl Fn(&Server) + 'static) -> Result<(), streams::Error> {
+        self.check_not_listening()?;
+        let netserver = self.net_server(cb);
+        let me = self.clone();
+        netserver.listen_path(path, move |_| me.emit_listening())?;
+        self.listening_with(netserver);
+        Ok(())
+    }
+
+    fn check_not_listening(&self) -> Result<(), streams::Error> {
         if self.0.net.borrow().is_some() {
             return Err(Error::new(
                 Code::ERR_SERVER_ALREADY_LISTEN,
@@ -355,11 +383,11 @@ impl Server {
             )
             .into());
         }
-        let addr: SocketAddr = (host, port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| streams::Error::with_code("ENOTFOUND", format!("getaddrinfo ENOTFOUND {host}")))?;
+        Ok(())
+    }
+
+    /// The net server under this one, its events forwarded; `cb` waits for `listening`.
+    fn net_server(&self, cb: impl Fn(&Server) + 'static) -> net::Server {
         self.0.on_listening.borrow_mut().push(Rc::new(cb));
         // A listening server stays alive (the listening handle owns it), as in Node;
         // closing the server breaks the cycle.
@@ -390,21 +418,29 @@ impl Server {
         if self.0.unref.get() {
             netserver.unref();
         }
-        let me = self.clone();
-        netserver.listen(addr, move |_| {
-            let cbs = std::mem::take(&mut *me.0.on_listening.borrow_mut());
-            for cb in cbs {
-                cb(&me);
-            }
-        })?;
-        *self.0.net.borrow_mut() = Some(netserver);
-        self.start_checking();
-        Ok(())
+        netserver
     }
 
-    /// `server.address()`.
+    fn emit_listening(&self) {
+        let cbs = std::mem::take(&mut *self.0.on_listening.borrow_mut());
+        for cb in cbs {
+            cb(self);
+        }
+    }
+
+    fn listening_with(&self, netserver: net::Server) {
+        *self.0.net.borrow_mut() = Some(netserver);
+        self.start_checking();
+    }
+
+    /// `server.address()` (of a TCP server).
     pub fn address(&self) -> Option<SocketAddr> {
         self.0.net.borrow().as_ref()?.address()
+    }
+
+    /// `server.address()` of a server given a Unix domain socket path: the path.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.0.net.borrow().as_ref()?.path()
     }
 
     /// `server.maxConnections = n` (net.Server's): with `n` connections open, a new one

@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use millrace_reactor as reactor;
@@ -89,6 +90,14 @@ enum Repr {
         port: u16,
         described: bool,
     },
+    /// The same for a Unix domain socket, whose address is its path ("connect ENOENT
+    /// /tmp/app.sock").
+    SysAtPath {
+        err: reactor::Error,
+        syscall: &'static str,
+        path: PathBuf,
+        described: bool,
+    },
     Custom {
         code: Option<String>,
         message: String,
@@ -147,6 +156,18 @@ impl Error {
         Error(Arc::new(Repr::SysAt { err, syscall, address, port, described: true }))
     }
 
+    /// [`sys_at`](Error::sys_at) for a Unix domain socket: Node's address is the path
+    /// ("connect ENOENT /tmp/app.sock"), given by [`path`](Error::path).
+    pub fn sys_at_path(err: reactor::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Error {
+        Error(Arc::new(Repr::SysAtPath { err, syscall, path: path.into(), described: false }))
+    }
+
+    /// [`uv_at`](Error::uv_at) for a Unix domain socket: "listen EADDRINUSE: address
+    /// already in use /tmp/app.sock".
+    pub fn uv_at_path(err: reactor::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Error {
+        Error(Arc::new(Repr::SysAtPath { err, syscall, path: path.into(), described: true }))
+    }
+
     /// A user error without a code (JavaScript's `new Error(message)`).
     pub fn msg(message: impl Into<String>) -> Error {
         Error(Arc::new(Repr::Custom { code: None, message: message.into() }))
@@ -162,7 +183,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Node { code, .. } => Some(code.as_str()),
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(err.code()),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::SysAtPath { err, .. } => Some(err.code()),
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -183,7 +204,7 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(*err),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::SysAtPath { err, .. } => Some(*err),
             _ => None,
         }
     }
@@ -192,7 +213,7 @@ impl Error {
     pub fn syscall(&self) -> Option<&'static str> {
         match &*self.0 {
             Repr::Sys { syscall: "", .. } => None,
-            Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
+            Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } | Repr::SysAtPath { syscall, .. } => Some(syscall),
             _ => None,
         }
     }
@@ -202,6 +223,15 @@ impl Error {
     pub fn address(&self) -> Option<IpAddr> {
         match &*self.0 {
             Repr::SysAt { address, .. } => Some(*address),
+            _ => None,
+        }
+    }
+
+    /// Node's `err.address` for errors made by [`sys_at_path`](Error::sys_at_path) or
+    /// [`uv_at_path`](Error::uv_at_path): the Unix domain socket's path.
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.0 {
+            Repr::SysAtPath { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -231,6 +261,16 @@ impl Error {
                     0 => m.push_str(&format!(" {address}")),
                     p => m.push_str(&format!(" {address}:{p}")),
                 }
+                m
+            }
+            Repr::SysAtPath { err, syscall, path, described } => {
+                let mut m = format!("{syscall} {}", err.code());
+                if *described {
+                    m.push_str(": ");
+                    m.push_str(err.message());
+                }
+                m.push(' ');
+                m.push_str(&path.to_string_lossy());
                 m
             }
         }

@@ -1,7 +1,9 @@
-//! TCP sockets as Duplex streams, and servers (Node 20, `lib/net.js` and
+//! TCP and Unix domain sockets as Duplex streams, and servers (Node 20, `lib/net.js` and
 //! `lib/internal/stream_base_commons.js`): the bridge from reactor handles to streams.
 //!
-//! A [`Socket`] is a `Stream<Bytes, Bytes, SocketExt>` over a reactor [`Tcp`]:
+//! A [`Socket`] is a `Stream<Bytes, Bytes, SocketExt>` over a reactor [`Tcp`] (for a
+//! Unix domain socket, the stream side of a [`Pipe`]: [`Socket::connect_path`],
+//! [`Socket::from_pipe`], [`Server::listen_path`]):
 //!
 //! - **Reading.** The socket starts reading as soon as it has a connected handle (Node's
 //!   `read(0)` in the constructor). Each chunk is `push`ed; when `push` returns false the
@@ -23,10 +25,11 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use bytes::Bytes;
-use millrace_reactor::{self as reactor, Handle, ReadEvent, Tcp, Timer};
+use millrace_reactor::{self as reactor, Handle, Pipe, ReadEvent, Tcp, Timer};
 
 use crate::errors::{Code, Error};
 use crate::events::{Event, Handler, ListenerId, Listeners};
@@ -39,7 +42,7 @@ fn arm(t: &Timer, ms: u64) {
     t.set_repeat(0); // the next expiry is the last
 }
 
-/// A TCP connection as a Duplex of bytes (Node's `net.Socket`).
+/// A TCP or Unix domain socket connection as a Duplex of bytes (Node's `net.Socket`).
 pub type Socket = Stream<Bytes, Bytes, SocketExt>;
 
 /// The socket half of a [`Socket`]: the handle and the socket-only events.
@@ -141,9 +144,22 @@ impl Socket {
     /// A socket over a connected handle (what a server's `connection` gives), reading
     /// at once unless `pause_on_create`.
     pub fn from_tcp(tcp: Tcp, opts: SocketOptions) -> Socket {
+        Socket::from_handle(tcp, opts, true)
+    }
+
+    /// A socket over a connected Unix domain socket handle (Node's `net.Socket` on a
+    /// `Pipe`). `no_delay` and `keep_alive` do not apply (Node sets them only on a handle
+    /// that has them).
+    pub fn from_pipe(pipe: Pipe, opts: SocketOptions) -> Socket {
+        Socket::from_handle(pipe.stream().clone(), opts, false)
+    }
+
+    fn from_handle(tcp: Tcp, opts: SocketOptions, is_tcp: bool) -> Socket {
         let s = socket_builder(&opts).build();
         *s.ext().tcp.borrow_mut() = Some(tcp);
-        opts.apply_tcp(&s);
+        if is_tcp {
+            opts.apply_tcp(&s);
+        }
         if !opts.pause_on_create {
             s.read(Some(0));
         } else {
@@ -168,11 +184,36 @@ impl Socket {
         // The handle owns its socket (Node's owner_symbol): its callbacks hold the
         // socket until the handle is closed and drops them.
         let me = s.clone();
-        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, addr));
+        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, Peer::Inet(addr)));
         if let Err(e) = started {
             let s2 = s.clone();
             s.tick(move |_| {
-                s2.destroy(Some(Error::sys_at(e, "connect", addr.ip(), addr.port())));
+                s2.destroy(Some(Peer::Inet(addr).error(e)));
+            });
+        }
+        s
+    }
+
+    /// `net.connect(path)`: a socket connecting to the Unix domain socket at `path`. As
+    /// [`connect`](Socket::connect); a failure is named by the path ("connect ENOENT
+    /// /tmp/app.sock", with [`Error::path`]).
+    pub fn connect_path(path: impl AsRef<Path>) -> Socket {
+        Socket::connect_path_with(path, SocketOptions::default())
+    }
+
+    /// `net.connect({ path, … })`.
+    pub fn connect_path_with(path: impl AsRef<Path>, opts: SocketOptions) -> Socket {
+        let path = path.as_ref().to_path_buf();
+        let s = socket_builder(&opts).build();
+        let pipe = Pipe::new(s.get_loop());
+        s.ext().connecting.set(true);
+        *s.ext().tcp.borrow_mut() = Some(pipe.stream().clone());
+        let (me, peer) = (s.clone(), Peer::Path(path.clone()));
+        let started = pipe.connect(&path, move |_, status| after_connect(&me, status, &opts, peer));
+        if let Err(e) = started {
+            let s2 = s.clone();
+            s.tick(move |_| {
+                s2.destroy(Some(Peer::Path(path).error(e)));
             });
         }
         s
@@ -570,8 +611,25 @@ fn emit_socket_close(s: &Socket) {
     crate::destroy::emit_close_and_release(s);
 }
 
+/// What a socket connects to, as its errors name it.
+enum Peer {
+    Inet(SocketAddr),
+    Path(PathBuf),
+}
+
+impl Peer {
+    /// `exceptionWithHostPort`: "connect ECONNREFUSED 127.0.0.1:8080", "connect ENOENT
+    /// /tmp/app.sock".
+    fn error(self, e: reactor::Error) -> Error {
+        match self {
+            Peer::Inet(addr) => Error::sys_at(e, "connect", addr.ip(), addr.port()),
+            Peer::Path(path) => Error::sys_at_path(e, "connect", path),
+        }
+    }
+}
+
 /// `afterConnect`.
-fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions, addr: SocketAddr) {
+fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions, peer: Peer) {
     if s.destroyed() {
         return;
     }
@@ -579,7 +637,9 @@ fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions, 
     match status {
         Ok(()) => {
             s.touch();
-            opts.apply_tcp(s);
+            if matches!(peer, Peer::Inet(_)) {
+                opts.apply_tcp(s);
+            }
             s.emit_plain(Event::Connect);
             let paused = s.is_paused();
             if !paused {
@@ -587,14 +647,15 @@ fn after_connect(s: &Socket, status: reactor::Result<()>, opts: &SocketOptions, 
             }
         }
         Err(e) => {
-            // `exceptionWithHostPort`: "connect ECONNREFUSED 127.0.0.1:8080".
-            s.destroy(Some(Error::sys_at(e, "connect", addr.ip(), addr.port())));
+            s.destroy(Some(peer.error(e)));
         }
     }
 }
 
 pub(crate) struct ServerInner {
     tcp: RefCell<Option<Tcp>>,
+    /// The path given to `listen_path` (Node's `_pipeName`): a Unix domain socket server.
+    path: RefCell<Option<PathBuf>>,
     connections: Cell<usize>,
     max_connections: Cell<usize>,
     unref: Cell<bool>,
@@ -617,7 +678,16 @@ pub struct DropInfo {
     pub remote: Option<SocketAddr>,
 }
 
-/// A TCP server (Node's `net.Server`).
+/// Options for [`Server::listen_path_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PipeListenOptions {
+    /// `readableAll`: the socket file is readable by everyone.
+    pub readable_all: bool,
+    /// `writableAll`: the socket file is writable by everyone.
+    pub writable_all: bool,
+}
+
+/// A TCP or Unix domain socket server (Node's `net.Server`).
 #[derive(Clone)]
 pub struct Server(Rc<ServerInner>);
 
@@ -633,6 +703,7 @@ impl Server {
     pub fn new(opts: SocketOptions, on_connection: impl Fn(&Server, &Socket) + 'static) -> Server {
         let s = Server(Rc::new(ServerInner {
             tcp: RefCell::new(None),
+            path: RefCell::new(None),
             connections: Cell::new(0),
             max_connections: Cell::new(0),
             unref: Cell::new(false),
@@ -749,12 +820,63 @@ impl Server {
         }
         if let Err(e) = bound {
             tcp.close(|_| {});
-            let (me, err) = (self.clone(), Error::uv_at(e, "listen", ip, port));
-            self.0.lp.next_tick(move || {
-                me.0.ev.emit_error(&me, &err);
-            });
-            return;
+            return self.emit_listen_error(Error::uv_at(e, "listen", ip, port));
         }
+        self.listening_on(tcp);
+    }
+
+    /// `server.listen(path, cb)`: listens on a Unix domain socket at `path`, which must
+    /// not exist (a stale socket file is `EADDRINUSE`: remove it first). The path is
+    /// removed again when the server closes. Otherwise as [`listen`](Server::listen);
+    /// errors name the path ("listen EADDRINUSE: address already in use /tmp/app.sock").
+    pub fn listen_path(&self, path: impl AsRef<Path>, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
+        self.listen_path_with(path, PipeListenOptions::default(), cb)
+    }
+
+    /// `server.listen({ path, readableAll, writableAll }, cb)`. A failure to change the
+    /// socket file's mode closes the handle and is returned (Node throws it).
+    pub fn listen_path_with(
+        &self,
+        path: impl AsRef<Path>,
+        opts: PipeListenOptions,
+        cb: impl Fn(&Server) + 'static,
+    ) -> Result<(), Error> {
+        if self.0.tcp.borrow().is_some() {
+            return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
+        }
+        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+        let path = path.as_ref().to_path_buf();
+        *self.0.path.borrow_mut() = Some(path.clone()); // Node's `_pipeName`
+        let pipe = Pipe::new(&self.0.lp);
+        let me = self.clone(); // the listening handle keeps the server alive
+        let bound =
+            pipe.bind(&path).and_then(|()| pipe.listen(511, move |p, status| me.on_incoming(p.stream(), status)));
+        if let Err(e) = bound {
+            pipe.close(|_| {});
+            self.emit_listen_error(Error::uv_at_path(e, "listen", path));
+            return Ok(());
+        }
+        self.listening_on(pipe.stream().clone());
+        if opts.readable_all || opts.writable_all {
+            if let Err(e) = pipe.chmod(opts.readable_all, opts.writable_all) {
+                self.0.tcp.borrow_mut().take();
+                pipe.close(|_| {});
+                return Err(Error::sys(e, "uv_pipe_chmod"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A listen that failed: `error` on the next tick.
+    fn emit_listen_error(&self, err: Error) {
+        let me = self.clone();
+        self.0.lp.next_tick(move || {
+            me.0.ev.emit_error(&me, &err);
+        });
+    }
+
+    /// The handle listens: keep it, and emit `listening` on the next tick.
+    fn listening_on(&self, tcp: Tcp) {
         if self.0.unref.get() {
             tcp.unref();
         }
@@ -786,15 +908,25 @@ impl Server {
             }
             return;
         }
-        let socket = Socket::from_tcp(client, self.0.opts);
+        // Node sets `noDelay` and `keepAlive` only on a handle that has them (TCP's).
+        let is_tcp = self.0.path.borrow().is_none();
+        let socket = Socket::from_handle(client, self.0.opts, is_tcp);
         *socket.ext().server.borrow_mut() = Some(self.clone());
         self.0.connections.set(self.0.connections.get() + 1);
         self.0.ev.emit_value(Event::Connection, self, socket);
     }
 
-    /// `server.address()`.
+    /// `server.address()` of a TCP server (`None` for one on a Unix domain socket: see
+    /// [`path`](Server::path)).
     pub fn address(&self) -> Option<SocketAddr> {
         self.0.tcp.borrow().as_ref()?.local_addr().ok()
+    }
+
+    /// `server.address()` of a server given a Unix domain socket path to listen on:
+    /// the path, from that `listen` on (whether it succeeded or not) and after `close`,
+    /// as Node keeps `_pipeName`.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.0.path.borrow().clone()
     }
 
     /// `server._connections`: open connections.
