@@ -1,4 +1,4 @@
-//! Nothing survives a finished program: after a pipeline over files and sockets
+//! Nothing survives a finished program: after a pipeline over files and sockets (TCP or Unix)
 //! completes and the loop exits, every stream and every handle has been dropped.
 
 use std::cell::Cell;
@@ -9,9 +9,21 @@ use millrace::streams::{fs, live_streams, net, pass_through, pipeline};
 
 #[test]
 fn pipeline_over_sockets_and_files_leaves_nothing_behind() {
+    pipeline_leaves_nothing_behind(false);
+}
+
+// The same over a Unix domain socket; its file is gone too.
+#[test]
+fn pipeline_over_unix_sockets_and_files_leaves_nothing_behind() {
+    pipeline_leaves_nothing_behind(true);
+}
+
+fn pipeline_leaves_nothing_behind(unix: bool) {
     let dir = std::env::temp_dir();
-    let input = dir.join(format!("millrace-leak-in-{}", std::process::id()));
-    let output = dir.join(format!("millrace-leak-out-{}", std::process::id()));
+    let tag = format!("{}-{}", if unix { "unix" } else { "tcp" }, std::process::id());
+    let input = dir.join(format!("millrace-leak-in-{tag}"));
+    let output = dir.join(format!("millrace-leak-out-{tag}"));
+    let sock_path = dir.join(format!("millrace-leak-{tag}.sock"));
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&input, &data).unwrap();
 
@@ -32,16 +44,21 @@ fn pipeline_over_sockets_and_files_leaves_nothing_behind() {
         });
         // client: file → socket
         let (srv, inp, d) = (server.clone(), input.clone(), done.clone());
-        server
-            .listen("127.0.0.1:0".parse().unwrap(), move |_| {
-                let sock = net::Socket::connect(srv.address().unwrap());
-                let d = d.clone();
-                pipeline(&fs::create_read_stream(&inp)).pipe(&sock).done(move |err| {
-                    assert!(err.is_none(), "client pipeline: {err:?}");
-                    d.set(d.get() + 1);
-                });
-            })
-            .unwrap();
+        let client = move |_: &net::Server| {
+            let sock = match srv.path() {
+                Some(path) => net::Socket::connect_path(path),
+                None => net::Socket::connect(srv.address().unwrap()),
+            };
+            let d = d.clone();
+            pipeline(&fs::create_read_stream(&inp)).pipe(&sock).done(move |err| {
+                assert!(err.is_none(), "client pipeline: {err:?}");
+                d.set(d.get() + 1);
+            });
+        };
+        match unix {
+            true => server.listen_path(&sock_path, client).unwrap(),
+            false => server.listen("127.0.0.1:0".parse().unwrap(), client).unwrap(),
+        }
     });
     lp.enter(|| {
         lp.run_next_ticks();
@@ -56,6 +73,7 @@ fn pipeline_over_sockets_and_files_leaves_nothing_behind() {
     lp.close().unwrap();
     std::fs::remove_file(&input).unwrap();
     std::fs::remove_file(&output).unwrap();
+    assert!(!sock_path.exists(), "the server's close removed its socket file");
 }
 
 /// `Readable::from_iterable` streams, one read to its end through a pipeline and one
