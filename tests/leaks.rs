@@ -1,5 +1,6 @@
-//! Nothing survives a finished program: after a pipeline over files and sockets (TCP or Unix)
-//! completes and the loop exits, every stream and every handle has been dropped.
+//! Nothing survives a finished program: after a pipeline over files and sockets (TCP or
+//! Unix domain) completes and the loop exits, every stream and every handle has been
+//! dropped.
 
 use std::cell::Cell;
 use std::rc::Rc;
