@@ -118,8 +118,9 @@ impl Pipe {
 
     /// The handle's `uv_stream_t` side. The reactor's stream calls live on [`Tcp`],
     /// which serves both kinds of socket; its TCP-only calls (`bind`, `connect`,
-    /// `set_nodelay`, the addresses) fail on a pipe. This is how a layer over byte
-    /// streams (the streams crate's `net::Socket`) takes a pipe.
+    /// `open_fd`, `set_nodelay`, `set_keepalive`, the addresses) are `ENOTSUP` on a
+    /// pipe. This is how a layer over byte streams (the streams crate's `net::Socket`)
+    /// takes a pipe.
     pub fn stream(&self) -> &Tcp {
         &self.0
     }

@@ -226,6 +226,7 @@ impl Tcp {
     /// descriptor another handle of the loop watches, cannot happen: the handle owns `fd`.)
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
         self.check_open()?;
+        self.check_tcp()?;
         if !matches!(self.0.st.borrow().sock, Sock::Empty) {
             return Err(Error::EBUSY);
         }
@@ -246,6 +247,15 @@ impl Tcp {
     fn check_open(&self) -> Result<()> {
         if self.0.core.is_closing() {
             return Err(Error::EINVAL);
+        }
+        Ok(())
+    }
+
+    /// `ENOTSUP` for the stream side of a [`Pipe`](crate::Pipe): the calls that make or
+    /// name TCP sockets are not for it.
+    fn check_tcp(&self) -> Result<()> {
+        if self.0.st.borrow().pipe {
+            return Err(Error::ENOTSUP);
         }
         Ok(())
     }
@@ -280,6 +290,7 @@ impl Tcp {
     /// the [`connect`](Tcp::connect) callback (libuv's `delayed_error`).
     pub fn bind_with(&self, addr: SocketAddr, opts: BindOptions) -> Result<()> {
         self.check_open()?;
+        self.check_tcp()?;
         if opts.ipv6_only && !addr.is_ipv6() {
             return Err(Error::EINVAL);
         }
@@ -407,6 +418,7 @@ impl Tcp {
     /// (always later, never on this stack). Writes issued meanwhile wait for it.
     pub fn connect(&self, addr: SocketAddr, cb: impl FnOnce(&Tcp, Result<()>) + 'static) -> Result<()> {
         self.check_open()?;
+        self.check_tcp()?;
         {
             let st = self.0.st.borrow();
             if st.connect_cb.is_some() {
@@ -460,6 +472,7 @@ impl Tcp {
 
     /// `uv_tcp_nodelay`: `TCP_NODELAY` (applied when the socket exists).
     pub fn set_nodelay(&self, on: bool) -> Result<()> {
+        self.check_tcp()?;
         self.0.st.borrow_mut().nodelay = Some(on);
         self.with_sock(|s| s.set_tcp_nodelay(on).map_err(Error::from)).unwrap_or(Ok(()))
     }
@@ -472,6 +485,7 @@ impl Tcp {
     /// without a socket yet, the flag is kept and the socket made later gets a 60 s
     /// delay, as libuv's.
     pub fn set_keepalive(&self, on: bool, delay: Duration) -> Result<()> {
+        self.check_tcp()?;
         if let Some(r) = self.with_sock(|s| tcp_keepalive(s, on, delay)) {
             r?;
         }
@@ -491,6 +505,7 @@ impl Tcp {
 
     /// `uv_tcp_getsockname`; a failed bind's `EADDRINUSE`.
     pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.check_tcp()?;
         if let Some(e) = self.0.st.borrow().delayed_error {
             return Err(e);
         }
@@ -499,6 +514,7 @@ impl Tcp {
 
     /// `uv_tcp_getpeername`; a failed bind's `EADDRINUSE`.
     pub fn peer_addr(&self) -> Result<SocketAddr> {
+        self.check_tcp()?;
         if let Some(e) = self.0.st.borrow().delayed_error {
             return Err(e);
         }

@@ -790,3 +790,43 @@ fn pipe_open_fd_listener_and_errors() {
     assert!(name.path().exists());
     make_valgrind_happy(&lp);
 }
+
+// Not a libuv test: the stream side (`stream()`) reads and writes the pipe, and refuses
+// the calls that make or name TCP sockets (ENOTSUP), so a pipe never holds a TCP socket.
+#[test]
+fn pipe_stream_refuses_tcp_calls() {
+    let lp = Loop::new().unwrap();
+    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (p, q) = (Pipe::new(&lp), Pipe::new(&lp));
+    let t = p.stream();
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    assert_eq!(t.bind(any), Err(Error::ENOTSUP));
+    assert_eq!(t.connect(any, |_, _| panic!("connect_cb")), Err(Error::ENOTSUP));
+    p.open_fd(OwnedFd::from(a)).unwrap();
+    q.open_fd(OwnedFd::from(b)).unwrap();
+    assert_eq!(t.set_nodelay(true), Err(Error::ENOTSUP));
+    assert_eq!(t.set_keepalive(true, std::time::Duration::from_secs(1)), Err(Error::ENOTSUP));
+    assert_eq!(t.local_addr(), Err(Error::ENOTSUP));
+    assert_eq!(t.peer_addr(), Err(Error::ENOTSUP));
+    let std_tcp = std::net::TcpListener::bind(any).unwrap();
+    assert_eq!(Pipe::new(&lp).stream().open_fd(OwnedFd::from(std_tcp)), Err(Error::ENOTSUP));
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    q.read_start(move |q, ev| match ev {
+        ReadEvent::Data(d) => g.borrow_mut().extend_from_slice(&d),
+        _ => q.close(|_| {}),
+    })
+    .unwrap();
+    t.write([Bytes::from_static(b"via the stream side")], |t, r| {
+        r.unwrap();
+        t.shutdown(|t, r| {
+            r.unwrap();
+            t.close(|_| {});
+        })
+        .unwrap();
+    })
+    .unwrap();
+    run(&lp);
+    assert_eq!(&got.borrow()[..], b"via the stream side");
+    make_valgrind_happy(&lp);
+}
