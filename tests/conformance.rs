@@ -927,16 +927,7 @@ fn pipe_echo(t: Trace, base: Rc<PipeBase>, s: net::Server, path: std::path::Path
 fn pipe_missing(t: Trace, base: Rc<PipeBase>) {
     let c = net::Socket::connect_path(base.path(".missing"));
     c.on_connect(t.on("c2 connect?!"));
-    let (tt, b) = (t.clone(), base.clone());
-    c.on_error(move |_, e| {
-        tt.log(format!(
-            "c2 error {} {} {} {}",
-            err_name(Some(e)),
-            e.syscall().unwrap(),
-            b.mask(e.path().unwrap().to_string_lossy()),
-            b.mask(e.message())
-        ));
-    });
+    c.on_error(log_pipe_error(&t, &base, "c2"));
     let tt = t.clone();
     c.on_close(move |c| {
         tt.log(format!("c2 close {}", js_bool(c.had_error())));
@@ -948,19 +939,25 @@ fn pipe_not_a_socket(t: Trace, base: Rc<PipeBase>) {
     let path = base.path(".file");
     std::fs::write(&path, b"").unwrap();
     let c = net::Socket::connect_path(&path);
-    let (tt, b) = (t.clone(), base.clone());
-    c.on_error(move |_, e| {
-        tt.log(format!(
-            "c3 error {} {} {} {}",
-            err_name(Some(e)),
-            e.syscall().unwrap(),
-            b.mask(e.path().unwrap().to_string_lossy()),
-            b.mask(e.message())
-        ));
-    });
+    c.on_error(log_pipe_error(&t, &base, "c3"));
     let tt = t.clone();
     c.on_close(move |c| {
         tt.log(format!("c3 close {}", js_bool(c.had_error())));
         std::fs::remove_file(&path).unwrap();
     });
+}
+
+/// An `error` listener printing a pipe error as the golden does: code, syscall, the
+/// path it names and the message, paths masked.
+fn log_pipe_error(t: &Trace, base: &Rc<PipeBase>, tag: &'static str) -> impl Fn(&net::Socket, &Error) + 'static {
+    let (t, b) = (t.clone(), base.clone());
+    move |_, e| {
+        t.log(format!(
+            "{tag} error {} {} {} {}",
+            err_name(Some(e)),
+            e.syscall().unwrap(),
+            b.mask(e.path().unwrap().to_string_lossy()),
+            b.mask(e.message())
+        ))
+    }
 }

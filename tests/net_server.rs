@@ -2,29 +2,16 @@
 //! on every address, `unref`, what a closed server keeps, and a port in use reaching an
 //! HTTP server's `'error'`.
 
+mod util;
+
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
 use millrace::http;
-use millrace::reactor::{Handle, Loop, RunMode, Timer};
+use millrace::reactor::{Loop, RunMode};
 use millrace::streams::net::{self, Socket};
-
-/// Runs `f` and then the loop, failing instead of hanging if the loop still runs after
-/// 10 s (an unreferenced timer: it keeps nothing alive).
-fn run(f: impl FnOnce(&Loop)) {
-    let lp = Loop::new().unwrap();
-    lp.enter(|| {
-        let dog = Timer::new(&lp);
-        dog.unref();
-        dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
-        f(&lp);
-        lp.run_next_ticks();
-        lp.run(RunMode::Default);
-        dog.close(|_| {});
-        lp.run(RunMode::Default);
-    });
-}
+use util::run_bounded;
 
 // Node's `listen(port)`: `::`, which takes IPv4 connections too (their addresses
 // IPv4-mapped), or `0.0.0.0` on a system without IPv6.
@@ -32,7 +19,7 @@ fn run(f: impl FnOnce(&Loop)) {
 fn listen_port_binds_every_address() {
     let seen: Rc<RefCell<Option<(SocketAddr, SocketAddr)>>> = Rc::default();
     let s2 = seen.clone();
-    run(|_| {
+    run_bounded(|_| {
         let server = net::create_server(move |srv, sock| {
             *s2.borrow_mut() = Some((srv.address().unwrap(), sock.remote_addr().unwrap()));
             sock.destroy(None);
@@ -85,7 +72,7 @@ fn unref_lets_the_loop_end() {
 fn a_closed_server_keeps_only_what_its_close_listeners_add() {
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
-    run(|_| {
+    run_bounded(|_| {
         let server = net::create_server(|_, _| {});
         let l2 = l.clone();
         server.on_close(move |_| l2.borrow_mut().push("close listener".into()));
@@ -114,7 +101,7 @@ fn http_listen_on_a_port_in_use_is_an_error_event() {
     let port = taken.local_addr().unwrap().port();
     let log = Rc::new(RefCell::new(Vec::<String>::new()));
     let l = log.clone();
-    run(|_| {
+    run_bounded(|_| {
         let server = http::create_server(|_, res| {
             res.end();
         });
@@ -150,7 +137,7 @@ fn http_max_connections_drops_the_connection_over_the_limit() {
     let l = log.clone();
     let client = Rc::new(RefCell::new(None));
     let c = client.clone();
-    run(|_| {
+    run_bounded(|_| {
         let server = http::create_server(|_, res| {
             res.end_with("ok");
         });

@@ -17,25 +17,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use millrace::http::{self, IncomingMessageExt, ServerOptions};
-use millrace::reactor::{Handle, Loop, Pipe, RunMode, Timer};
+use millrace::reactor::Pipe;
 use millrace::streams::net::{self, PipeListenOptions, Socket};
 use millrace::streams::Error;
 use util::http::{have, run_with_timeout, TempFile, TestServer, WAIT};
-
-/// Runs `f` and then the loop, failing instead of hanging after 10 s.
-fn run(f: impl FnOnce(&Loop)) {
-    let lp = Loop::new().unwrap();
-    lp.enter(|| {
-        let dog = Timer::new(&lp);
-        dog.unref();
-        dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
-        f(&lp);
-        lp.run_next_ticks();
-        lp.run(RunMode::Default);
-        dog.close(|_| {});
-        lp.run(RunMode::Default);
-    });
-}
+use util::run_bounded;
 
 /// A server answering `hello {url} remote={remote address}` on `path`.
 fn hello_on(path: &Path) -> TestServer {
@@ -145,7 +131,7 @@ fn readable_all_and_writable_all_set_the_mode() {
     let modes = Rc::new(RefCell::new(Vec::new()));
     let m = modes.clone();
     let p = file.0.clone();
-    run(|_| {
+    run_bounded(|_| {
         let opts = PipeListenOptions { readable_all: true, writable_all: true };
         let server = net::create_server(|_, _| {});
         server
@@ -168,7 +154,7 @@ fn a_stale_socket_file_is_eaddrinuse() {
     assert!(file.0.exists());
     let seen: Rc<RefCell<Vec<String>>> = Rc::default();
     let s2 = seen.clone();
-    run(|_| {
+    run_bounded(|_| {
         let server = http::create_server(|_, _| {});
         server.on_error(move |srv, e: &Error| {
             s2.borrow_mut().push(format!(
@@ -203,7 +189,7 @@ fn socket_from_pipe_over_a_socketpair() {
     });
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
-    run(|lp| {
+    run_bounded(|lp| {
         let pipe = Pipe::new(lp);
         pipe.open_fd(OwnedFd::from(mine)).unwrap();
         let s = Socket::from_pipe(pipe, net::SocketOptions::default());

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use millrace::reactor::{Loop, RunMode};
+use millrace::reactor::{Handle, Loop, RunMode, Timer};
 
 /// One line per observable event, as the Node scenario prints them.
 #[derive(Clone, Default)]
@@ -30,6 +30,22 @@ pub fn js_bool(b: bool) -> &'static str {
     } else {
         "false"
     }
+}
+
+/// Runs `f` on a fresh loop and then the loop, failing instead of hanging if the loop
+/// still runs after 10 s (an unreferenced timer: it keeps nothing alive).
+pub fn run_bounded(f: impl FnOnce(&Loop)) {
+    let lp = Loop::new().unwrap();
+    lp.enter(|| {
+        let dog = Timer::new(&lp);
+        dog.unref();
+        dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
+        f(&lp);
+        lp.run_next_ticks();
+        lp.run(RunMode::Default);
+        dog.close(|_| {});
+        lp.run(RunMode::Default);
+    });
 }
 
 /// Runs `scenario` on a fresh loop the way Node runs a script (the script, its next
