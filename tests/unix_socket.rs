@@ -206,3 +206,31 @@ fn socket_from_pipe_over_a_socketpair() {
     assert_eq!(String::from_utf8_lossy(&got.borrow()), "over a socketpair | closed error=false");
     assert_eq!(peer.join().unwrap(), "OVER A SOCKETPAIR");
 }
+
+// A net server whose `listen_path` failed may listen on TCP after: its connections are
+// TCP's again and get the server's `no_delay`, and `path()` is cleared. The first
+// listen's callback is still a `listening` listener, so it runs too (as in Node).
+#[test]
+fn tcp_listen_after_a_failed_listen_path() {
+    let file = TempFile::new("then-tcp.sock");
+    drop(UnixListener::bind(&file.0).unwrap());
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let (s2, s3) = (seen.clone(), seen.clone());
+    run_bounded(|_| {
+        let opts = net::SocketOptions { no_delay: true, ..Default::default() };
+        let server = net::Server::new(opts, move |srv, sock| {
+            s2.borrow_mut().push(format!("{} path={:?}", util::tcp_options(sock), srv.path()));
+            sock.destroy(None);
+            srv.close(|_, _| {});
+        });
+        server.on_error(|srv, e| {
+            assert_eq!(e.code(), Some("EADDRINUSE"));
+            srv.listen("127.0.0.1:0".parse().unwrap(), |srv| {
+                Socket::connect(srv.address().unwrap()).on_error(|_, _| {});
+            })
+            .unwrap();
+        });
+        server.listen_path(&file.0, move |_| s3.borrow_mut().push("first listen's cb".into())).unwrap();
+    });
+    assert_eq!(seen.borrow()[..], ["first listen's cb", "nodelay 1 keepalive 0 path=None"]);
+}

@@ -800,6 +800,8 @@ impl Server {
             return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
         }
         self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+        // A TCP server after a `listen_path` that failed: its connections are TCP's.
+        self.0.path.borrow_mut().take();
         self.setup_listen_handle(ip, port, any);
         Ok(())
     }
@@ -924,7 +926,7 @@ impl Server {
 
     /// `server.address()` of a server given a Unix domain socket path to listen on:
     /// the path, from that `listen` on (whether it succeeded or not) and after `close`,
-    /// as Node keeps `_pipeName`.
+    /// as Node keeps `_pipeName` (until a TCP `listen`).
     pub fn path(&self) -> Option<PathBuf> {
         self.0.path.borrow().clone()
     }
