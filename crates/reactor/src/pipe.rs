@@ -100,7 +100,7 @@ impl Pipe {
     /// a socket already, `ENOTSOCK` for a descriptor that is not a socket, `EINVAL` for a
     /// socket of another family.
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
-        self.check_open()?;
+        self.0.check_open()?;
         if !matches!(self.st().sock, Sock::Empty) {
             return Err(Error::EBUSY);
         }
@@ -140,7 +140,7 @@ impl Pipe {
         if !matches!(self.st().sock, Sock::Empty) {
             return Err(Error::EINVAL);
         }
-        self.check_open()?;
+        self.0.check_open()?;
         let sock = new_socket()?;
         match sock.bind(&addr) {
             Ok(()) => {}
@@ -184,18 +184,8 @@ impl Pipe {
         cb: impl FnOnce(&Pipe, Result<()>) + 'static,
     ) -> Result<()> {
         let (addr, _) = sockaddr(name.as_ref().as_os_str(), flags)?;
-        self.check_open()?;
-        {
-            let st = self.st();
-            if st.connect_cb.is_some() {
-                return Err(Error::EALREADY);
-            }
-            match st.sock {
-                Sock::Stream(_) => return Err(Error::EISCONN),
-                Sock::Listener(_) => return Err(Error::EINVAL),
-                Sock::Empty | Sock::Bound(_) => {}
-            }
-        }
+        self.0.check_open()?;
+        self.0.check_connectable()?;
         let prior = std::mem::replace(&mut self.0 .0.st.borrow_mut().sock, Sock::Empty);
         let sock = match prior {
             Sock::Bound(s) => s,
@@ -206,21 +196,13 @@ impl Pipe {
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => None,
             Err(e) => Some(Error::from(e)),
         };
-        let cb: Box<crate::tcp::ReqCb> = Box::new(move |t: &Tcp, r| cb(&Pipe(t.clone()), r));
         match delayed {
             None => self.0.attach_stream(Conn::Unix(mio::net::UnixStream::from_std(sock.into())))?,
             // libuv keeps the descriptor and feeds the watcher, so the callback comes
             // from the loop with the error.
             Some(_) => self.0 .0.st.borrow_mut().sock = Sock::Bound(sock),
         }
-        let mut st = self.0 .0.st.borrow_mut();
-        st.connect_cb = Some(cb);
-        st.delayed_error = delayed;
-        drop(st);
-        self.0.lp().req_register();
-        if delayed.is_some() {
-            crate::stream::queue_pending(&self.0 .0);
-        }
+        self.0.connect_pending(Box::new(move |t: &Tcp, r| cb(&Pipe(t.clone()), r)), delayed);
         Ok(())
     }
 
@@ -239,16 +221,7 @@ impl Pipe {
     }
 
     fn name_of(&self, f: impl FnOnce(&SockRef<'_>) -> std::io::Result<SockAddr>) -> Result<PathBuf> {
-        let addr = {
-            let st = self.st();
-            let s = match &st.sock {
-                Sock::Empty => return Err(Error::EBADF),
-                Sock::Bound(s) => SockRef::from(s),
-                Sock::Listener(l) => SockRef::from(l),
-                Sock::Stream(c) => SockRef::from(c),
-            };
-            f(&s)?
-        };
+        let addr = self.0.with_sock(f).ok_or(Error::EBADF)??;
         if let Some(p) = addr.as_pathname() {
             return Ok(p.to_path_buf());
         }
@@ -358,13 +331,6 @@ impl Pipe {
 
     fn st(&self) -> std::cell::Ref<'_, crate::tcp::TcpState> {
         self.0 .0.st.borrow()
-    }
-
-    fn check_open(&self) -> Result<()> {
-        if self.0 .0.core.is_closing() {
-            return Err(Error::EINVAL);
-        }
-        Ok(())
     }
 }
 

@@ -244,7 +244,7 @@ impl Tcp {
         &self.0.core.lp
     }
 
-    fn check_open(&self) -> Result<()> {
+    pub(crate) fn check_open(&self) -> Result<()> {
         if self.0.core.is_closing() {
             return Err(Error::EINVAL);
         }
@@ -419,23 +419,11 @@ impl Tcp {
     pub fn connect(&self, addr: SocketAddr, cb: impl FnOnce(&Tcp, Result<()>) + 'static) -> Result<()> {
         self.check_open()?;
         self.check_tcp()?;
-        {
-            let st = self.0.st.borrow();
-            if st.connect_cb.is_some() {
-                return Err(Error::EALREADY);
-            }
-            if matches!(st.sock, Sock::Stream(_)) {
-                return Err(Error::EISCONN);
-            }
-            if matches!(st.sock, Sock::Listener(_)) {
-                return Err(Error::EINVAL);
-            }
-        }
-        if self.0.st.borrow().delayed_error.is_some() {
+        self.check_connectable()?;
+        let kept = self.0.st.borrow().delayed_error;
+        if kept.is_some() {
             // The bind failed (`EADDRINUSE`): the callback gets it, in the pending phase.
-            self.0.st.borrow_mut().connect_cb = Some(Box::new(cb));
-            self.lp().req_register();
-            crate::stream::queue_pending(&self.0);
+            self.connect_pending(Box::new(cb), kept);
             return Ok(());
         }
         let prior = std::mem::replace(&mut self.0.st.borrow_mut().sock, Sock::Empty);
@@ -459,15 +447,35 @@ impl Tcp {
         };
         let stream = Conn::Tcp(mio::net::TcpStream::from_std(sock.into()));
         self.attach_stream(stream)?;
+        self.connect_pending(Box::new(cb), delayed);
+        Ok(())
+    }
+
+    /// What a connect may not start on: `EALREADY` while connecting, `EISCONN` when
+    /// connected, `EINVAL` for a listener.
+    pub(crate) fn check_connectable(&self) -> Result<()> {
+        let st = self.0.st.borrow();
+        if st.connect_cb.is_some() {
+            return Err(Error::EALREADY);
+        }
+        match st.sock {
+            Sock::Stream(_) => Err(Error::EISCONN),
+            Sock::Listener(_) => Err(Error::EINVAL),
+            Sock::Empty | Sock::Bound(_) => Ok(()),
+        }
+    }
+
+    /// A connect under way: `cb` waits for the socket's writable edge or, with a
+    /// `delayed` error, for the next pending phase, which hands it that error.
+    pub(crate) fn connect_pending(&self, cb: Box<ReqCb>, delayed: Option<Error>) {
         let mut st = self.0.st.borrow_mut();
-        st.connect_cb = Some(Box::new(cb));
+        st.connect_cb = Some(cb);
         st.delayed_error = delayed;
         drop(st);
         self.lp().req_register();
         if delayed.is_some() {
             crate::stream::queue_pending(&self.0);
         }
-        Ok(())
     }
 
     /// `uv_tcp_nodelay`: `TCP_NODELAY` (applied when the socket exists).
@@ -493,7 +501,7 @@ impl Tcp {
         Ok(())
     }
 
-    fn with_sock<R>(&self, f: impl FnOnce(&SockRef<'_>) -> R) -> Option<R> {
+    pub(crate) fn with_sock<R>(&self, f: impl FnOnce(&SockRef<'_>) -> R) -> Option<R> {
         let st = self.0.st.borrow();
         match &st.sock {
             Sock::Empty => None,
