@@ -15,14 +15,12 @@ mod util;
 use std::cell::{Cell, RefCell};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
 use bytes::Bytes;
-use millrace_reactor::{Async, AsyncSender, Error, Handle, Loop, Pipe, PipeFlags, Prepare, ReadEvent, RunMode};
-use util::net::run;
+use millrace_reactor::{Error, Handle, Loop, Pipe, PipeFlags, Prepare, ReadEvent, RunMode};
+use util::net::{run, EchoServer};
 use util::{do_close, make_valgrind_happy, Counter, TempPath};
 
 const BAD_PIPENAME: &str = "/path/to/unix/socket/that/really/should/not/be/there";
@@ -32,76 +30,6 @@ fn close_counted(h: &Pipe, c: &Counter) {
     h.close(move |_| {
         c.inc();
     });
-}
-
-/// libuv's `pipe_echo_server` helper: echoes every connection on its own thread and loop
-/// until dropped.
-struct PipeEchoServer {
-    path: TempPath,
-    stop: AsyncSender,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl PipeEchoServer {
-    fn start() -> PipeEchoServer {
-        let path = TempPath::new("pipe-echo");
-        let (tx, rx) = mpsc::channel();
-        let p = path.path().to_path_buf();
-        let thread = std::thread::spawn(move || pipe_echo_server_main(&p, tx));
-        let stop = rx.recv().expect("the pipe echo server failed to start");
-        PipeEchoServer { path, stop, thread: Some(thread) }
-    }
-
-    fn path(&self) -> &Path {
-        self.path.path()
-    }
-}
-
-impl Drop for PipeEchoServer {
-    fn drop(&mut self) {
-        self.stop.send();
-        if let Some(t) = self.thread.take() {
-            let res = t.join();
-            if res.is_err() && !std::thread::panicking() {
-                panic!("the pipe echo server panicked");
-            }
-        }
-    }
-}
-
-fn pipe_echo_server_main(path: &Path, ready: mpsc::Sender<AsyncSender>) {
-    let lp = Loop::new().unwrap();
-    let server = Pipe::new(&lp);
-    server.bind(path).unwrap();
-    let conns: Rc<RefCell<Vec<Pipe>>> = Rc::default();
-    let c = conns.clone();
-    server
-        .listen(128, move |server, status| {
-            status.unwrap();
-            let stream = server.accept().unwrap();
-            stream
-                .read_start(|stream, ev| match ev {
-                    ReadEvent::Data(b) => {
-                        stream.write([b], |_, _| {}).unwrap();
-                    }
-                    _ => stream.close(|_| {}),
-                })
-                .unwrap();
-            c.borrow_mut().push(stream);
-        })
-        .unwrap();
-    let (srv, c) = (server.clone(), conns.clone());
-    let stop = Async::new(&lp, move |a| {
-        srv.close(|_| {});
-        for conn in c.borrow().iter() {
-            conn.close(|_| {});
-        }
-        a.close(|_| {});
-    });
-    ready.send(stop.sender()).unwrap();
-    lp.run(RunMode::Default);
-    conns.borrow_mut().clear();
-    assert_eq!(lp.handle_count(), 0, "the pipe echo server leaked handles: {lp:?}");
 }
 
 // test-pipe-bind-error.c: a second bind of a path in use fails at once (unlike TCP's,
@@ -570,7 +498,7 @@ impl Pinger {
 }
 
 fn ping_pong(vectored: bool) {
-    let echo = PipeEchoServer::start();
+    let echo = EchoServer::start_pipe();
     let completed_pingers = Counter::new();
     let lp = Loop::new().unwrap();
     let pinger = Pinger::new(vectored, &completed_pingers);
@@ -635,7 +563,7 @@ fn pipe_ping_pong_vec() {
 // callback: the shutdown callback still runs (done or ECANCELED), once.
 #[test]
 fn shutdown_close_pipe() {
-    let echo = PipeEchoServer::start();
+    let echo = EchoServer::start_pipe();
     let lp = Loop::new().unwrap();
     let (connect_cb_called, shutdown_cb_called, close_cb_called) = (Counter::new(), Counter::new(), Counter::new());
     let h = Pipe::new(&lp);
@@ -691,7 +619,7 @@ fn pipe_ref2() {
 // until they are done.
 #[test]
 fn pipe_ref3() {
-    let echo = PipeEchoServer::start();
+    let echo = EchoServer::start_pipe();
     let lp = Loop::new().unwrap();
     let (connect_cb_called, shutdown_cb_called) = (Counter::new(), Counter::new());
     let h = Pipe::new(&lp);
@@ -716,7 +644,7 @@ fn pipe_ref3() {
 // test-ref.c: likewise for a write request, whose callback issues the shutdown.
 #[test]
 fn pipe_ref4() {
-    let echo = PipeEchoServer::start();
+    let echo = EchoServer::start_pipe();
     let lp = Loop::new().unwrap();
     let (connect_cb_called, write_cb_called, shutdown_cb_called) = (Counter::new(), Counter::new(), Counter::new());
     let h = Pipe::new(&lp);

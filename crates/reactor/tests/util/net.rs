@@ -1,18 +1,20 @@
-//! TCP helpers: libuv's echo server (test/echo-server.c) on its own thread and loop,
-//! connected socket pairs, a listener that never completes a connect, a loop run
-//! bounded by a watchdog, and the few socket options libuv's tests set.
+//! Socket helpers: libuv's echo server (test/echo-server.c, TCP or pipe) on its own
+//! thread and loop, connected socket pairs, a listener that never completes a connect, a
+//! loop run bounded by a watchdog, and the few socket options libuv's tests set.
 
 use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use millrace_reactor::{Async, AsyncSender, Handle, Loop, ReadEvent, RunMode, Tcp, Timer};
+use millrace_reactor::{Async, AsyncSender, Handle, Loop, Pipe, ReadEvent, RunMode, Tcp, Timer};
+
+use super::TempPath;
 
 /// How long any one `run` may take before the test fails instead of hanging.
 pub const WATCHDOG_MS: u64 = 10_000;
@@ -116,9 +118,11 @@ fn accept_queue_len(fd: RawFd) -> u32 {
     info.tcpi_unacked
 }
 
-/// libuv's echo server (test/echo-server.c, TCP flavour), on its own thread and loop,
-/// listening on `127.0.0.1`, port 0. It echoes what it reads; at EOF it shuts its side
-/// down and then closes. Commands, as in libuv:
+/// libuv's echo server (test/echo-server.c), on its own thread and loop: the TCP flavour
+/// listening on `127.0.0.1`, port 0 ([`start`](EchoServer::start)), or the pipe flavour
+/// on a fresh path ([`start_pipe`](EchoServer::start_pipe), libuv's `pipe_echo_server`).
+/// It echoes what it reads; at EOF it shuts its side down and then closes. Commands, as
+/// in libuv:
 ///
 /// - `Q`: close the listening socket (connections keep being served);
 /// - `QS`: close this connection (nothing more is echoed);
@@ -127,22 +131,38 @@ fn accept_queue_len(fd: RawFd) -> u32 {
 ///
 /// Dropping it stops the thread: every handle left is closed and the thread joined.
 pub struct EchoServer {
-    addr: SocketAddr,
+    addr: Option<SocketAddr>,
+    path: Option<TempPath>,
     stop: AsyncSender,
     thread: Option<JoinHandle<()>>,
 }
 
 impl EchoServer {
     pub fn start() -> EchoServer {
-        let (tx, rx) = mpsc::channel();
-        let thread =
-            std::thread::Builder::new().name("echo-server".into()).spawn(move || echo_server_main(tx)).unwrap();
-        let (addr, stop) = rx.recv().expect("the echo server failed to start");
-        EchoServer { addr, stop, thread: Some(thread) }
+        EchoServer::spawn(None)
     }
 
+    pub fn start_pipe() -> EchoServer {
+        EchoServer::spawn(Some(TempPath::new("pipe-echo")))
+    }
+
+    fn spawn(path: Option<TempPath>) -> EchoServer {
+        let (tx, rx) = mpsc::channel();
+        let p = path.as_ref().map(|p| p.path().to_path_buf());
+        let thread =
+            std::thread::Builder::new().name("echo-server".into()).spawn(move || echo_server_main(p, tx)).unwrap();
+        let (addr, stop) = rx.recv().expect("the echo server failed to start");
+        EchoServer { addr, path, stop, thread: Some(thread) }
+    }
+
+    /// The TCP flavour's address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addr.expect("a TCP echo server")
+    }
+
+    /// The pipe flavour's path.
+    pub fn path(&self) -> &Path {
+        self.path.as_ref().expect("a pipe echo server").path()
     }
 }
 
@@ -158,10 +178,22 @@ impl Drop for EchoServer {
     }
 }
 
-fn echo_server_main(ready: mpsc::Sender<(SocketAddr, AsyncSender)>) {
+/// `path`: the pipe flavour, served through the pipe's stream side, on which every call
+/// the TCP flavour makes (listen, accept, read, write, shutdown, close) works the same.
+fn echo_server_main(path: Option<PathBuf>, ready: mpsc::Sender<(Option<SocketAddr>, AsyncSender)>) {
     let lp = Loop::new().unwrap();
-    let server = Tcp::new(&lp);
-    server.bind(localhost()).unwrap();
+    let server = match &path {
+        Some(p) => {
+            let pipe = Pipe::new(&lp);
+            pipe.bind(p).unwrap();
+            pipe.stream().clone()
+        }
+        None => {
+            let tcp = Tcp::new(&lp);
+            tcp.bind(localhost()).unwrap();
+            tcp
+        }
+    };
     let conns: Rc<RefCell<Vec<Tcp>>> = Rc::default();
     let c = conns.clone();
     server
@@ -181,7 +213,7 @@ fn echo_server_main(ready: mpsc::Sender<(SocketAddr, AsyncSender)>) {
         }
         a.close(|_| {});
     });
-    ready.send((server.local_addr().unwrap(), stop.sender())).unwrap();
+    ready.send((server.local_addr().ok(), stop.sender())).unwrap();
     lp.run(RunMode::Default);
     conns.borrow_mut().clear();
     assert_eq!(lp.handle_count(), 0, "the echo server leaked handles: {lp:?}");
