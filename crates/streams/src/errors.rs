@@ -86,22 +86,20 @@ enum Repr {
     SysAt {
         err: reactor::Error,
         syscall: &'static str,
-        address: IpAddr,
-        port: u16,
-        described: bool,
-    },
-    /// The same for a Unix domain socket, whose address is its path ("connect ENOENT
-    /// /tmp/app.sock").
-    SysAtPath {
-        err: reactor::Error,
-        syscall: &'static str,
-        path: PathBuf,
+        at: At,
         described: bool,
     },
     Custom {
         code: Option<String>,
         message: String,
     },
+}
+
+/// What a [`Repr::SysAt`] error names: a host and port, or a Unix domain socket's path
+/// ("connect ENOENT /tmp/app.sock").
+enum At {
+    Host(IpAddr, u16),
+    Path(PathBuf),
 }
 
 /// A stream error: Node's code and message, shared by every place it is reported.
@@ -146,26 +144,26 @@ impl Error {
     /// `exceptionWithHostPort`: "connect ECONNREFUSED 127.0.0.1:8080" (the port only when
     /// above 0), with [`address`](Error::address) and [`port`](Error::port).
     pub fn sys_at(err: reactor::Error, syscall: &'static str, address: IpAddr, port: u16) -> Error {
-        Error(Arc::new(Repr::SysAt { err, syscall, address, port, described: false }))
+        Error(Arc::new(Repr::SysAt { err, syscall, at: At::Host(address, port), described: false }))
     }
 
     /// As [`sys_at`](Error::sys_at), with libuv's description after the code, as Node's
     /// `UVExceptionWithHostPort` (a server's `listen` errors): "listen EADDRINUSE: address
     /// already in use :::8080".
     pub fn uv_at(err: reactor::Error, syscall: &'static str, address: IpAddr, port: u16) -> Error {
-        Error(Arc::new(Repr::SysAt { err, syscall, address, port, described: true }))
+        Error(Arc::new(Repr::SysAt { err, syscall, at: At::Host(address, port), described: true }))
     }
 
     /// [`sys_at`](Error::sys_at) for a Unix domain socket: Node's address is the path
     /// ("connect ENOENT /tmp/app.sock"), given by [`path`](Error::path).
     pub fn sys_at_path(err: reactor::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Error {
-        Error(Arc::new(Repr::SysAtPath { err, syscall, path: path.into(), described: false }))
+        Error(Arc::new(Repr::SysAt { err, syscall, at: At::Path(path.into()), described: false }))
     }
 
     /// [`uv_at`](Error::uv_at) for a Unix domain socket: "listen EADDRINUSE: address
     /// already in use /tmp/app.sock".
     pub fn uv_at_path(err: reactor::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Error {
-        Error(Arc::new(Repr::SysAtPath { err, syscall, path: path.into(), described: true }))
+        Error(Arc::new(Repr::SysAt { err, syscall, at: At::Path(path.into()), described: true }))
     }
 
     /// A user error without a code (JavaScript's `new Error(message)`).
@@ -183,7 +181,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Node { code, .. } => Some(code.as_str()),
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::SysAtPath { err, .. } => Some(err.code()),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(err.code()),
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -204,7 +202,7 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::SysAtPath { err, .. } => Some(*err),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(*err),
             _ => None,
         }
     }
@@ -213,7 +211,7 @@ impl Error {
     pub fn syscall(&self) -> Option<&'static str> {
         match &*self.0 {
             Repr::Sys { syscall: "", .. } => None,
-            Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } | Repr::SysAtPath { syscall, .. } => Some(syscall),
+            Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
             _ => None,
         }
     }
@@ -222,7 +220,7 @@ impl Error {
     /// [`uv_at`](Error::uv_at).
     pub fn address(&self) -> Option<IpAddr> {
         match &*self.0 {
-            Repr::SysAt { address, .. } => Some(*address),
+            Repr::SysAt { at: At::Host(address, _), .. } => Some(*address),
             _ => None,
         }
     }
@@ -231,7 +229,7 @@ impl Error {
     /// [`uv_at_path`](Error::uv_at_path): the Unix domain socket's path.
     pub fn path(&self) -> Option<&Path> {
         match &*self.0 {
-            Repr::SysAtPath { path, .. } => Some(path),
+            Repr::SysAt { at: At::Path(path), .. } => Some(path),
             _ => None,
         }
     }
@@ -239,7 +237,7 @@ impl Error {
     /// Node's `err.port` (absent for port 0, as in Node).
     pub fn port(&self) -> Option<u16> {
         match &*self.0 {
-            Repr::SysAt { port, .. } if *port > 0 => Some(*port),
+            Repr::SysAt { at: At::Host(_, port), .. } if *port > 0 => Some(*port),
             _ => None,
         }
     }
@@ -250,27 +248,21 @@ impl Error {
             Repr::Node { message, .. } | Repr::Custom { message, .. } => message.clone(),
             Repr::Sys { err, syscall: "" } => err.code().to_owned(),
             Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
-            Repr::SysAt { err, syscall, address, port, described } => {
+            Repr::SysAt { err, syscall, at, described } => {
                 let mut m = format!("{syscall} {}", err.code());
                 if *described {
                     m.push_str(": ");
                     m.push_str(err.message());
                 }
-                // Node writes `${address}:${port}`, without brackets for IPv6.
-                match port {
-                    0 => m.push_str(&format!(" {address}")),
-                    p => m.push_str(&format!(" {address}:{p}")),
+                match at {
+                    // Node writes `${address}:${port}`, without brackets for IPv6.
+                    At::Host(address, 0) => m.push_str(&format!(" {address}")),
+                    At::Host(address, p) => m.push_str(&format!(" {address}:{p}")),
+                    At::Path(path) => {
+                        m.push(' ');
+                        m.push_str(&path.to_string_lossy());
+                    }
                 }
-                m
-            }
-            Repr::SysAtPath { err, syscall, path, described } => {
-                let mut m = format!("{syscall} {}", err.code());
-                if *described {
-                    m.push_str(": ");
-                    m.push_str(err.message());
-                }
-                m.push(' ');
-                m.push_str(&path.to_string_lossy());
                 m
             }
         }
@@ -312,3 +304,20 @@ impl std::error::Error for Error {}
 
 /// `Result` with the streams' [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A system error's `Display` is its message alone (Node prints `err.message`; the
+    // code is already in it), whether it names a host and port or a path.
+    #[test]
+    fn errors_naming_an_address_display_their_message() {
+        let host = Error::uv_at(reactor::Error::EADDRINUSE, "listen", [127, 0, 0, 1].into(), 8080);
+        assert_eq!(host.to_string(), "listen EADDRINUSE: address already in use 127.0.0.1:8080");
+        let path = Error::sys_at_path(reactor::Error::ENOENT, "connect", "/tmp/app.sock");
+        assert_eq!(path.to_string(), "connect ENOENT /tmp/app.sock");
+        assert_eq!(path.path(), Some(Path::new("/tmp/app.sock")));
+        assert_eq!((path.address(), path.port()), (None, None));
+    }
+}
