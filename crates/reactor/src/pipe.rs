@@ -100,20 +100,7 @@ impl Pipe {
     /// a socket already, `ENOTSOCK` for a descriptor that is not a socket, `EINVAL` for a
     /// socket of another family.
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
-        self.0.check_open()?;
-        if !matches!(self.st().sock, Sock::Empty) {
-            return Err(Error::EBUSY);
-        }
-        let sock = Socket::from(fd);
-        if sock.domain()? != Domain::UNIX {
-            return Err(Error::EINVAL);
-        }
-        sock.set_nonblocking(true)?;
-        if sock.peer_addr().is_ok() {
-            return self.0.attach_stream(Conn::Unix(mio::net::UnixStream::from_std(sock.into())));
-        }
-        self.0 .0.st.borrow_mut().sock = Sock::Bound(sock);
-        Ok(())
+        self.0.adopt(fd)
     }
 
     /// The handle's `uv_stream_t` side. The reactor's stream calls live on [`Tcp`],

@@ -225,15 +225,28 @@ impl Tcp {
     /// `connect`. `EBUSY` if the handle has a socket already. (libuv's `EEXIST`, for a
     /// descriptor another handle of the loop watches, cannot happen: the handle owns `fd`.)
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
-        self.check_open()?;
         self.check_tcp()?;
+        self.adopt(fd)
+    }
+
+    /// `uv_tcp_open` and `uv_pipe_open`: the handle takes `fd`, a stream at once if it
+    /// is connected, else kept as it is. A pipe takes `AF_UNIX` sockets only (`EINVAL`).
+    pub(crate) fn adopt(&self, fd: OwnedFd) -> Result<()> {
+        self.check_open()?;
         if !matches!(self.0.st.borrow().sock, Sock::Empty) {
             return Err(Error::EBUSY);
         }
         let sock = Socket::from(fd);
+        let pipe = self.0.st.borrow().pipe;
+        if pipe && sock.domain()? != Domain::UNIX {
+            return Err(Error::EINVAL);
+        }
         sock.set_nonblocking(true)?;
         if sock.peer_addr().is_ok() {
-            return self.attach_stream(Conn::Tcp(mio::net::TcpStream::from_std(sock.into())));
+            return self.attach_stream(match pipe {
+                true => Conn::Unix(mio::net::UnixStream::from_std(sock.into())),
+                false => Conn::Tcp(mio::net::TcpStream::from_std(sock.into())),
+            });
         }
         self.apply_options(&SockRef::from(&sock))?;
         self.0.st.borrow_mut().sock = Sock::Bound(sock);
