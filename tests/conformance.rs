@@ -961,3 +961,114 @@ fn log_pipe_error(t: &Trace, base: &Rc<PipeBase>, tag: &'static str) -> impl Fn(
         ))
     }
 }
+
+/// Both ends of a new FIFO under `tag`, as the golden's `fifo()`: the read end opened
+/// first, non-blocking; the path is gone again when this returns.
+fn fifo(tag: &str) -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::env::temp_dir().join(format!("millrace-golden-net-fd-{}.{tag}", std::process::id()));
+    assert!(std::process::Command::new("mkfifo").arg(&path).status().unwrap().success());
+    let r = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&path).unwrap();
+    let w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    (r.into(), w.into())
+}
+
+/// The golden's `flags()`: readable, writable, pending, connecting, remoteAddress.
+fn fd_flags(s: &net::Socket) -> String {
+    format!(
+        "{} {} {} {} {}",
+        js_bool(s.readable()),
+        js_bool(s.writable()),
+        js_bool(s.pending()),
+        js_bool(s.connecting()),
+        s.remote_addr().map_or(String::new(), |a| a.ip().to_string())
+    )
+}
+
+#[test]
+fn net_fd() {
+    check_golden("net_fd", |t, _| {
+        let (rfd, wfd) = fifo("a");
+        let reader = net::Socket::from_fd(rfd, net::SocketOptions { writable: false, ..Default::default() }).unwrap();
+        let writer = net::Socket::from_fd(wfd, net::SocketOptions { readable: false, ..Default::default() }).unwrap();
+        t.log(format!("reader {}", fd_flags(&reader)));
+        t.log(format!("writer {}", fd_flags(&writer)));
+        let tt = t.clone();
+        reader.on_data(move |_, d| tt.log(format!("reader data {}", text(&d))));
+        let tt = t.clone();
+        reader.on_end(move |r| tt.log(format!("reader end {} {}", js_bool(r.readable()), js_bool(r.writable()))));
+        let tt = t.clone();
+        reader.on_error(move |_, e| tt.log(format!("reader error {}", err_name(Some(e)))));
+        let tt = t.clone();
+        reader.on_close(move |r| {
+            tt.log(format!("reader close {} bytes {} {}", js_bool(r.had_error()), r.bytes_read(), r.bytes_written()));
+            fd_not_a_socket(tt.clone());
+        });
+        writer.on_end(t.on("writer end?!"));
+        let tt = t.clone();
+        writer.on_finish(move |w| {
+            tt.log(format!("writer finish {} {}", js_bool(w.writable()), js_bool(w.writable_finished())))
+        });
+        let tt = t.clone();
+        writer.on_error(move |_, e| tt.log(format!("writer error {}", err_name(Some(e)))));
+        let tt = t.clone();
+        writer.on_close(move |w| {
+            tt.log(format!("writer close {} bytes {} {}", js_bool(w.had_error()), w.bytes_read(), w.bytes_written()))
+        });
+        t.log(format!("write {}", js_bool(writer.write(b("hello ")))));
+        let tt = t.clone();
+        writer.end_cb(Some(b("world")), move |_| tt.log("end cb"));
+        t.log(format!(
+            "after end {} {} {}",
+            js_bool(writer.writable()),
+            js_bool(writer.writable_ended()),
+            js_bool(writer.writable_finished())
+        ));
+    });
+}
+
+fn fd_not_a_socket(t: Trace) {
+    let path = std::env::temp_dir().join(format!("millrace-golden-net-fd-{}.file", std::process::id()));
+    std::fs::write(&path, b"x").unwrap();
+    let fd = std::fs::File::open(&path).unwrap();
+    match net::Socket::from_fd(fd.into(), net::SocketOptions::default()) {
+        Ok(_) => t.log("file socket?!"),
+        Err(e) => t.log(format!("file {} {}", err_name(Some(&e)), e.message())),
+    }
+    std::fs::remove_file(&path).unwrap();
+    fd_write_end_reads(t);
+}
+
+fn fd_write_end_reads(t: Trace) {
+    let (rfd, wfd) = fifo("b");
+    drop(rfd);
+    let s = net::Socket::from_fd(wfd, net::SocketOptions::default()).unwrap();
+    let tt = t.clone();
+    s.on_error(move |_, e| {
+        tt.log(format!("write end error {} {} {}", err_name(Some(e)), e.syscall().unwrap(), e.message()))
+    });
+    let tt = t.clone();
+    s.on_close(move |s| {
+        tt.log(format!("write end close {} destroyed {}", js_bool(s.had_error()), js_bool(s.destroyed())));
+        fd_reader_gone(tt.clone());
+    });
+}
+
+fn fd_reader_gone(t: Trace) {
+    let (rfd, wfd) = fifo("c");
+    let reader = net::Socket::from_fd(rfd, net::SocketOptions { writable: false, ..Default::default() }).unwrap();
+    let writer = net::Socket::from_fd(wfd, net::SocketOptions { readable: false, ..Default::default() }).unwrap();
+    let tt = t.clone();
+    writer.on_error(move |_, e| {
+        tt.log(format!("writer2 error {} {} {}", err_name(Some(e)), e.syscall().unwrap(), e.message()))
+    });
+    let tt = t.clone();
+    writer.on_close(move |w| tt.log(format!("writer2 close {} bytes {}", js_bool(w.had_error()), w.bytes_written())));
+    let tt = t.clone();
+    reader.on_close(move |r| {
+        tt.log(format!("reader2 close {}", js_bool(r.had_error())));
+        tt.log(format!("writer2 write {}", js_bool(writer.write(b("x")))));
+    });
+    reader.destroy(None);
+}

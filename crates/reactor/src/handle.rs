@@ -255,3 +255,63 @@ impl<F: ?Sized> CallbackSlot<F> {
         drop(old);
     }
 }
+
+/// What [`guess_handle`] finds behind a descriptor (libuv's `uv_handle_type`, the
+/// values `uv_guess_handle` returns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleType {
+    /// A terminal: `isatty` is true.
+    Tty,
+    /// A regular file, or a character device that is not a terminal (libuv counts
+    /// `/dev/null` as a file).
+    File,
+    /// A FIFO, an anonymous pipe or a Unix domain stream socket: open it with
+    /// [`Pipe::open_fd`](crate::Pipe::open_fd).
+    NamedPipe,
+    /// A TCP socket (IPv4 or IPv6): open it with [`Tcp::open_fd`](crate::Tcp::open_fd).
+    Tcp,
+    /// A UDP socket.
+    Udp,
+    /// Anything else: a directory, a socket of another kind, a closed descriptor.
+    Unknown,
+}
+
+/// `uv_guess_handle`: which kind of handle `fd` is for, by `isatty`, `fstat` and, for a
+/// socket, its type and family. Node picks `process.stdin`'s class and `net.Socket`'s
+/// handle by it.
+///
+/// ```
+/// use millrace_reactor::{guess_handle, HandleType};
+/// use std::os::fd::AsFd;
+///
+/// let (r, w) = millrace_reactor::pipe(true, true)?;
+/// assert_eq!(guess_handle(r.as_fd()), HandleType::NamedPipe);
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// assert_eq!(guess_handle(listener.as_fd()), HandleType::Tcp);
+/// let file = std::fs::File::open("Cargo.toml")?;
+/// assert_eq!(guess_handle(file.as_fd()), HandleType::File);
+/// # drop(w);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn guess_handle(fd: std::os::fd::BorrowedFd<'_>) -> HandleType {
+    use std::io::IsTerminal;
+    if fd.is_terminal() {
+        return HandleType::Tty;
+    }
+    let Ok(kind) = crate::sys::file_type(fd) else { return HandleType::Unknown };
+    match kind {
+        libc::S_IFREG | libc::S_IFCHR => return HandleType::File,
+        libc::S_IFIFO => return HandleType::NamedPipe,
+        libc::S_IFSOCK => {}
+        _ => return HandleType::Unknown,
+    }
+    let sock = socket2::SockRef::from(&fd);
+    let (Ok(addr), Ok(ty)) = (sock.local_addr(), sock.r#type()) else { return HandleType::Unknown };
+    let inet = addr.is_ipv4() || addr.is_ipv6();
+    match ty {
+        socket2::Type::DGRAM if inet => HandleType::Udp,
+        socket2::Type::STREAM if inet => HandleType::Tcp,
+        socket2::Type::STREAM if addr.is_unix() => HandleType::NamedPipe,
+        _ => HandleType::Unknown,
+    }
+}

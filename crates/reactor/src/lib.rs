@@ -1,8 +1,8 @@
 //! # millrace-reactor
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
-//! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets,
-//! signals), requests (writes, connects, shutdowns, thread-pool work, file system
+//! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
+//! pipes, signals), requests (writes, connects, shutdowns, thread-pool work, file system
 //! operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
@@ -34,7 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // but in sys.rs
 
 #[cfg(not(all(unix, target_pointer_width = "64")))]
 compile_error!("millrace-reactor supports 64-bit Unix (Linux) only");
@@ -51,6 +51,7 @@ mod remote;
 mod signal;
 mod sock;
 mod stream;
+mod sys;
 mod tcp;
 mod threadpool;
 mod timer;
@@ -58,10 +59,10 @@ mod watcher;
 
 pub use async_::{Async, AsyncSender};
 pub use error::{Error, Result};
-pub use handle::Handle;
+pub use handle::{guess_handle, Handle, HandleType};
 pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
-pub use pipe::{Pipe, PipeFlags};
+pub use pipe::{pipe, Pipe, PipeFlags};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};

@@ -18,12 +18,13 @@
 //!   given to the kernel at its own length (libuv 1.46 pads it with NULs to 108), and
 //!   nothing to unlink.
 //!
-//! IPC (passing handles over the pipe) and non-socket descriptors (anonymous pipes,
-//! ttys) are not supported: [`open_fd`](Pipe::open_fd) takes Unix domain sockets only.
+//! [`open_fd`](Pipe::open_fd) also takes descriptors that are not sockets (anonymous
+//! pipes from [`pipe`], FIFOs, terminals), as `uv_pipe_open` does: the same stream over
+//! `read(2)` and `writev(2)`. IPC (passing handles over the pipe) is not supported.
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -94,11 +95,44 @@ impl Pipe {
         Pipe(t)
     }
 
-    /// `uv_pipe_open`: gives this handle an existing Unix domain socket (made
-    /// non-blocking here): a connected one (say, one end of a `socketpair`) is a stream
-    /// at once, a bound or listening one is kept for `listen`. `EBUSY` if the handle has
-    /// a socket already, `ENOTSOCK` for a descriptor that is not a socket, `EINVAL` for a
-    /// socket of another family.
+    /// `uv_pipe_open`: gives this handle an existing descriptor, made non-blocking here.
+    ///
+    /// - A connected Unix domain socket (say, one end of a `socketpair`) is a stream at
+    ///   once; a bound or listening one is kept for `listen`. A socket of another family
+    ///   is `EINVAL`.
+    /// - A pipe, a FIFO or a terminal is a stream at once, readable and writable as it
+    ///   was opened: the read end of a pipe is not writable (a write is `EPIPE`), the
+    ///   write end not readable (`read_start` is `ENOTCONN`). Reading and writing use
+    ///   `read(2)` and `writev(2)`; `shutdown` reports `ENOTSOCK` to its callback, as
+    ///   libuv's does (close the handle to give the reader its EOF).
+    /// - A regular file or a directory cannot be polled: `EPERM` (libuv aborts).
+    ///
+    /// `EBUSY` if the handle has a descriptor already.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use millrace_reactor::{Handle, Loop, Pipe, ReadEvent, RunMode};
+    ///
+    /// let lp = Loop::new()?;
+    /// let (r, w) = millrace_reactor::pipe(false, false)?;
+    /// let (reader, writer) = (Pipe::new(&lp), Pipe::new(&lp));
+    /// reader.open_fd(r)?;
+    /// writer.open_fd(w)?;
+    /// assert!(reader.is_readable() && !reader.is_writable());
+    /// writer.write([Bytes::from_static(b"through a pipe")], |w, r| {
+    ///     r.unwrap();
+    ///     w.close(|_| {}); // the reader's EOF
+    /// })?;
+    /// let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let g = got.clone();
+    /// reader.read_start(move |p, ev| match ev {
+    ///     ReadEvent::Data(b) => g.borrow_mut().extend_from_slice(&b),
+    ///     _ => p.close(|_| {}),
+    /// })?;
+    /// lp.run(RunMode::Default);
+    /// assert_eq!(&got.borrow()[..], b"through a pipe");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
         self.0.adopt(fd)
     }
@@ -273,6 +307,11 @@ impl Pipe {
         self.0.is_writable()
     }
 
+    /// `uv_stream_set_blocking`: as [`Tcp::set_blocking`].
+    pub fn set_blocking(&self, blocking: bool) -> Result<()> {
+        self.0.set_blocking(blocking)
+    }
+
     /// `uv_write`: as [`Tcp::write`].
     pub fn write<I>(&self, bufs: I, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<WriteReq>
     where
@@ -319,6 +358,23 @@ impl Pipe {
     fn st(&self) -> std::cell::Ref<'_, crate::tcp::TcpState> {
         self.0 .0.st.borrow()
     }
+}
+
+/// `uv_pipe(fds, read_flags, write_flags)`: an anonymous pipe, (read end, write end),
+/// both close-on-exec; each end non-blocking if asked (libuv's `UV_NONBLOCK_PIPE`).
+/// Give an end to [`Pipe::open_fd`] to read or write it as a stream (which makes it
+/// non-blocking either way); keep an end blocking to hand to a thread or a child
+/// process.
+pub fn pipe(read_nonblock: bool, write_nonblock: bool) -> Result<(OwnedFd, OwnedFd)> {
+    let both = read_nonblock && write_nonblock;
+    let (r, w) = crate::sys::pipe2(if both { libc::O_NONBLOCK } else { 0 })?;
+    if read_nonblock && !both {
+        crate::sys::set_nonblocking(r.as_fd(), true)?;
+    }
+    if write_nonblock && !both {
+        crate::sys::set_nonblocking(w.as_fd(), true)?;
+    }
+    Ok((r, w))
 }
 
 /// `socket(AF_UNIX, SOCK_STREAM)`, non-blocking and close-on-exec.

@@ -1,8 +1,10 @@
-//! The two kinds of stream socket a stream handle holds (libuv's `uv_stream_t` is either
-//! a `uv_tcp_t` or a `uv_pipe_t`): TCP and Unix domain. Both are a descriptor on which
-//! the same system calls run (`recv`, `writev`, `shutdown`, `accept4`), so the stream
-//! machinery in `stream.rs` does not care which one it has.
+//! The kinds of descriptor a stream handle holds (libuv's `uv_stream_t` is either a
+//! `uv_tcp_t` or a `uv_pipe_t`): a TCP socket, a Unix domain socket, or, opened into a
+//! pipe handle, any other descriptor that can be polled (an anonymous pipe, a FIFO, a
+//! terminal). The same system calls run on all of them (`read`, `writev`, `shutdown`,
+//! `accept4`), so the stream machinery in `stream.rs` does not care which one it has.
 
+use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
@@ -10,10 +12,12 @@ use mio::event::Source;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
-/// A connected (or connecting) stream socket.
+/// A connected (or connecting) stream socket, or a descriptor that is not a socket.
 pub(crate) enum Conn {
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
+    /// A pipe, FIFO or terminal (`uv_pipe_open` on a descriptor that is not a socket).
+    Fd(File),
 }
 
 impl Conn {
@@ -21,6 +25,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => (&*s).read(buf),
             Conn::Unix(s) => (&*s).read(buf),
+            Conn::Fd(f) => (&*f).read(buf),
         }
     }
 
@@ -28,6 +33,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => (&*s).write(buf),
             Conn::Unix(s) => (&*s).write(buf),
+            Conn::Fd(f) => (&*f).write(buf),
         }
     }
 
@@ -35,6 +41,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => (&*s).write_vectored(iov),
             Conn::Unix(s) => (&*s).write_vectored(iov),
+            Conn::Fd(f) => (&*f).write_vectored(iov),
         }
     }
 
@@ -42,6 +49,8 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
             Conn::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            // libuv calls shutdown(2) whatever the descriptor is, and hands its error on.
+            Conn::Fd(_) => Err(io::Error::from_raw_os_error(libc::ENOTSOCK)),
         }
     }
 
@@ -49,6 +58,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.take_error(),
             Conn::Unix(s) => s.take_error(),
+            Conn::Fd(_) => Ok(None),
         }
     }
 
@@ -57,6 +67,7 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.peer_addr().map(drop),
             Conn::Unix(s) => s.peer_addr().map(drop),
+            Conn::Fd(_) => Ok(()),
         }
     }
 }
@@ -111,5 +122,5 @@ macro_rules! fd_source {
     };
 }
 
-fd_source!(Conn, Tcp, Unix);
+fd_source!(Conn, Tcp, Unix, Fd);
 fd_source!(Listener, Tcp, Unix);

@@ -127,6 +127,17 @@ impl Tcp {
         self.0.st.borrow().writable
     }
 
+    /// `uv_stream_set_blocking`: clears (or sets again) `O_NONBLOCK` on the descriptor,
+    /// so that [`try_write`](Tcp::try_write) writes everything, waiting for room as it
+    /// must, and a queued write blocks the loop until it is done. Meant for writes that
+    /// must not be lost at exit (libuv's own test writes 10 MiB into a pipe this way).
+    /// `EBADF` without a descriptor.
+    pub fn set_blocking(&self, blocking: bool) -> Result<()> {
+        use std::os::fd::AsFd;
+        self.with_sock(|s| crate::sys::set_nonblocking(s.as_fd(), !blocking)).ok_or(Error::EBADF)??;
+        Ok(())
+    }
+
     /// `uv_write`: queues `bufs` as one request; writes at once if nothing is queued
     /// (and the handle is not corked). `cb` runs when every byte is in the kernel, or
     /// with the error that stopped it (`ECANCELED` if the handle is closed first).

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -230,14 +230,18 @@ impl Tcp {
     }
 
     /// `uv_tcp_open` and `uv_pipe_open`: the handle takes `fd`, a stream at once if it
-    /// is connected, else kept as it is. A pipe takes `AF_UNIX` sockets only (`EINVAL`).
+    /// is connected, else kept as it is. A pipe takes `AF_UNIX` sockets (`EINVAL` for
+    /// another family) and descriptors that are not sockets.
     pub(crate) fn adopt(&self, fd: OwnedFd) -> Result<()> {
         self.check_open()?;
         if !matches!(self.0.st.borrow().sock, Sock::Empty) {
             return Err(Error::EBUSY);
         }
-        let sock = Socket::from(fd);
         let pipe = self.0.st.borrow().pipe;
+        if pipe && crate::sys::file_type(fd.as_fd())? != libc::S_IFSOCK {
+            return self.adopt_fd(fd);
+        }
+        let sock = Socket::from(fd);
         if pipe && sock.domain()? != Domain::UNIX {
             return Err(Error::EINVAL);
         }
@@ -250,6 +254,20 @@ impl Tcp {
         }
         self.apply_options(&SockRef::from(&sock))?;
         self.0.st.borrow_mut().sock = Sock::Bound(sock);
+        Ok(())
+    }
+
+    /// `uv_pipe_open` on a pipe, FIFO or terminal: a stream at once, readable and
+    /// writable as the descriptor's access mode allows (`O_RDONLY`, `O_WRONLY`,
+    /// `O_RDWR`), made non-blocking. What epoll cannot watch (a regular file, a
+    /// directory) fails here with its `EPERM`, where libuv would abort later.
+    fn adopt_fd(&self, fd: OwnedFd) -> Result<()> {
+        let (readable, writable) = crate::sys::access_mode(fd.as_fd())?;
+        crate::sys::set_nonblocking(fd.as_fd(), true)?;
+        self.attach_stream(Conn::Fd(std::fs::File::from(fd)))?;
+        let mut st = self.0.st.borrow_mut();
+        st.readable = readable;
+        st.writable = writable;
         Ok(())
     }
 

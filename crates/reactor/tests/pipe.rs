@@ -4,22 +4,22 @@
 //! test-ping-pong.c (pipe), test-shutdown-close.c (pipe) and test-ref.c (pipe), one
 //! test per libuv test, same names. `TEST_PIPENAME` is a fresh path per test.
 //!
+//! Anonymous pipes and other descriptors opened into a `Pipe` are in pipe_open.rs.
+//!
 //! Not ported: `pipe_getsockname_blocking` (Windows only), `pipe_pending_instances` (a
-//! no-op on Unix), `pipe_set_non_blocking`, `pipe_close_stdout_read_stdin`,
-//! `pipe_sendmsg` and the `ipc_*` tests (blocking mode, anonymous pipes and handle
-//! passing are not supported). The second half of `pipe_ping_pong` (`pipe2_pinger_new`,
-//! over `uv_pipe`'s anonymous pipes) runs over a socketpair opened with `open_fd` instead.
+//! no-op on Unix), `pipe_close_stdout_read_stdin` (it forks), `pipe_sendmsg` and the
+//! `ipc_*` tests (handle passing is not supported).
 
 mod util;
 
 use std::cell::{Cell, RefCell};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use millrace_reactor::{Error, Handle, Loop, Pipe, PipeFlags, Prepare, ReadEvent, RunMode};
+use millrace_reactor::{guess_handle, Error, Handle, HandleType, Loop, Pipe, PipeFlags, Prepare, ReadEvent, RunMode};
 use util::net::{run, EchoServer};
 use util::{do_close, make_valgrind_happy, Counter, TempPath};
 
@@ -470,13 +470,14 @@ impl Pinger {
         });
     }
 
-    /// `pinger_read_cb`.
-    fn read_cb(self: &Rc<Self>, pipe: &Pipe, ev: ReadEvent) {
+    /// `pinger_read_cb`: `reader` gets the pongs, the next ping goes out on `writer`
+    /// (the same handle over a socket; the other end of an anonymous pipe).
+    fn read_cb(self: &Rc<Self>, reader: &Pipe, writer: &Pipe, ev: ReadEvent) {
         let data = match ev {
             ReadEvent::Data(data) => data,
             ev => {
                 assert_eq!(ev, ReadEvent::Eof);
-                self.close(pipe);
+                self.close(reader);
                 return;
             }
         };
@@ -488,9 +489,12 @@ impl Pinger {
             }
             self.pongs.set(self.pongs.get() + 1);
             if self.pongs.get() < NUM_PINGS {
-                self.write_ping(pipe);
+                self.write_ping(writer);
             } else {
-                self.close(pipe);
+                self.close(reader);
+                if writer != reader {
+                    writer.close(|_| {});
+                }
                 break;
             }
         }
@@ -511,7 +515,7 @@ fn ping_pong(vectored: bool) {
         assert!(pipe.is_readable() && pipe.is_writable() && !pipe.is_closing());
         p.write_ping(pipe);
         let p = p.clone();
-        pipe.read_start(move |pipe, ev| p.read_cb(pipe, ev)).unwrap();
+        pipe.read_start(move |pipe, ev| p.read_cb(pipe, pipe, ev)).unwrap();
     })
     .unwrap();
     // Synchronous connect callbacks are not allowed.
@@ -520,34 +524,27 @@ fn ping_pong(vectored: bool) {
     assert_eq!(completed_pingers.get(), 1);
     make_valgrind_happy(&lp);
 
-    // The same over a socketpair: both ends opened with `open_fd`, an echoing end on
-    // the same loop.
+    // `pipe2_pinger_new`: the same over an anonymous pipe, pings written into one end
+    // and counted as they come out of the other.
     completed_pingers.set(0);
     let lp = Loop::new().unwrap();
-    let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
-    let (pipe, echoer) = (Pipe::new(&lp), Pipe::new(&lp));
-    pipe.open_fd(OwnedFd::from(a)).unwrap();
-    echoer.open_fd(OwnedFd::from(b)).unwrap();
-    assert!(pipe.is_readable() && pipe.is_writable());
+    let (r, w) = millrace_reactor::pipe(true, true).unwrap();
+    assert_eq!(guess_handle(r.as_fd()), HandleType::NamedPipe);
+    assert_eq!(guess_handle(w.as_fd()), HandleType::NamedPipe);
+    let (ponger, pinger_pipe) = (Pipe::new(&lp), Pipe::new(&lp));
+    ponger.open_fd(r).unwrap();
+    pinger_pipe.open_fd(w).unwrap();
     let pinger = Pinger::new(vectored, &completed_pingers);
-    pinger.write_ping(&pipe);
+    pinger.write_ping(&pinger_pipe);
     let p = pinger.clone();
-    pipe.read_start(move |pipe, ev| p.read_cb(pipe, ev)).unwrap();
-    echoer
-        .read_start(|echoer, ev| match ev {
-            ReadEvent::Data(b) => {
-                echoer.write([b], |_, status| status.unwrap()).unwrap();
-            }
-            _ => echoer.close(|_| {}),
-        })
-        .unwrap();
+    ponger.read_start(move |ponger, ev| p.read_cb(ponger, &pinger_pipe, ev)).unwrap();
     run(&lp);
     assert_eq!(completed_pingers.get(), 1);
     make_valgrind_happy(&lp);
 }
 
-// test-ping-pong.c: NUM_PINGS round trips with the pipe echo server, then over a
-// socketpair.
+// test-ping-pong.c: NUM_PINGS round trips with the pipe echo server, then through an
+// anonymous pipe.
 #[test]
 fn pipe_ping_pong() {
     ping_pong(false);

@@ -1,5 +1,5 @@
 //! Signal handles. Ported from libuv's test-signal.c, test-signal-multiple-loops.c and
-//! test-signal-pending-on-close.c (signal_close_loop_alive).
+//! test-signal-pending-on-close.c.
 //!
 //! Signals belong to the whole process, so the tests in this file take a lock and run
 //! one at a time. Only SIGUSR1, SIGUSR2 and SIGWINCH are used. Where libuv raises
@@ -12,8 +12,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 
-use libc::{SIGKILL, SIGSTOP, SIGUSR1, SIGUSR2, SIGWINCH};
-use millrace_reactor::{Error, Handle, Loop, RunMode, Signal, Timer};
+use bytes::Bytes;
+use libc::{SIGKILL, SIGPIPE, SIGSTOP, SIGUSR1, SIGUSR2, SIGWINCH};
+use millrace_reactor::{Error, Handle, Loop, Pipe, RunMode, Signal, Timer};
 use signal_hook::low_level::raise;
 use util::{make_valgrind_happy, Counter};
 
@@ -252,6 +253,44 @@ fn we_get_signals_mixed() {
 
     // The one-shot handles that were not closed are stopped; close them.
     sc[1].handle.close(|_| {});
+    make_valgrind_happy(&lp);
+}
+
+// test-signal-pending-on-close.c: a SIGPIPE raised by a write into a pipe whose reader
+// has gone, while a handle watches it; the write callback (EPIPE) closes the handle
+// before the loop reads the signal, and the signal callback never runs. This leaves
+// SIGPIPE unwatched, so with its default action (terminate) for the rest of this
+// binary, as libuv leaves it: nothing else here writes into a broken pipe.
+#[test]
+fn signal_pending_on_close() {
+    let _serial = serial();
+    let lp = Loop::new().unwrap();
+    let close_cb_called = Counter::new();
+    let signal_hdl = Signal::new(&lp);
+    signal_hdl.start(SIGPIPE, |_, _| panic!("the signal callback of a closed handle")).unwrap();
+    let (r, w) = millrace_reactor::pipe(false, false).unwrap();
+    let pipe_hdl = Pipe::new(&lp);
+    pipe_hdl.open_fd(w).unwrap();
+    // Data large enough to need a loop iteration.
+    let buf = Bytes::from(vec![b'.'; 1 << 24]);
+    let (c, sig) = (close_cb_called.clone(), signal_hdl.clone());
+    pipe_hdl
+        .write([buf], move |pipe, status| {
+            assert_eq!(status, Err(Error::EPIPE));
+            let c2 = c.clone();
+            pipe.close(move |_| {
+                c2.inc();
+            });
+            let c3 = c.clone();
+            sig.close(move |_| {
+                c3.inc();
+            });
+        })
+        .unwrap();
+    // Causes a SIGPIPE on the write in the next iteration.
+    drop(r);
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(close_cb_called.get(), 2);
     make_valgrind_happy(&lp);
 }
 

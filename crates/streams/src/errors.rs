@@ -46,6 +46,9 @@ pub enum Code {
     ERR_SERVER_ALREADY_LISTEN,
     /// `close()` on a server that is not listening.
     ERR_SERVER_NOT_RUNNING,
+    /// A descriptor a socket cannot be made of (a file, a terminal); the detail names
+    /// its type (`FILE`, `TTY`, `UDP`, `UNKNOWN`).
+    ERR_INVALID_FD_TYPE,
 }
 
 impl Code {
@@ -67,6 +70,7 @@ impl Code {
             Code::ERR_SOCKET_CLOSED_BEFORE_CONNECTION => "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
             Code::ERR_SERVER_ALREADY_LISTEN => "ERR_SERVER_ALREADY_LISTEN",
             Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
+            Code::ERR_INVALID_FD_TYPE => "ERR_INVALID_FD_TYPE",
         }
     }
 }
@@ -130,6 +134,7 @@ impl Error {
                 "Listen method has been called more than once without closing.".to_owned()
             }
             Code::ERR_SERVER_NOT_RUNNING => "Server is not running.".to_owned(),
+            Code::ERR_INVALID_FD_TYPE => format!("Unsupported fd type: {what}"),
         };
         Error(Arc::new(Repr::Node { code, message }))
     }

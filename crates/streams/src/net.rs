@@ -25,6 +25,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::SocketAddr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -64,8 +65,14 @@ pub struct SocketExt {
 }
 
 /// Options for a new socket.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct SocketOptions {
+    /// `readable` (true): false leaves the readable side ended from the start and never
+    /// reads (Node's `process.stdout`: a socket only written to).
+    pub readable: bool,
+    /// `writable` (true): false leaves the writable side finished from the start (Node's
+    /// `process.stdin`).
+    pub writable: bool,
     /// `allowHalfOpen` (default false for sockets).
     pub allow_half_open: bool,
     /// `pauseOnCreate`: do not start reading.
@@ -80,6 +87,21 @@ pub struct SocketOptions {
     /// `keepAliveInitialDelay` in ms (0): the idle time before the first probe, in whole
     /// seconds (under a second keeps the system's).
     pub keep_alive_initial_delay: u64,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        SocketOptions {
+            readable: true,
+            writable: true,
+            allow_half_open: false,
+            pause_on_create: false,
+            high_water_mark: None,
+            no_delay: false,
+            keep_alive: false,
+            keep_alive_initial_delay: 0,
+        }
+    }
 }
 
 impl SocketOptions {
@@ -110,6 +132,8 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
     };
     let mut b = Builder::with_ext(true, true, ext).options(Options {
         allow_half_open: opts.allow_half_open,
+        readable: opts.readable,
+        writable: opts.writable,
         emit_close: false, // net.js: close comes from the handle's close callback
         high_water_mark: opts.high_water_mark,
         ..Options::default()
@@ -154,13 +178,70 @@ impl Socket {
         Socket::from_handle(pipe.stream().clone(), opts, false)
     }
 
+    /// `new net.Socket({ fd })`: a socket over a descriptor this process already has (a
+    /// connected TCP or Unix domain socket, one end of a pipe, a FIFO), opened into a
+    /// handle by what [`guess_handle`](reactor::guess_handle) finds: TCP into a `Tcp`,
+    /// the rest into a `Pipe`. Reading starts at once unless `readable` is false or
+    /// `pause_on_create`; the end of a pipe opened for writing only needs `readable:
+    /// false` (else its first read fails, "read ENOTCONN", and destroys it, as on Node).
+    /// `no_delay` and `keep_alive` are not applied: Node applies them only on connect.
+    ///
+    /// `ERR_INVALID_FD_TYPE` ("Unsupported fd type: FILE") for a regular file, a
+    /// terminal, a UDP socket or anything else; the handle's own error ("open EBUSY")
+    /// if it refuses the descriptor.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use millrace_streams::net::{Socket, SocketOptions};
+    ///
+    /// let lp = millrace_reactor::Loop::new()?;
+    /// let (r, w) = millrace_reactor::pipe(false, false)?;
+    /// let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// lp.enter(|| -> Result<(), millrace_streams::Error> {
+    ///     let reader = Socket::from_fd(r, SocketOptions { writable: false, ..Default::default() })?;
+    ///     let writer = Socket::from_fd(w, SocketOptions { readable: false, ..Default::default() })?;
+    ///     let g = got.clone();
+    ///     reader.on_data(move |_, chunk| g.borrow_mut().extend_from_slice(&chunk));
+    ///     writer.end_with(Bytes::from_static(b"through a pipe"));
+    ///     Ok(())
+    /// })?;
+    /// lp.run(millrace_reactor::RunMode::Default);
+    /// assert_eq!(&got.borrow()[..], b"through a pipe");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_fd(fd: OwnedFd, opts: SocketOptions) -> Result<Socket, Error> {
+        use reactor::HandleType;
+        let lp = reactor::Loop::current();
+        let kind = reactor::guess_handle(fd.as_fd());
+        let (handle, opened) = match kind {
+            HandleType::Tcp => {
+                let t = Tcp::new(&lp);
+                let r = t.open_fd(fd);
+                (t, r)
+            }
+            HandleType::NamedPipe => {
+                let p = Pipe::new(&lp);
+                let r = p.open_fd(fd);
+                (p.stream().clone(), r)
+            }
+            _ => return Err(Error::node(Code::ERR_INVALID_FD_TYPE, fd_type_name(kind))),
+        };
+        if let Err(e) = opened {
+            handle.close(|_| {});
+            return Err(Error::sys(e, "open"));
+        }
+        Ok(Socket::from_handle(handle, opts, false))
+    }
+
     fn from_handle(tcp: Tcp, opts: SocketOptions, is_tcp: bool) -> Socket {
         let s = socket_builder(&opts).build();
         *s.ext().tcp.borrow_mut() = Some(tcp);
         if is_tcp {
             opts.apply_tcp(&s);
         }
-        if !opts.pause_on_create {
+        if !opts.readable {
+            // net.js reads only `if (this._handle && options.readable !== false)`.
+        } else if !opts.pause_on_create {
             s.read(Some(0));
         } else {
             s.r().flowing = Some(false);
@@ -400,6 +481,19 @@ impl Socket {
 }
 
 /// `_read`: start reading, or wait for the connection.
+/// `guessHandleType`'s names (Node's `internal/util`).
+fn fd_type_name(kind: reactor::HandleType) -> &'static str {
+    use reactor::HandleType::*;
+    match kind {
+        Tcp => "TCP",
+        Tty => "TTY",
+        Udp => "UDP",
+        File => "FILE",
+        NamedPipe => "PIPE",
+        Unknown => "UNKNOWN",
+    }
+}
+
 fn socket_read(s: &Socket) {
     if s.ext().connecting.get() || s.ext().tcp.borrow().is_none() {
         if s.ext().connecting.get() {
