@@ -1,7 +1,8 @@
 //! `shutdown`: half-close after the queued writes, EOF from the peer, no second
 //! shutdown, no writing after it. Ported from libuv's test-shutdown-eof.c,
-//! test-shutdown-twice.c, test-not-writable-after-shutdown.c and
-//! test-tcp-shutdown-after-write.c, one test per libuv test, same names.
+//! test-shutdown-twice.c, test-not-writable-after-shutdown.c,
+//! test-tcp-shutdown-after-write.c and test-shutdown-simultaneous.c, one test per libuv
+//! test, same names.
 
 mod util;
 
@@ -226,5 +227,68 @@ fn tcp_shutdown_after_write() {
     assert_eq!(shutdown_cb_called.get(), 1);
     assert_eq!(conn_close_cb_called.get(), 1);
     assert_eq!(timer_close_cb_called.get(), 1);
+    make_valgrind_happy(&lp);
+}
+
+// test-shutdown-simultaneous.c: `QQSS` (try_write) has the echo server close its
+// listener, echo and shut its side down; on the echo the client shuts down its own side,
+// and still reads the server's EOF. A second read_start is EALREADY.
+#[test]
+fn shutdown_simultaneous() {
+    let echo = EchoServer::start();
+    let lp = Loop::new().unwrap();
+    let (called_connect_cb, called_shutdown_cb) = (Counter::new(), Counter::new());
+    let (got_q, got_eof, shutdown_cb_ran) = (Counter::new(), Counter::new(), Counter::new());
+    let called_tcp_close_cb = Counter::new();
+    let tcp = Tcp::new(&lp);
+    let (cc, sc, q, eof, ran) = (
+        called_connect_cb.clone(),
+        called_shutdown_cb.clone(),
+        got_q.clone(),
+        got_eof.clone(),
+        shutdown_cb_ran.clone(),
+    );
+    let closed = called_tcp_close_cb.clone();
+    tcp.connect(echo.addr(), move |tcp, status| {
+        status.unwrap();
+        let (cc2, sc2, q, eof, ran) = (cc.clone(), sc.clone(), q.clone(), eof.clone(), ran.clone());
+        let closed = closed.clone();
+        let read_cb = move |tcp: &Tcp, ev: ReadEvent| {
+            if q.get() == 0 {
+                assert_eq!(ev, ReadEvent::Data(Bytes::from_static(b"QQSS")));
+                assert_eq!(eof.get(), 0);
+                q.inc();
+                // Shut our end of the connection down, simultaneously.
+                let (cc2, ran, closed) = (cc2.clone(), ran.clone(), closed.clone());
+                tcp.shutdown(move |_, _| {
+                    assert_eq!(cc2.get(), 1);
+                    assert_eq!(closed.get(), 0);
+                    ran.inc();
+                })
+                .unwrap();
+                sc2.inc();
+            } else {
+                assert_eq!(ev, ReadEvent::Eof);
+                eof.inc();
+                let closed = closed.clone();
+                tcp.close(move |_| {
+                    closed.inc();
+                });
+            }
+        };
+        tcp.read_start(read_cb).unwrap();
+        assert_eq!(tcp.read_start(|_, _| {}), Err(Error::EALREADY));
+        assert_eq!(tcp.try_write(&[Bytes::from_static(b"QQSS")]), Ok(4));
+        cc.inc();
+        assert_eq!(sc.get(), 0);
+    })
+    .unwrap();
+    assert!(!run(&lp));
+    assert_eq!(called_connect_cb.get(), 1);
+    assert_eq!(called_shutdown_cb.get(), 1);
+    assert_eq!(shutdown_cb_ran.get(), 1);
+    assert_eq!(got_eof.get(), 1);
+    assert_eq!(got_q.get(), 1);
+    assert_eq!(called_tcp_close_cb.get(), 1);
     make_valgrind_happy(&lp);
 }

@@ -1,20 +1,21 @@
 //! TCP handles: connect, close, references, accept, resets, a ping-pong conversation.
 //! Ported from libuv's test-ref.c (tcp_ref3, tcp_ref4), test-callback-stack.c,
 //! test-tcp-close-while-connecting.c, test-tcp-close.c, test-tcp-rst.c,
-//! test-ping-pong.c and test-delayed-accept.c, one test per libuv test, same names.
+//! test-ping-pong.c, test-delayed-accept.c, test-multiple-listen.c,
+//! test-connection-fail.c and test-tcp-oob.c, one test per libuv test, same names.
 //! libuv's fixed TEST_PORT becomes port 0 and the address the kernel picked.
 
 mod util;
 
 use std::cell::Cell;
 use std::net::TcpStream;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use millrace_reactor::{Error, Handle, Loop, ReadEvent, Tcp, Timer};
-use util::net::{localhost, run, Blackhole, EchoServer};
+use millrace_reactor::{guess_handle, Error, Handle, HandleType, Idle, Loop, ReadEvent, Tcp, Timer};
+use util::net::{can_ipv6, closed_port, localhost, run, Blackhole, EchoServer};
 use util::{do_close, make_valgrind_happy, Counter};
 
 // test-ref.c: a connect request keeps the loop alive although its handle is unref'd,
@@ -346,16 +347,28 @@ struct Pinger {
     pongs: Cell<usize>,
     state: Cell<usize>,
     pong: &'static [u8],
+    vectored: bool,
     completed_pingers: Counter,
 }
 
 impl Pinger {
-    fn new(pong: &'static [u8], completed_pingers: &Counter) -> Rc<Pinger> {
-        Rc::new(Pinger { pongs: Cell::new(0), state: Cell::new(0), pong, completed_pingers: completed_pingers.clone() })
+    fn new(pong: &'static [u8], vectored: bool, completed_pingers: &Counter) -> Rc<Pinger> {
+        Rc::new(Pinger {
+            pongs: Cell::new(0),
+            state: Cell::new(0),
+            pong,
+            vectored,
+            completed_pingers: completed_pingers.clone(),
+        })
     }
 
+    /// `pinger_write_ping`: one buffer, or one buffer a byte.
     fn write_ping(&self, tcp: &Tcp) {
-        tcp.write([Bytes::from_static(PING)], |_, status| status.unwrap()).unwrap();
+        let bufs: Vec<Bytes> = match self.vectored {
+            false => vec![Bytes::from_static(PING)],
+            true => (0..PING.len()).map(|i| Bytes::from_static(&PING[i..i + 1])).collect(),
+        };
+        tcp.write(bufs, |_, status| status.unwrap()).unwrap();
     }
 
     fn close(self: &Rc<Self>, tcp: &Tcp) {
@@ -407,16 +420,14 @@ fn ponger_read_cb(tcp: &Tcp, ev: ReadEvent) {
     tcp.write([Bytes::from(pong)], |_, status| status.unwrap()).unwrap();
 }
 
-// test-ping-pong.c: NUM_PINGS round trips with the echo server, then the same over a
-// socketpair adopted with `Tcp::open` (uv_tcp_open) and a ponger on the same loop.
-#[test]
-fn tcp_ping_pong() {
-    let echo = EchoServer::start();
+/// `tcp_pinger_new` (or `tcp_pinger_v6_new`) and, for IPv4, `socketpair_pinger_new`: each
+/// run to completion on a loop of its own.
+fn ping_pong(vectored: bool, v6: bool) {
+    let echo = if v6 { EchoServer::start6() } else { EchoServer::start() };
     let completed_pingers = Counter::new();
 
-    // tcp_pinger_new
     let lp = Loop::new().unwrap();
-    let pinger = Pinger::new(PING, &completed_pingers);
+    let pinger = Pinger::new(PING, vectored, &completed_pingers);
     let connect_count = Counter::new();
     let tcp = Tcp::new(&lp);
     let (p, cc) = (pinger.clone(), connect_count.clone());
@@ -436,12 +447,16 @@ fn tcp_ping_pong() {
     run(&lp);
     assert_eq!(completed_pingers.get(), 1);
     make_valgrind_happy(&lp);
+    if v6 {
+        return;
+    }
 
     // socketpair_pinger_new
     completed_pingers.set(0);
     let lp = Loop::new().unwrap();
     let (a, b) = UnixStream::pair().unwrap();
-    let pinger = Pinger::new(PONG, &completed_pingers);
+    assert_eq!(guess_handle(a.as_fd()), HandleType::NamedPipe);
+    let pinger = Pinger::new(PONG, vectored, &completed_pingers);
     let tcp = Tcp::open(&lp, TcpStream::from(OwnedFd::from(b))).unwrap();
     let ponger = Tcp::open(&lp, TcpStream::from(OwnedFd::from(a))).unwrap();
     pinger.write_ping(&tcp);
@@ -451,6 +466,35 @@ fn tcp_ping_pong() {
     run(&lp);
     assert_eq!(completed_pingers.get(), 1);
     make_valgrind_happy(&lp);
+}
+
+// test-ping-pong.c: NUM_PINGS round trips with the echo server, then the same over a
+// socketpair adopted with `Tcp::open` (uv_tcp_open) and a ponger on the same loop.
+#[test]
+fn tcp_ping_pong() {
+    ping_pong(false, false);
+}
+
+// test-ping-pong.c: the same with each ping written as five one-byte buffers.
+#[test]
+fn tcp_ping_pong_vec() {
+    ping_pong(true, false);
+}
+
+// test-ping-pong.c: with the echo server on ::1.
+#[test]
+fn tcp6_ping_pong() {
+    if can_ipv6() {
+        ping_pong(false, true);
+    }
+}
+
+// test-ping-pong.c: on ::1, one-byte buffers.
+#[test]
+fn tcp6_ping_pong_vec() {
+    if can_ipv6() {
+        ping_pong(true, true);
+    }
 }
 
 // test-delayed-accept.c: a connection callback that does not accept at once pauses
@@ -581,4 +625,174 @@ fn tcp_keepalive_options() {
     server.close(|_| {});
     later.close(|_| {});
     assert!(!run(&lp));
+}
+
+// test-multiple-listen.c: a second listen on a listening handle succeeds (it only
+// replaces the callback); one connection arrives, and both handles close.
+#[test]
+fn multiple_listen() {
+    let lp = Loop::new().unwrap();
+    let (connection_cb_called, connect_cb_called, close_cb_called) = (Counter::new(), Counter::new(), Counter::new());
+    let server = Tcp::new(&lp);
+    server.bind(std::net::SocketAddr::from(([0, 0, 0, 0], 0))).unwrap();
+    let on_connection = {
+        let (conn, cl) = (connection_cb_called.clone(), close_cb_called.clone());
+        move |server: &Tcp, status: millrace_reactor::Result<()>| {
+            status.unwrap();
+            let cl = cl.clone();
+            server.close(move |_| {
+                cl.inc();
+            });
+            conn.inc();
+        }
+    };
+    server.listen(128, on_connection.clone()).unwrap();
+    server.listen(128, on_connection).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let client = Tcp::new(&lp);
+    let (cc, cl) = (connect_cb_called.clone(), close_cb_called.clone());
+    client
+        .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)), move |client, status| {
+            status.unwrap();
+            client.close(move |_| {
+                cl.inc();
+            });
+            cc.inc();
+        })
+        .unwrap();
+    run(&lp);
+    assert_eq!(connection_cb_called.get(), 1);
+    assert_eq!(connect_cb_called.get(), 1);
+    assert_eq!(close_cb_called.get(), 2);
+    make_valgrind_happy(&lp);
+}
+
+/// test-connection-fail.c's `connection_fail`: a handle bound to 0.0.0.0, port 0,
+/// connects where nobody listens; `on_connect` gets the ECONNREFUSED.
+fn start_failing_connect(lp: &Loop, on_connect: impl FnOnce(&Tcp, millrace_reactor::Result<()>) + 'static) -> Tcp {
+    let tcp = Tcp::new(lp);
+    tcp.bind(std::net::SocketAddr::from(([0, 0, 0, 0], 0))).unwrap();
+    tcp.connect(closed_port(), on_connect).unwrap();
+    tcp
+}
+
+// test-connection-fail.c: the connect callback gets ECONNREFUSED and closes the handle.
+#[test]
+fn connection_fail() {
+    let lp = Loop::new().unwrap();
+    let (connect_cb_calls, close_cb_calls) = (Counter::new(), Counter::new());
+    let (cc, cl) = (connect_cb_calls.clone(), close_cb_calls.clone());
+    start_failing_connect(&lp, move |tcp, status| {
+        assert_eq!(status, Err(Error::ECONNREFUSED));
+        cc.inc();
+        assert_eq!(cl.get(), 0);
+        let cl = cl.clone();
+        tcp.close(move |_| {
+            cl.inc();
+        });
+    });
+    run(&lp);
+    assert_eq!(connect_cb_calls.get(), 1);
+    assert_eq!(close_cb_calls.get(), 1);
+    make_valgrind_happy(&lp);
+}
+
+// test-connection-fail.c: a failed connect does not close the handle by itself; 100 ms
+// later it is still open, and the user closes it.
+#[test]
+fn connection_fail_doesnt_auto_close() {
+    let lp = Loop::new().unwrap();
+    let (connect_cb_calls, close_cb_calls) = (Counter::new(), Counter::new());
+    let (timer_cb_calls, timer_close_cb_calls) = (Counter::new(), Counter::new());
+    let timer = Timer::new(&lp);
+    let (cc, cl, tc, tcl) =
+        (connect_cb_calls.clone(), close_cb_calls.clone(), timer_cb_calls.clone(), timer_close_cb_calls.clone());
+    start_failing_connect(&lp, move |tcp, status| {
+        assert_eq!(status, Err(Error::ECONNREFUSED));
+        cc.inc();
+        let (tcp, cc, cl2) = (tcp.clone(), cc.clone(), cl.clone());
+        timer
+            .start(100, 0, move |timer| {
+                let cl = &cl2;
+                tc.inc();
+                // The important asserts: the connect callback has run, the handle is not
+                // closed.
+                assert_eq!(cl.get(), 0);
+                assert_eq!(cc.get(), 1);
+                assert!(!tcp.is_closing());
+                let cl = cl.clone();
+                tcp.close(move |_| {
+                    cl.inc();
+                });
+                let tcl = tcl.clone();
+                timer.close(move |_| {
+                    tcl.inc();
+                });
+            })
+            .unwrap();
+        assert_eq!(cl.get(), 0);
+    });
+    run(&lp);
+    assert_eq!(connect_cb_calls.get(), 1);
+    assert_eq!(close_cb_calls.get(), 1);
+    assert_eq!(timer_cb_calls.get(), 1);
+    assert_eq!(timer_close_cb_calls.get(), 1);
+    make_valgrind_happy(&lp);
+}
+
+// test-tcp-oob.c: urgent data (two `send(MSG_OOB)`s, written in blocking mode) does not
+// make the reading side spin or stall: reads go on, and the loop ends when the handles
+// are closed ten idle ticks after the first read.
+#[test]
+fn tcp_oob() {
+    const MAX_TICKS: usize = 10;
+    let lp = Loop::new().unwrap();
+    let ticks = Counter::new();
+    let (server_handle, client_handle) = (Tcp::new(&lp), Tcp::new(&lp));
+    let idle = Idle::new(&lp);
+    server_handle.bind(localhost()).unwrap();
+    let peer_handle: Rc<std::cell::RefCell<Option<Tcp>>> = Rc::default();
+    let (srv, cli, peer, t) = (server_handle.clone(), client_handle.clone(), peer_handle.clone(), ticks.clone());
+    let idle_cb = Rc::new(move |idle: &Idle| {
+        if t.inc() < MAX_TICKS {
+            return;
+        }
+        srv.close(|_| {});
+        cli.close(|_| {});
+        if let Some(p) = peer.borrow().as_ref() {
+            p.close(|_| {});
+        }
+        idle.close(|_| {});
+    });
+    let (cli, peer, idl) = (client_handle.clone(), peer_handle.clone(), idle.clone());
+    server_handle
+        .listen(1, move |server, status| {
+            status.unwrap();
+            let p = server.accept().unwrap();
+            let (idl, idle_cb) = (idl.clone(), idle_cb.clone());
+            p.read_start(move |h, ev| {
+                assert!(matches!(ev, ReadEvent::Data(_)), "{ev:?}");
+                assert!(h.fileno().is_some());
+                let cb = idle_cb.clone();
+                let _ = idl.start(move |i| cb(i));
+            })
+            .unwrap();
+            *peer.borrow_mut() = Some(p);
+            // Some OOB data, twice (xnu missed the first).
+            cli.set_blocking(true).unwrap();
+            let fd = cli.fileno().unwrap();
+            // SAFETY: `fd` is the client's socket, open for the whole borrow.
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            let sock = socket2::SockRef::from(&fd);
+            assert_eq!(sock.send_out_of_band(b"hello").unwrap(), 5);
+            assert_eq!(sock.send_out_of_band(b"hello").unwrap(), 5);
+            cli.set_blocking(false).unwrap();
+        })
+        .unwrap();
+    // Two separate packets.
+    client_handle.set_nodelay(true).unwrap();
+    client_handle.connect(server_handle.local_addr().unwrap(), |_, status| status.unwrap()).unwrap();
+    assert!(!run(&lp));
+    assert_eq!(ticks.get(), MAX_TICKS);
+    make_valgrind_happy(&lp);
 }

@@ -1,8 +1,8 @@
 //! Reading: EOF leaves the handle readable, read_stop means no more callbacks,
 //! read_stop/read_start inside a read callback, unread data does not spin the loop.
 //! Ported from libuv's test-readable-on-eof.c, test-tcp-read-stop.c,
-//! test-tcp-read-stop-start.c and test-tcp-unexpected-read.c, one test per libuv test,
-//! same names. libuv's alloc callback has no counterpart: `read_start` takes only the
+//! test-tcp-read-stop-start.c, test-tcp-unexpected-read.c and
+//! test-not-readable-nor-writable-on-read-error.c, one test per libuv test, same names. libuv's alloc callback has no counterpart: `read_start` takes only the
 //! read callback, and there is no `nread == 0` (EAGAIN) call.
 
 mod util;
@@ -221,5 +221,48 @@ fn tcp_unexpected_read() {
 
     // Somewhat inexact, but the loop must not spin while the client has unread data.
     assert!(ticks.get() <= 20, "{} loop iterations", ticks.get());
+    make_valgrind_happy(&lp);
+}
+
+// test-not-readable-nor-writable-on-read-error.c: the echo server resets the connection
+// (`QSH`); the read error leaves the handle neither readable nor writable.
+#[test]
+fn not_readable_nor_writable_on_read_error() {
+    let echo = EchoServer::start();
+    let lp = Loop::new().unwrap();
+    let (connect_cb_called, read_cb_called, write_cb_called, close_cb_called) =
+        (Counter::new(), Counter::new(), Counter::new(), Counter::new());
+    let tcp_client = Tcp::new(&lp);
+    let (cc, rc, wc, cl) =
+        (connect_cb_called.clone(), read_cb_called.clone(), write_cb_called.clone(), close_cb_called.clone());
+    tcp_client
+        .connect(echo.addr(), move |tcp, status| {
+            cc.inc();
+            status.unwrap();
+            let (rc, cl) = (rc.clone(), cl.clone());
+            tcp.read_start(move |tcp, ev| {
+                rc.inc();
+                assert!(matches!(ev, ReadEvent::Error(_)), "{ev:?}");
+                assert!(!tcp.is_writable());
+                assert!(!tcp.is_readable());
+                let cl = cl.clone();
+                tcp.close(move |_| {
+                    cl.inc();
+                });
+            })
+            .unwrap();
+            let wc = wc.clone();
+            tcp.write([Bytes::from_static(b"QSH")], move |_, status| {
+                wc.inc();
+                status.unwrap();
+            })
+            .unwrap();
+        })
+        .unwrap();
+    assert!(!run(&lp));
+    assert_eq!(connect_cb_called.get(), 1);
+    assert_eq!(read_cb_called.get(), 1);
+    assert_eq!(write_cb_called.get(), 1);
+    assert_eq!(close_cb_called.get(), 1);
     make_valgrind_happy(&lp);
 }

@@ -5,7 +5,8 @@
 //! test-tcp-open.c, test-tcp-create-socket-early.c, test-getsockname.c (TCP),
 //! test-shutdown-close.c (TCP), test-tcp-close-reset.c,
 //! test-tcp-write-to-half-open-connection.c, test-tcp-close-accept.c and
-//! test-tcp-close-after-read-timeout.c, one test per libuv test, same names.
+//! test-tcp-close-after-read-timeout.c and test-connect-unspecified.c, one test per libuv
+//! test, same names.
 //!
 //! Not ported, because our types rule the case out: `tcp_bind_error_fault`,
 //! `tcp_bind6_error_fault` and `tcp_connect_error_fault` (a garbage `sockaddr`: a
@@ -1087,5 +1088,32 @@ fn tcp_close_after_read_timeout() {
     assert_eq!(read_cb_called.get(), 1);
     assert_eq!(on_close_called.get(), 3);
     tcp_server.close(|_| {});
+    make_valgrind_happy(&lp);
+}
+
+// test-connect-unspecified.c: connecting to 0.0.0.0 (and ::) is not EADDRNOTAVAIL; Linux
+// takes the unspecified address as this host, so nobody listening is ECONNREFUSED.
+#[test]
+fn connect_unspecified() {
+    let lp = Loop::new().unwrap();
+    let port = closed_port().port();
+    let results = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut targets = vec![SocketAddr::from(([0, 0, 0, 0], port))];
+    if can_ipv6() {
+        targets.push(SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port)));
+    }
+    for addr in &targets {
+        let socket = Tcp::new(&lp);
+        let res = results.clone();
+        socket
+            .connect(*addr, move |socket, status| {
+                assert_ne!(status, Err(Error::EADDRNOTAVAIL));
+                res.borrow_mut().push(status);
+                socket.close(|_| {});
+            })
+            .unwrap();
+    }
+    assert!(!run(&lp));
+    assert_eq!(results.borrow().len(), targets.len());
     make_valgrind_happy(&lp);
 }

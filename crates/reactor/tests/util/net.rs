@@ -119,7 +119,8 @@ fn accept_queue_len(fd: RawFd) -> u32 {
 }
 
 /// libuv's echo server (test/echo-server.c), on its own thread and loop: the TCP flavour
-/// listening on `127.0.0.1`, port 0 ([`start`](EchoServer::start)), or the pipe flavour
+/// listening on `127.0.0.1` or `::1`, port 0 ([`start`](EchoServer::start),
+/// [`start6`](EchoServer::start6)), or the pipe flavour
 /// on a fresh path ([`start_pipe`](EchoServer::start_pipe), libuv's `pipe_echo_server`).
 /// It echoes what it reads; at EOF it shuts its side down and then closes. Commands, as
 /// in libuv:
@@ -139,18 +140,25 @@ pub struct EchoServer {
 
 impl EchoServer {
     pub fn start() -> EchoServer {
-        EchoServer::spawn(None)
+        EchoServer::spawn(None, localhost())
+    }
+
+    /// The TCP flavour on `::1` (libuv's `tcp6_echo_server`).
+    pub fn start6() -> EchoServer {
+        EchoServer::spawn(None, "[::1]:0".parse().unwrap())
     }
 
     pub fn start_pipe() -> EchoServer {
-        EchoServer::spawn(Some(TempPath::new("pipe-echo")))
+        EchoServer::spawn(Some(TempPath::new("pipe-echo")), localhost())
     }
 
-    fn spawn(path: Option<TempPath>) -> EchoServer {
+    fn spawn(path: Option<TempPath>, addr: SocketAddr) -> EchoServer {
         let (tx, rx) = mpsc::channel();
         let p = path.as_ref().map(|p| p.path().to_path_buf());
-        let thread =
-            std::thread::Builder::new().name("echo-server".into()).spawn(move || echo_server_main(p, tx)).unwrap();
+        let thread = std::thread::Builder::new()
+            .name("echo-server".into())
+            .spawn(move || echo_server_main(p, addr, tx))
+            .unwrap();
         let (addr, stop) = rx.recv().expect("the echo server failed to start");
         EchoServer { addr, path, stop, thread: Some(thread) }
     }
@@ -180,7 +188,7 @@ impl Drop for EchoServer {
 
 /// `path`: the pipe flavour, served through the pipe's stream side, on which every call
 /// the TCP flavour makes (listen, accept, read, write, shutdown, close) works the same.
-fn echo_server_main(path: Option<PathBuf>, ready: mpsc::Sender<(Option<SocketAddr>, AsyncSender)>) {
+fn echo_server_main(path: Option<PathBuf>, addr: SocketAddr, ready: mpsc::Sender<(Option<SocketAddr>, AsyncSender)>) {
     let lp = Loop::new().unwrap();
     let server = match &path {
         Some(p) => {
@@ -190,7 +198,7 @@ fn echo_server_main(path: Option<PathBuf>, ready: mpsc::Sender<(Option<SocketAdd
         }
         None => {
             let tcp = Tcp::new(&lp);
-            tcp.bind(localhost()).unwrap();
+            tcp.bind(addr).unwrap();
             tcp
         }
     };
