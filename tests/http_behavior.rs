@@ -2432,3 +2432,55 @@ fn writes_from_a_socket_listener_follow_the_queued_ones() {
     );
     srv.stop();
 }
+
+// Node's retry idiom: a listen that fails (`EADDRINUSE`, as `'error'`) leaves the server
+// without a handle, so it may listen again; the failed listen's callback is still a
+// `listening` listener and runs too, first (checked on Node 20). The server then serves.
+// A second listen while listening is still `ERR_SERVER_ALREADY_LISTEN`.
+#[test]
+fn listen_again_after_a_failed_listen() {
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = blocker.local_addr().unwrap().port();
+    let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+    let (s1, s2, s3) = (seen.clone(), seen.clone(), seen.clone());
+    util::run_bounded(|_| {
+        let server = millrace::http::create_server(|_, res| {
+            res.end_with(Bytes::from_static(b"served"));
+        });
+        server.on_error(move |srv, e| {
+            s1.borrow_mut().push(format!("error {} listening {}", e.code().unwrap(), srv.listening()));
+            let s2 = s2.clone();
+            srv.listen(0, "127.0.0.1", move |srv| {
+                s2.borrow_mut().push(format!("cb2 listening {}", srv.listening()));
+                let again = srv.listen(0, "127.0.0.1", |_| panic!("a second handle"));
+                s2.borrow_mut()
+                    .push(format!("again {}", again.err().and_then(|e| e.code().map(str::to_owned)).unwrap()));
+                let port = srv.address().unwrap().port();
+                let (srv, s2) = (srv.clone(), s2.clone());
+                let c = millrace::streams::net::Socket::connect(([127, 0, 0, 1], port).into());
+                c.write(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+                let body = Rc::new(RefCell::new(Vec::new()));
+                let b = body.clone();
+                c.on_data(move |_, d| b.borrow_mut().extend_from_slice(&d));
+                c.on_end(move |_| {
+                    let text = String::from_utf8_lossy(&body.borrow()).into_owned();
+                    s2.borrow_mut().push(format!("response ends with served: {}", text.ends_with("served")));
+                    srv.close(|_| {});
+                });
+            })
+            .unwrap();
+        });
+        server.listen(busy, "127.0.0.1", move |_| s3.borrow_mut().push("cb1".into())).unwrap();
+    });
+    drop(blocker);
+    assert_eq!(
+        seen.borrow()[..],
+        [
+            "error EADDRINUSE listening false",
+            "cb1",
+            "cb2 listening true",
+            "again ERR_SERVER_ALREADY_LISTEN",
+            "response ends with served: true"
+        ]
+    );
+}

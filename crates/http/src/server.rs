@@ -347,7 +347,8 @@ impl Server {
     /// `server.listen(port, host, cb)`: `cb` runs once listening (next tick). A failure
     /// to listen (`EADDRINUSE`) is emitted as `'error'` on the next tick, as in Node
     /// ([`on_error`](Server::on_error)); an unresolvable host and
-    /// `ERR_SERVER_ALREADY_LISTEN` are returned.
+    /// `ERR_SERVER_ALREADY_LISTEN` are returned. After a failed listen the server may
+    /// listen again, as in Node.
     pub fn listen(&self, port: u16, host: &str, cb: impl Fn(&Server) + 'static) -> Result<(), streams::Error> {
         self.check_not_listening()?;
         let addr: SocketAddr = (host, port)
@@ -375,8 +376,13 @@ impl Server {
         Ok(())
     }
 
+    /// `ERR_SERVER_ALREADY_LISTEN` while the server has a listening handle, or once it
+    /// was closed (a closed server has dropped its listeners). A server whose listen
+    /// failed (`EADDRINUSE`, reported as `'error'`) has none, and may listen again, as in
+    /// Node (whose `listen` checks `this._handle`, cleared by the failure).
     fn check_not_listening(&self) -> Result<(), streams::Error> {
-        if self.0.net.borrow().is_some() {
+        let busy = self.0.net.borrow().as_ref().is_some_and(net::Server::listening);
+        if busy || (self.0.closing.get() && self.0.net.borrow().is_some()) {
             return Err(Error::new(
                 Code::ERR_SERVER_ALREADY_LISTEN,
                 "Listen method has been called more than once without closing.",
@@ -386,9 +392,13 @@ impl Server {
         Ok(())
     }
 
-    /// The net server under this one, its events forwarded; `cb` waits for `listening`.
+    /// The net server under this one, its events forwarded (made by the first `listen`,
+    /// reused by a `listen` after a failed one); `cb` waits for `listening`.
     fn net_server(&self, cb: impl Fn(&Server) + 'static) -> net::Server {
         self.0.on_listening.borrow_mut().push(Rc::new(cb));
+        if let Some(netserver) = self.0.net.borrow().as_ref() {
+            return netserver.clone();
+        }
         // A listening server stays alive (the listening handle owns it), as in Node;
         // closing the server breaks the cycle.
         let me = self.clone();
@@ -429,8 +439,10 @@ impl Server {
     }
 
     fn listening_with(&self, netserver: net::Server) {
-        *self.0.net.borrow_mut() = Some(netserver);
-        self.start_checking();
+        let first = self.0.net.borrow_mut().replace(netserver).is_none();
+        if first {
+            self.start_checking();
+        }
     }
 
     /// `server.address()` (of a TCP server).
