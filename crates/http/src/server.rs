@@ -381,8 +381,8 @@ impl Server {
     /// failed (`EADDRINUSE`, reported as `'error'`) has none, and may listen again, as in
     /// Node (whose `listen` checks `this._handle`, cleared by the failure).
     fn check_not_listening(&self) -> Result<(), streams::Error> {
-        let busy = self.0.net.borrow().as_ref().is_some_and(net::Server::listening);
-        if busy || (self.0.closing.get() && self.0.net.borrow().is_some()) {
+        let refused = self.0.net.borrow().as_ref().is_some_and(|n| n.listening() || self.0.closing.get());
+        if refused {
             return Err(Error::new(
                 Code::ERR_SERVER_ALREADY_LISTEN,
                 "Listen method has been called more than once without closing.",

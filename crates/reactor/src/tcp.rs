@@ -565,12 +565,7 @@ impl Tcp {
 
     /// `uv_fileno`: the socket's descriptor, if it has one.
     pub fn fileno(&self) -> Option<RawFd> {
-        match &self.0.st.borrow().sock {
-            Sock::Empty => None,
-            Sock::Bound(s) => Some(s.as_raw_fd()),
-            Sock::Listener(l) => Some(l.as_raw_fd()),
-            Sock::Stream(s) => Some(s.as_raw_fd()),
-        }
+        self.with_sock(|s| s.as_raw_fd())
     }
 
     /// `uv_tcp_close_reset`: closes with `SO_LINGER` 0, so the peer gets a RST instead

@@ -18,6 +18,24 @@ use millrace_reactor::{guess_handle, Error, Handle, HandleType, Loop, Pipe, Read
 use util::net::{localhost, run};
 use util::{make_valgrind_happy, Counter, TempPath};
 
+/// Reads `reader` until EOF (anything else fails the test), then closes it: what it
+/// read, and how many EOFs (1 once the loop is done).
+fn read_to_eof(reader: &Pipe) -> (Rc<RefCell<Vec<u8>>>, Counter) {
+    let (got, eof) = (Rc::new(RefCell::new(Vec::new())), Counter::new());
+    let (g, e) = (got.clone(), eof.clone());
+    reader
+        .read_start(move |h, ev| match ev {
+            ReadEvent::Data(b) => g.borrow_mut().extend_from_slice(&b),
+            ev => {
+                assert_eq!(ev, ReadEvent::Eof);
+                e.inc();
+                h.close(|_| {});
+            }
+        })
+        .unwrap();
+    (got, eof)
+}
+
 // test-close-fd.c: a pipe's read end opened into a handle; one byte written and the
 // write end closed. The first read stops reading; a second read_start reports the EOF,
 // even though the loop saw the hang-up while no one was reading.
@@ -184,19 +202,7 @@ fn pipe_open_write_shutdown_close() {
         })
         .unwrap();
     assert!(!writer.is_writable());
-    let got = Rc::new(RefCell::new(Vec::new()));
-    let (g, eof) = (got.clone(), Counter::new());
-    let e = eof.clone();
-    reader
-        .read_start(move |h, ev| match ev {
-            ReadEvent::Data(b) => g.borrow_mut().extend_from_slice(&b),
-            ev => {
-                assert_eq!(ev, ReadEvent::Eof);
-                e.inc();
-                h.close(|_| {});
-            }
-        })
-        .unwrap();
+    let (got, eof) = read_to_eof(&reader);
     assert!(!run(&lp));
     assert_eq!((writes.get(), shut.get(), eof.get()), (64, 1, 1));
     assert!(*got.borrow() == expected);
@@ -257,16 +263,10 @@ fn pipe_open_fifo() {
             w.close(|_| {});
         })
         .unwrap();
-    let got = Rc::new(RefCell::new(Vec::new()));
-    let g = got.clone();
-    reader
-        .read_start(move |h, ev| match ev {
-            ReadEvent::Data(b) => g.borrow_mut().extend_from_slice(&b),
-            _ => h.close(|_| {}),
-        })
-        .unwrap();
+    let (got, eof) = read_to_eof(&reader);
     assert!(!run(&lp));
     assert_eq!(&got.borrow()[..], b"fifo");
+    assert_eq!(eof.get(), 1);
     make_valgrind_happy(&lp);
 }
 

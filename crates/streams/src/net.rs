@@ -239,12 +239,13 @@ impl Socket {
         if is_tcp {
             opts.apply_tcp(&s);
         }
-        if !opts.readable {
-            // net.js reads only `if (this._handle && options.readable !== false)`.
-        } else if !opts.pause_on_create {
-            s.read(Some(0));
-        } else {
-            s.r().flowing = Some(false);
+        // net.js reads only `if (this._handle && options.readable !== false)`.
+        if opts.readable {
+            if opts.pause_on_create {
+                s.r().flowing = Some(false);
+            } else {
+                s.read(Some(0));
+            }
         }
         s
     }
@@ -480,7 +481,6 @@ impl Socket {
     }
 }
 
-/// `_read`: start reading, or wait for the connection.
 /// `guessHandleType`'s names (Node's `internal/util`).
 fn fd_type_name(kind: reactor::HandleType) -> &'static str {
     use reactor::HandleType::*;
@@ -494,6 +494,7 @@ fn fd_type_name(kind: reactor::HandleType) -> &'static str {
     }
 }
 
+/// `_read`: start reading, or wait for the connection.
 fn socket_read(s: &Socket) {
     if s.ext().connecting.get() || s.ext().tcp.borrow().is_none() {
         if s.ext().connecting.get() {
@@ -890,13 +891,20 @@ impl Server {
         any: bool,
         cb: impl Fn(&Server) + 'static,
     ) -> Result<(), Error> {
+        self.begin_listen(cb)?;
+        // A TCP server after a `listen_path` that failed: its connections are TCP's.
+        self.0.path.borrow_mut().take();
+        self.setup_listen_handle(ip, port, any);
+        Ok(())
+    }
+
+    /// What every `listen` does first: `ERR_SERVER_ALREADY_LISTEN` while the server has a
+    /// handle; else `cb` becomes a `listening` listener (once).
+    fn begin_listen(&self, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
         if self.0.tcp.borrow().is_some() {
             return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
         }
         self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
-        // A TCP server after a `listen_path` that failed: its connections are TCP's.
-        self.0.path.borrow_mut().take();
-        self.setup_listen_handle(ip, port, any);
         Ok(())
     }
 
@@ -937,10 +945,7 @@ impl Server {
         opts: PipeListenOptions,
         cb: impl Fn(&Server) + 'static,
     ) -> Result<(), Error> {
-        if self.0.tcp.borrow().is_some() {
-            return Err(Error::node(Code::ERR_SERVER_ALREADY_LISTEN, ""));
-        }
-        self.0.ev.add(Event::Listening, self.next_id(), true, false, Handler::Plain(Rc::new(cb)));
+        self.begin_listen(cb)?;
         let path = path.as_ref().to_path_buf();
         *self.0.path.borrow_mut() = Some(path.clone()); // Node's `_pipeName`
         let pipe = Pipe::new(&self.0.lp);
