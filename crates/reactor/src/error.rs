@@ -76,6 +76,7 @@ errnos! {
     ENOTEMPTY => "directory not empty",
     ENOTSOCK => "socket operation on non-socket",
     ENOTSUP => "operation not supported on socket",
+    ENOTTY => "inappropriate ioctl for device",
     EPERM => "operation not permitted",
     EPIPE => "broken pipe",
     EPROTO => "protocol error",

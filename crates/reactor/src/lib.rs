@@ -2,8 +2,8 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, signals), requests (writes, connects, shutdowns, thread-pool work, file system
-//! operations), a next-tick queue and always-on metrics.
+//! pipes, terminals, signals), requests (writes, connects, shutdowns, thread-pool work,
+//! file system operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
 //! guarantees (callbacks never run on the caller's stack, close is deferred, write
@@ -55,6 +55,7 @@ mod sys;
 mod tcp;
 mod threadpool;
 mod timer;
+mod tty;
 mod watcher;
 
 pub use async_::{Async, AsyncSender};
@@ -68,6 +69,7 @@ pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};
 pub use threadpool::{queue_work, threadpool_size, WorkReq, DEFAULT_THREADPOOL_SIZE};
 pub use timer::Timer;
+pub use tty::{openpty, reset_mode, set_winsize, Tty, TtyMode};
 pub use watcher::{Check, CheckKind, Idle, IdleKind, Prepare, PrepareKind, Watcher, WatcherKind};
 
 /// Queues `f` on the current thread's loop's next-tick queue ([`Loop::next_tick`]).

@@ -1,5 +1,6 @@
 //! The few system calls std, mio and socket2 do not offer safely: a descriptor's access
-//! mode and file type, `O_NONBLOCK` on any descriptor, and `pipe2`. The only `unsafe`
+//! mode and file type, `O_NONBLOCK` on any descriptor, `pipe2`, and the terminal calls
+//! (settings, window size, pseudo-terminals). The only `unsafe`
 //! code in the crate lives here, each block with its reason.
 #![allow(unsafe_code)]
 
@@ -49,5 +50,118 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
         Err(io::Error::last_os_error())
     } else {
         Ok(r)
+    }
+}
+
+/// A terminal's settings (`struct termios`).
+pub(crate) type Termios = libc::termios;
+
+/// `tcgetattr(3)`.
+pub(crate) fn tcgetattr(fd: BorrowedFd<'_>) -> io::Result<Termios> {
+    let mut t = std::mem::MaybeUninit::<Termios>::uninit();
+    // SAFETY: tcgetattr fills the whole struct behind the pointer, which points at storage
+    // of that type; `fd` is open for the borrow's lifetime.
+    retry(|| cvt(unsafe { libc::tcgetattr(fd.as_raw_fd(), t.as_mut_ptr()) }))?;
+    // SAFETY: tcgetattr succeeded, so it filled the struct.
+    Ok(unsafe { t.assume_init() })
+}
+
+/// `tcsetattr(3)` with `how` (`TCSANOW`, `TCSADRAIN`), retried on `EINTR` as libuv's
+/// `uv__tcsetattr`.
+pub(crate) fn tcsetattr(fd: BorrowedFd<'_>, how: libc::c_int, t: &Termios) -> io::Result<()> {
+    tcsetattr_raw(fd.as_raw_fd(), how, t)
+}
+
+/// [`tcsetattr`] on a descriptor number that may have been closed since it was recorded
+/// (`uv_tty_reset_mode`'s): then `EBADF`, or `ENOTTY` if the number was reused.
+pub(crate) fn tcsetattr_raw(fd: libc::c_int, how: libc::c_int, t: &Termios) -> io::Result<()> {
+    // SAFETY: tcsetattr only reads the struct behind the pointer, a live reference, and
+    // touches nothing else of the descriptor than its terminal settings.
+    retry(|| cvt(unsafe { libc::tcsetattr(fd, how, t) }))?;
+    Ok(())
+}
+
+/// `cfmakeraw(3)`.
+pub(crate) fn cfmakeraw(t: &mut Termios) {
+    // SAFETY: cfmakeraw only changes fields of the struct behind the pointer, a live
+    // exclusive reference.
+    unsafe { libc::cfmakeraw(t) }
+}
+
+/// `ioctl(TIOCGWINSZ)`: (columns, rows).
+pub(crate) fn winsize(fd: BorrowedFd<'_>) -> io::Result<(u16, u16)> {
+    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCGWINSZ writes one `struct winsize` through the pointer, which points at
+    // `ws`; `fd` is open for the borrow's lifetime.
+    retry(|| cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) }))?;
+    Ok((ws.ws_col, ws.ws_row))
+}
+
+/// `ioctl(TIOCSWINSZ)`.
+pub(crate) fn set_winsize(fd: BorrowedFd<'_>, columns: u16, rows: u16) -> io::Result<()> {
+    let ws = libc::winsize { ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: TIOCSWINSZ reads one `struct winsize` through the pointer, which points at
+    // `ws`; `fd` is open for the borrow's lifetime.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) })?;
+    Ok(())
+}
+
+/// libuv's `uv__tty_is_slave` on Linux: `TIOCGPTN` (the pty number) works only on a
+/// pseudo-terminal's master side.
+pub(crate) fn tty_is_slave(fd: BorrowedFd<'_>) -> bool {
+    let mut n: libc::c_uint = 0;
+    // SAFETY: TIOCGPTN writes one `unsigned int` through the pointer, which points at
+    // `n`; `fd` is open for the borrow's lifetime.
+    unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGPTN, &mut n) != 0 }
+}
+
+/// `ttyname_r(3)`: the path of the terminal `fd` refers to.
+pub(crate) fn ttyname(fd: BorrowedFd<'_>) -> io::Result<std::path::PathBuf> {
+    name_into(|buf, len| {
+        // SAFETY: ttyname_r writes at most `len` bytes, a NUL-terminated name, into the
+        // buffer, which has that room; `fd` is open for the borrow's lifetime.
+        unsafe { libc::ttyname_r(fd.as_raw_fd(), buf, len) }
+    })
+}
+
+/// A new pseudo-terminal's master side (`posix_openpt`, `grantpt`, `unlockpt`) and the
+/// path of its slave (`ptsname_r`).
+pub(crate) fn openpt() -> io::Result<(OwnedFd, std::path::PathBuf)> {
+    // SAFETY: posix_openpt takes flags only and returns a new descriptor or -1.
+    let fd = cvt(unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) })?;
+    // SAFETY: the descriptor is new and nothing else owns it.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: both take the master descriptor only, open for the calls.
+    cvt(unsafe { libc::grantpt(master.as_raw_fd()) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::unlockpt(master.as_raw_fd()) })?;
+    let path = name_into(|buf, len| {
+        // SAFETY: ptsname_r writes at most `len` bytes, a NUL-terminated path, into the
+        // buffer, which has that room; the master is open for the call.
+        unsafe { libc::ptsname_r(master.as_raw_fd(), buf, len) }
+    })?;
+    Ok((master, path))
+}
+
+/// Calls a `*name_r` function that fills a buffer with a NUL-terminated path and returns
+/// 0 or an error number.
+fn name_into(f: impl FnOnce(*mut libc::c_char, libc::size_t) -> libc::c_int) -> io::Result<std::path::PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = [0 as libc::c_char; 256];
+    match f(buf.as_mut_ptr(), buf.len()) {
+        0 => {
+            let bytes: Vec<u8> = buf.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+            Ok(std::ffi::OsStr::from_bytes(&bytes).into())
+        }
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
+fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
     }
 }

@@ -239,7 +239,7 @@ impl Tcp {
         }
         let pipe = self.0.st.borrow().pipe;
         if pipe && crate::sys::file_type(fd.as_fd())? != libc::S_IFSOCK {
-            return self.adopt_fd(fd);
+            return self.adopt_fd(fd, true);
         }
         let sock = Socket::from(fd);
         if pipe && sock.domain()? != Domain::UNIX {
@@ -257,13 +257,16 @@ impl Tcp {
         Ok(())
     }
 
-    /// `uv_pipe_open` on a pipe, FIFO or terminal: a stream at once, readable and
-    /// writable as the descriptor's access mode allows (`O_RDONLY`, `O_WRONLY`,
-    /// `O_RDWR`), made non-blocking. What epoll cannot watch (a regular file, a
+    /// `uv_pipe_open` on a pipe, FIFO or terminal, and `uv_tty_init`: a stream at once,
+    /// readable and writable as the descriptor's access mode allows (`O_RDONLY`,
+    /// `O_WRONLY`, `O_RDWR`), made non-blocking if `nonblock` (a terminal that could not
+    /// be reopened keeps its flags). What epoll cannot watch (a regular file, a
     /// directory) fails here with its `EPERM`, where libuv would abort later.
-    fn adopt_fd(&self, fd: OwnedFd) -> Result<()> {
+    pub(crate) fn adopt_fd(&self, fd: OwnedFd, nonblock: bool) -> Result<()> {
         let (readable, writable) = crate::sys::access_mode(fd.as_fd())?;
-        crate::sys::set_nonblocking(fd.as_fd(), true)?;
+        if nonblock {
+            crate::sys::set_nonblocking(fd.as_fd(), true)?;
+        }
         self.attach_stream(Conn::Fd(std::fs::File::from(fd)))?;
         let mut st = self.0.st.borrow_mut();
         st.readable = readable;

@@ -3,8 +3,9 @@
 //! libuv's test-close-fd.c, test-pipe-set-non-blocking.c and test-handle-fileno.c, one
 //! test per libuv test, same names; the tests after them are ours.
 //!
-//! `handle_fileno` keeps its TCP and pipe parts: an idle handle has no `fileno` to call
-//! (libuv's `EINVAL`), and there are no UDP or TTY handles here.
+//! `handle_fileno` keeps its TCP, pipe and TTY parts (the TTY on a pty, where libuv
+//! needs `/dev/tty`): an idle handle has no `fileno` to call (libuv's `EINVAL`), and
+//! there are no UDP handles here.
 
 mod util;
 
@@ -135,6 +136,13 @@ fn handle_fileno() {
     assert!(pipe.fileno().is_some());
     pipe.close(|_| {});
     assert_eq!(pipe.fileno(), None);
+
+    // libuv opens /dev/tty and skips this part without one; a pty's slave always works.
+    let (_master, slave) = millrace_reactor::openpty(None).unwrap();
+    let tty = millrace_reactor::Tty::new(&lp, slave).unwrap();
+    assert!(tty.fileno().is_some());
+    tty.close(|_| {});
+    assert_eq!(tty.fileno(), None);
     run(&lp);
     make_valgrind_happy(&lp);
 }
