@@ -524,7 +524,11 @@ fn read(t: &Rc<TcpInner>) {
                 }
             };
             lp.inner().metrics.bump(|m| m.read += 1);
-            r.map(|n| (buf.split_to(n).freeze(), n < want))
+            // A terminal's short read may leave lines (or an EOF) behind that no new
+            // edge will announce: ask the descriptor (libuv's level-triggered poll would).
+            let drained =
+                |n: usize| n < want && !(st.tty && crate::sys::readable_now(std::os::fd::AsFd::as_fd(stream)));
+            r.map(|n| (buf.split_to(n).freeze(), drained(n)))
         };
         let mut st = t.st.borrow_mut();
         st.stats.read_calls += 1;

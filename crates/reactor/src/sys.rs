@@ -53,6 +53,15 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+/// `poll(2)` with no wait: is there something to read (or an EOF, or an error) now?
+pub(crate) fn readable_now(fd: BorrowedFd<'_>) -> bool {
+    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: poll reads and writes the one `pollfd` behind the pointer, which points at
+    // `p`; a zero timeout never blocks; `fd` is open for the borrow's lifetime.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n > 0 && p.revents != 0
+}
+
 /// A terminal's settings (`struct termios`).
 pub(crate) type Termios = libc::termios;
 

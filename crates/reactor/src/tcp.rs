@@ -114,6 +114,9 @@ pub(crate) struct TcpState {
     pub(crate) pipe: bool,
     /// The path a pipe bound, unlinked when the handle closes (libuv's `pipe_fname`).
     pub(crate) pipe_fname: Option<std::path::PathBuf>,
+    /// A terminal: a read returns at most one line in canonical mode, so a short read
+    /// does not mean the input is drained (see `stream.rs`'s `read`).
+    pub(crate) tty: bool,
 }
 
 pub(crate) struct TcpInner {
@@ -191,6 +194,7 @@ impl Tcp {
                 keepalive: false,
                 pipe: false,
                 pipe_fname: None,
+                tty: false,
             }),
             read_cb: CallbackSlot::empty(),
             connection_cb: CallbackSlot::empty(),

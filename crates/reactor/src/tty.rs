@@ -121,7 +121,11 @@ impl Tty {
             }
         }
         let stream = Tcp::new(lp);
-        stream.0.st.borrow_mut().pipe = true; // not TCP: the TCP-only calls are ENOTSUP
+        {
+            let mut st = stream.0.st.borrow_mut();
+            st.pipe = true; // not TCP: the TCP-only calls are ENOTSUP
+            st.tty = kind == HandleType::Tty;
+        }
         let tty =
             Tty { stream, st: Rc::new(RefCell::new(TtyState { mode: TtyMode::Normal, orig: None, blocking_writes })) };
         if let Err(e) = tty.stream.adopt_fd(fd, !blocking_writes) {

@@ -339,3 +339,43 @@ fn tty_over_a_pipe_has_no_modes() {
     assert_eq!(tty.get_winsize().unwrap_err(), Error::EBADF);
     make_valgrind_happy(&lp);
 }
+
+// Ours: in its normal (canonical) mode a terminal gives one line per read, so a short read
+// does not mean the input is drained. Two lines and an EOF (^D) typed before anyone
+// reads arrive as two reads and an EOF, although no new input comes to announce the
+// rest (epoll here is edge-triggered; libuv's is level-triggered).
+#[test]
+fn tty_lines_typed_ahead_arrive_with_their_eof() {
+    let lp = Loop::new().unwrap();
+    let (master, slave) = openpty(Some((80, 24))).unwrap();
+    std::fs::File::from(master.try_clone().unwrap()).write_all(b"a\nb\n\x04").unwrap();
+    let tty = Tty::new(&lp, slave).unwrap();
+    let events = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let ev2 = events.clone();
+    tty.read_start(move |h, ev| {
+        let eof = ev == ReadEvent::Eof;
+        ev2.borrow_mut().push(ev);
+        if eof {
+            h.close(|_| {});
+        }
+    })
+    .unwrap();
+    let guard = millrace_reactor::Timer::new(&lp);
+    let t2 = tty.clone();
+    guard
+        .start(5000, 0, move |g| {
+            t2.close(|_| {});
+            g.close(|_| {});
+        })
+        .unwrap();
+    guard.unref();
+    lp.run(RunMode::Default);
+    let expected =
+        [ReadEvent::Data(Bytes::from_static(b"a\n")), ReadEvent::Data(Bytes::from_static(b"b\n")), ReadEvent::Eof];
+    assert_eq!(*events.borrow(), expected);
+    if !guard.is_closing() {
+        guard.close(|_| {});
+    }
+    drop(master);
+    make_valgrind_happy(&lp);
+}
