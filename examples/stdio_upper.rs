@@ -7,11 +7,12 @@
 //! head -c 64M /dev/zero | cargo run --release --example stdio_upper | (sleep 1; wc -c)
 //! ```
 //!
-//! Both ends are `net::Socket::from_fd` over a copy of the descriptor (Node's
-//! `net.Socket({ fd })`, which is what `process.stdin` and `process.stdout` are when they
-//! are pipes): stdin with `writable: false`, stdout with `readable: false`. A terminal or
-//! a file is not a socket's descriptor (`ERR_INVALID_FD_TYPE`): pipe something in and
-//! out. What the journey looked like goes to stderr.
+//! Each end is what Node's `process.stdin` or `process.stdout` would be, over a copy of
+//! the descriptor: on a pipe or a socket, `net::Socket::from_fd` (Node's `net.Socket({ fd
+//! })`: stdin with `writable: false`, stdout with `readable: false`); on a terminal,
+//! `tty::ReadStream` or `tty::WriteStream` (type a line, end with ^D). A regular file is
+//! neither (`ERR_INVALID_FD_TYPE`; Node would use a file stream): pipe it in. What the
+//! journey looked like goes to stderr.
 
 use std::cell::Cell;
 use std::os::fd::{AsFd, OwnedFd};
@@ -21,7 +22,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 use millrace::reactor::{Loop, RunMode};
 use millrace::streams::net::{Socket, SocketOptions};
-use millrace::streams::{pipeline, Error, Transform};
+use millrace::streams::{pipeline, tty, Error, Transform};
 
 /// What one run saw.
 #[derive(Debug, Default)]
@@ -44,8 +45,8 @@ pub fn upper_pipeline(
     journey: Rc<Journey>,
     done: impl FnOnce(Option<Error>) + 'static,
 ) -> Result<(), Error> {
-    let stdin = Socket::from_fd(input, SocketOptions { writable: false, ..Default::default() })?;
-    let stdout = Socket::from_fd(output, SocketOptions { readable: false, ..Default::default() })?;
+    let stdin = stdio_socket(input, true)?;
+    let stdout = stdio_socket(output, false)?;
     let j = journey.clone();
     let upper = Transform::<Bytes, Bytes>::builder()
         .transform(move |_, chunk, cb| {
@@ -62,6 +63,18 @@ pub fn upper_pipeline(
     Ok(())
 }
 
+/// A standard descriptor as Node makes `process.stdin` (`reading`) or `process.stdout`:
+/// a terminal stream on a terminal, else a socket over the pipe or socket.
+fn stdio_socket(fd: OwnedFd, reading: bool) -> Result<Socket, Error> {
+    if tty::isatty(fd.as_fd()) {
+        return Ok(match reading {
+            true => tty::ReadStream::new(fd)?.socket().clone(),
+            false => tty::WriteStream::new(fd)?.socket().clone(),
+        });
+    }
+    Socket::from_fd(fd, SocketOptions { readable: reading, writable: !reading, ..Default::default() })
+}
+
 fn main() -> ExitCode {
     let copy = |fd: std::os::fd::BorrowedFd<'_>| fd.try_clone_to_owned().expect("dup a standard descriptor");
     let (input, output) = (copy(std::io::stdin().as_fd()), copy(std::io::stdout().as_fd()));
@@ -70,7 +83,7 @@ fn main() -> ExitCode {
     let result: Rc<Cell<Option<Option<Error>>>> = Rc::default();
     let r = result.clone();
     if let Err(e) = upper_pipeline(input, output, journey.clone(), move |err| r.set(Some(err))) {
-        eprintln!("stdio_upper: {e} (stdin and stdout must be pipes or sockets: `printf hi | stdio_upper | cat`)");
+        eprintln!("stdio_upper: {e} (stdin and stdout must be pipes, sockets or terminals: `cat file | stdio_upper`)");
         return ExitCode::from(2);
     }
     lp.run_next_ticks();

@@ -1,7 +1,8 @@
 //! The `stdio_upper` example over real pipes: in this process through `reactor::pipe`
 //! (its pipeline code, included), and as a child process whose stdin and stdout are
 //! pipes (the binary `cargo test --workspace` builds). Both check every byte; the first
-//! also that backpressure happened at the slow end.
+//! also that backpressure happened at the slow end. And between two pseudo-terminals, as
+//! when it is run by hand.
 
 mod util;
 
@@ -53,6 +54,49 @@ fn upper_pipeline_over_anonymous_pipes() {
     assert!(journey.pauses.get() > 0, "stdin was never paused: {journey:?}");
 }
 
+/// What the terminal's other side reads until `want` bytes or 10 s.
+fn read_terminal(master: &std::os::fd::OwnedFd, want: usize) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let mut m = std::fs::File::from(master.try_clone().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        while got.len() < want {
+            match m.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tx.send(got);
+    });
+    rx
+}
+
+// A terminal at each end, as `stdio_upper` run by hand: a line typed and ^D into one
+// (it reads in its normal line mode, so the line and then the EOF arrive), the
+// upper-cased line shown on the other, with the terminal's "\r\n".
+#[test]
+fn upper_pipeline_between_terminals() {
+    let (in_master, in_slave) = millrace::reactor::openpty(Some((80, 24))).unwrap();
+    let (out_master, out_slave) = millrace::reactor::openpty(Some((80, 24))).unwrap();
+    let shown = read_terminal(&out_master, 17);
+    let echoed = read_terminal(&in_master, 14);
+    std::fs::File::from(in_master.try_clone().unwrap()).write_all(b"hello, terminal\n\x04").unwrap();
+    let journey = Rc::new(stdio_upper::Journey::default());
+    let result: Rc<RefCell<Option<Option<String>>>> = Rc::default();
+    let (j, r) = (journey.clone(), result.clone());
+    util::run_bounded(move |_| {
+        stdio_upper::upper_pipeline(in_slave, out_slave, j, move |err| {
+            *r.borrow_mut() = Some(err.map(|e| e.to_string()));
+        })
+        .unwrap();
+    });
+    assert_eq!(*result.borrow(), Some(None), "the pipeline's callback, without an error");
+    let ten = Duration::from_secs(10);
+    assert_eq!(shown.recv_timeout(ten).unwrap(), b"HELLO, TERMINAL\r\n");
+    assert_eq!(&echoed.recv_timeout(ten).unwrap()[..14], b"hello, termina", "the typing terminal echoes");
+    assert_eq!(journey.bytes.get(), 16);
+}
+
 #[test]
 fn stdio_upper_as_a_child_process() {
     let exe = std::env::current_exe().unwrap();
@@ -84,7 +128,8 @@ fn stdio_upper_as_a_child_process() {
     assert!(out == data.to_ascii_uppercase(), "every byte, upper-cased, in order");
     assert!(report.starts_with(&format!("stdio_upper: {} bytes in ", data.len())), "{report}");
 
-    // A file is not a socket's descriptor: a clear error and exit status 2.
+    // A file is neither a socket's nor a terminal's descriptor: a clear error and exit
+    // status 2.
     let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
     let res = std::process::Command::new(&bin).stdin(file).output().unwrap();
     assert_eq!(res.status.code(), Some(2));

@@ -49,6 +49,9 @@ pub enum Code {
     /// A descriptor a socket cannot be made of (a file, a terminal); the detail names
     /// its type (`FILE`, `TTY`, `UDP`, `UNKNOWN`).
     ERR_INVALID_FD_TYPE,
+    /// `uv_tty_init` refused the descriptor of a terminal stream; the detail is its
+    /// error ("EINVAL (invalid argument)").
+    ERR_TTY_INIT_FAILED,
 }
 
 impl Code {
@@ -71,6 +74,7 @@ impl Code {
             Code::ERR_SERVER_ALREADY_LISTEN => "ERR_SERVER_ALREADY_LISTEN",
             Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
             Code::ERR_INVALID_FD_TYPE => "ERR_INVALID_FD_TYPE",
+            Code::ERR_TTY_INIT_FAILED => "ERR_TTY_INIT_FAILED",
         }
     }
 }
@@ -135,6 +139,7 @@ impl Error {
             }
             Code::ERR_SERVER_NOT_RUNNING => "Server is not running.".to_owned(),
             Code::ERR_INVALID_FD_TYPE => format!("Unsupported fd type: {what}"),
+            Code::ERR_TTY_INIT_FAILED => format!("TTY initialization failed: uv_tty_init returned {what}"),
         };
         Error(Arc::new(Repr::Node { code, message }))
     }

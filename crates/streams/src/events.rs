@@ -57,6 +57,8 @@ pub enum Event {
     Aborted,
     /// `'socket'` (HTTP responses: handed their socket).
     Socket,
+    /// `'resize'` (terminal write streams: the window size changed).
+    Resize,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.
@@ -245,8 +247,8 @@ impl<S, R> Default for Listeners<S, R> {
     }
 }
 
-// One bit per event in `Listeners::mask` (`Socket` is the last variant).
-const _: () = assert!((Event::Socket as u32) < 32);
+// One bit per event in `Listeners::mask` (`Resize` is the last variant).
+const _: () = assert!((Event::Resize as u32) < 32);
 
 /// Which list an event's listeners live in.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -59,6 +59,7 @@ mod pipeline;
 mod readable;
 mod stream;
 mod transform;
+pub mod tty;
 mod writable;
 
 pub use chunk::{Absent, Chunk, Side};

@@ -75,10 +75,17 @@ pub struct SocketOptions {
     pub writable: bool,
     /// `allowHalfOpen` (default false for sockets).
     pub allow_half_open: bool,
-    /// `pauseOnCreate`: do not start reading.
+    /// `pauseOnCreate`: do not start reading, and be paused (`readable_flowing()` is
+    /// `Some(false)`).
     pub pause_on_create: bool,
+    /// `manualStart`: do not start reading until the stream is read from (`on_data`,
+    /// `resume`, `read`); not paused. Node's terminal streams and `process.stdin`.
+    pub manual_start: bool,
     /// The highWaterMark of both sides.
     pub high_water_mark: Option<usize>,
+    /// `readableHighWaterMark`: the readable side's, unless `high_water_mark` is given
+    /// (Node's terminal streams use 0).
+    pub readable_high_water_mark: Option<usize>,
     /// `noDelay` (false): `TCP_NODELAY`, set once connected (a server's: on accept).
     pub no_delay: bool,
     /// `keepAlive` (false): TCP keep-alive probes, set once connected (a server's: on
@@ -96,7 +103,9 @@ impl Default for SocketOptions {
             writable: true,
             allow_half_open: false,
             pause_on_create: false,
+            manual_start: false,
             high_water_mark: None,
+            readable_high_water_mark: None,
             no_delay: false,
             keep_alive: false,
             keep_alive_initial_delay: 0,
@@ -136,6 +145,7 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
         writable: opts.writable,
         emit_close: false, // net.js: close comes from the handle's close callback
         high_water_mark: opts.high_water_mark,
+        readable_high_water_mark: opts.readable_high_water_mark,
         ..Options::default()
     });
     b.hooks.read = Some(Box::new(|s: &Socket, _| socket_read(s)));
@@ -233,7 +243,7 @@ impl Socket {
         Ok(Socket::from_handle(handle, opts, false))
     }
 
-    fn from_handle(tcp: Tcp, opts: SocketOptions, is_tcp: bool) -> Socket {
+    pub(crate) fn from_handle(tcp: Tcp, opts: SocketOptions, is_tcp: bool) -> Socket {
         let s = socket_builder(&opts).build();
         *s.ext().tcp.borrow_mut() = Some(tcp);
         if is_tcp {
@@ -243,7 +253,7 @@ impl Socket {
         if opts.readable {
             if opts.pause_on_create {
                 s.r().flowing = Some(false);
-            } else {
+            } else if !opts.manual_start {
                 s.read(Some(0));
             }
         }
