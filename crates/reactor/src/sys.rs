@@ -1,7 +1,7 @@
 //! The few system calls std, mio and socket2 do not offer safely: a descriptor's access
-//! mode and file type, `O_NONBLOCK` on any descriptor, `pipe2`, and the terminal calls
-//! (settings, window size, pseudo-terminals). The only `unsafe`
-//! code in the crate lives here, each block with its reason.
+//! mode and file type, `O_NONBLOCK` on any descriptor, `pipe2`, a `poll(2)` that does
+//! not wait, and the terminal calls (settings, window size, pseudo-terminals). The only
+//! `unsafe` code in the crate lives here, each block with its reason.
 #![allow(unsafe_code)]
 
 use std::io;
