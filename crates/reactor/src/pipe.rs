@@ -24,21 +24,18 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
 use crate::error::{Error, Result};
 use crate::handle::{sealed::HandleImpl, HandleCore};
 use crate::loop_::Loop;
-use crate::metrics::StreamStats;
 use crate::sock::Conn;
-use crate::stream::WriteReq;
-use crate::tcp::{ReadEvent, Sock, Tcp};
+use crate::tcp::{Sock, Tcp};
 
 /// `sizeof(sockaddr_un.sun_path)` on Linux.
 const SUN_PATH: usize = 108;
@@ -282,58 +279,7 @@ impl Pipe {
         Ok(())
     }
 
-    /// `uv_read_start`: as [`Tcp::read_start`].
-    pub fn read_start(&self, mut cb: impl FnMut(&Pipe, ReadEvent) + 'static) -> Result<()> {
-        self.0.read_start(move |t, ev| cb(&Pipe(t.clone()), ev))
-    }
-
-    /// `uv_read_stop`.
-    pub fn read_stop(&self) {
-        self.0.read_stop()
-    }
-
-    /// True while reading.
-    pub fn is_reading(&self) -> bool {
-        self.0.is_reading()
-    }
-
-    /// `uv_is_readable`.
-    pub fn is_readable(&self) -> bool {
-        self.0.is_readable()
-    }
-
-    /// `uv_is_writable`.
-    pub fn is_writable(&self) -> bool {
-        self.0.is_writable()
-    }
-
-    /// `uv_stream_set_blocking`: as [`Tcp::set_blocking`].
-    pub fn set_blocking(&self, blocking: bool) -> Result<()> {
-        self.0.set_blocking(blocking)
-    }
-
-    /// `uv_write`: as [`Tcp::write`].
-    pub fn write<I>(&self, bufs: I, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<WriteReq>
-    where
-        I: IntoIterator<Item = Bytes>,
-    {
-        self.0.write(bufs, move |t, r| cb(&Pipe(t.clone()), r))
-    }
-
-    /// `uv_try_write`: as [`Tcp::try_write`].
-    pub fn try_write(&self, bufs: &[Bytes]) -> Result<usize> {
-        self.0.try_write(bufs)
-    }
-
-    /// `uv_shutdown`: as [`Tcp::shutdown`].
-    pub fn shutdown(&self, cb: impl FnOnce(&Pipe, Result<()>) + 'static) -> Result<()> {
-        self.0.shutdown(move |t, r| cb(&Pipe(t.clone()), r))
-    }
-
-    /// `uv_stream_get_write_queue_size`.
-    pub fn write_queue_size(&self) -> usize {
-        self.0.write_queue_size()
-    }
+    crate::stream::stream_handle_methods!(Pipe);
 
     /// Holds writes in the queue until [`uncork`](Pipe::uncork), as [`Tcp::cork`].
     pub fn cork(&self) {
@@ -345,14 +291,9 @@ impl Pipe {
         self.0.uncork()
     }
 
-    /// `uv_fileno`: the socket's descriptor, if it has one.
-    pub fn fileno(&self) -> Option<RawFd> {
-        self.0.fileno()
-    }
-
-    /// Per-stream counters.
-    pub fn stats(&self) -> StreamStats {
-        self.0.stats()
+    /// How a callback of the stream side gets this handle back.
+    fn rewrap(&self) -> impl Fn(&Tcp) -> Pipe + 'static {
+        |t| Pipe(t.clone())
     }
 
     fn st(&self) -> std::cell::Ref<'_, crate::tcp::TcpState> {

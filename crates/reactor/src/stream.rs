@@ -796,3 +796,83 @@ pub(crate) fn cancel_requests(tcp: &Tcp) {
     drain(t);
     debug_assert_eq!(t.st.borrow().write_queue_size, 0);
 }
+
+/// The `uv_stream_t` calls of a handle type that wraps a stream [`Tcp`] (a
+/// [`Pipe`](crate::Pipe), a [`Tty`](crate::Tty)), written once: each is the `Tcp`'s,
+/// with the callbacks handed the wrapping handle. The type provides `stream(&self) ->
+/// &Tcp` and `rewrap(&self) -> impl Fn(&Tcp) -> Self + 'static`.
+macro_rules! stream_handle_methods {
+    ($ty:ident) => {
+        /// `uv_read_start`: as [`Tcp::read_start`]($crate::Tcp::read_start).
+        pub fn read_start(&self, mut cb: impl FnMut(&$ty, $crate::ReadEvent) + 'static) -> $crate::Result<()> {
+            let wrap = self.rewrap();
+            self.stream().read_start(move |t, ev| cb(&wrap(t), ev))
+        }
+
+        /// `uv_read_stop`.
+        pub fn read_stop(&self) {
+            self.stream().read_stop()
+        }
+
+        /// True while reading.
+        pub fn is_reading(&self) -> bool {
+            self.stream().is_reading()
+        }
+
+        /// `uv_is_readable`.
+        pub fn is_readable(&self) -> bool {
+            self.stream().is_readable()
+        }
+
+        /// `uv_is_writable`.
+        pub fn is_writable(&self) -> bool {
+            self.stream().is_writable()
+        }
+
+        /// `uv_stream_set_blocking`: as [`Tcp::set_blocking`]($crate::Tcp::set_blocking).
+        pub fn set_blocking(&self, blocking: bool) -> $crate::Result<()> {
+            self.stream().set_blocking(blocking)
+        }
+
+        /// `uv_write`: as [`Tcp::write`]($crate::Tcp::write).
+        pub fn write<I>(
+            &self,
+            bufs: I,
+            cb: impl FnOnce(&$ty, $crate::Result<()>) + 'static,
+        ) -> $crate::Result<$crate::WriteReq>
+        where
+            I: IntoIterator<Item = bytes::Bytes>,
+        {
+            let wrap = self.rewrap();
+            self.stream().write(bufs, move |t, r| cb(&wrap(t), r))
+        }
+
+        /// `uv_try_write`: as [`Tcp::try_write`]($crate::Tcp::try_write).
+        pub fn try_write(&self, bufs: &[bytes::Bytes]) -> $crate::Result<usize> {
+            self.stream().try_write(bufs)
+        }
+
+        /// `uv_shutdown`: as [`Tcp::shutdown`]($crate::Tcp::shutdown) (on a descriptor
+        /// that is not a socket, the callback gets `ENOTSOCK`, as libuv's does).
+        pub fn shutdown(&self, cb: impl FnOnce(&$ty, $crate::Result<()>) + 'static) -> $crate::Result<()> {
+            let wrap = self.rewrap();
+            self.stream().shutdown(move |t, r| cb(&wrap(t), r))
+        }
+
+        /// `uv_stream_get_write_queue_size`.
+        pub fn write_queue_size(&self) -> usize {
+            self.stream().write_queue_size()
+        }
+
+        /// `uv_fileno`: the handle's descriptor, if it has one.
+        pub fn fileno(&self) -> Option<std::os::fd::RawFd> {
+            self.stream().fileno()
+        }
+
+        /// Per-stream counters.
+        pub fn stats(&self) -> $crate::StreamStats {
+            self.stream().stats()
+        }
+    };
+}
+pub(crate) use stream_handle_methods;

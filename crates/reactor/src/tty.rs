@@ -38,15 +38,11 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::rc::Rc;
 use std::sync::Mutex;
 
-use bytes::Bytes;
-
 use crate::error::{Error, Result};
 use crate::handle::{guess_handle, sealed::HandleImpl, Handle, HandleCore, HandleType};
 use crate::loop_::Loop;
-use crate::metrics::StreamStats;
-use crate::stream::WriteReq;
 use crate::sys::{self, Termios};
-use crate::tcp::{ReadEvent, Tcp};
+use crate::tcp::Tcp;
 
 /// A terminal's mode (`uv_tty_mode_t`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +69,11 @@ struct TtyState {
     blocking_writes: bool,
 }
 
-/// A terminal handle (`uv_tty_t`): a byte stream with a mode and a window size.
+/// A terminal handle (`uv_tty_t`): a byte stream with a mode and a window size. Its
+/// `fileno` is the reopened descriptor for a reopened terminal; `shutdown` gives its
+/// callback `ENOTSOCK` (a terminal is not a socket), as libuv's does. Node makes its
+/// terminal output blocking (`set_blocking(true)`), so that nothing written before exit
+/// is lost.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -197,72 +197,13 @@ impl Tty {
         &self.stream
     }
 
-    /// `uv_read_start`: as [`Tcp::read_start`].
-    pub fn read_start(&self, mut cb: impl FnMut(&Tty, ReadEvent) + 'static) -> Result<()> {
+    crate::stream::stream_handle_methods!(Tty);
+
+    /// How a callback of the stream side gets this handle back (without holding the
+    /// stream, which holds the callback).
+    fn rewrap(&self) -> impl Fn(&Tcp) -> Tty + 'static {
         let st = self.st.clone();
-        self.stream.read_start(move |t, ev| cb(&Tty { stream: t.clone(), st: st.clone() }, ev))
-    }
-
-    /// `uv_read_stop`.
-    pub fn read_stop(&self) {
-        self.stream.read_stop()
-    }
-
-    /// True while reading.
-    pub fn is_reading(&self) -> bool {
-        self.stream.is_reading()
-    }
-
-    /// `uv_is_readable`.
-    pub fn is_readable(&self) -> bool {
-        self.stream.is_readable()
-    }
-
-    /// `uv_is_writable`.
-    pub fn is_writable(&self) -> bool {
-        self.stream.is_writable()
-    }
-
-    /// `uv_stream_set_blocking`: as [`Tcp::set_blocking`] (Node makes its terminal
-    /// output blocking, so that nothing written before exit is lost).
-    pub fn set_blocking(&self, blocking: bool) -> Result<()> {
-        self.stream.set_blocking(blocking)
-    }
-
-    /// `uv_write`: as [`Tcp::write`].
-    pub fn write<I>(&self, bufs: I, cb: impl FnOnce(&Tty, Result<()>) + 'static) -> Result<WriteReq>
-    where
-        I: IntoIterator<Item = Bytes>,
-    {
-        let st = self.st.clone();
-        self.stream.write(bufs, move |t, r| cb(&Tty { stream: t.clone(), st }, r))
-    }
-
-    /// `uv_try_write`: as [`Tcp::try_write`].
-    pub fn try_write(&self, bufs: &[Bytes]) -> Result<usize> {
-        self.stream.try_write(bufs)
-    }
-
-    /// `uv_shutdown`: a terminal is not a socket, so the callback gets `ENOTSOCK`, as
-    /// libuv's does.
-    pub fn shutdown(&self, cb: impl FnOnce(&Tty, Result<()>) + 'static) -> Result<()> {
-        let st = self.st.clone();
-        self.stream.shutdown(move |t, r| cb(&Tty { stream: t.clone(), st }, r))
-    }
-
-    /// `uv_stream_get_write_queue_size`.
-    pub fn write_queue_size(&self) -> usize {
-        self.stream.write_queue_size()
-    }
-
-    /// `uv_fileno`: the handle's descriptor (the reopened one, for a reopened terminal).
-    pub fn fileno(&self) -> Option<RawFd> {
-        self.stream.fileno()
-    }
-
-    /// Per-stream counters.
-    pub fn stats(&self) -> StreamStats {
-        self.stream.stats()
+        move |t| Tty { stream: t.clone(), st: st.clone() }
     }
 
     fn with_fd<R>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<R>) -> Result<R> {
