@@ -7,14 +7,13 @@
 mod util;
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 
 use bytes::Bytes;
 use millrace::reactor::{self, openpty, set_winsize};
 use millrace::streams::tty::{self, ReadStream, WriteStream};
 use millrace::streams::Error;
-use util::{check_golden, err_name, js_bool, Trace};
+use util::{check_golden, err_name, js_bool, read_terminal, Trace};
 
 /// `JSON.stringify` of a latin1 string of `bytes`.
 fn json_latin1(bytes: &[u8]) -> String {
@@ -34,23 +33,6 @@ fn json_latin1(bytes: &[u8]) -> String {
     }
     s.push('"');
     s
-}
-
-/// Everything the terminal shows until no slave is left open (the master's read then
-/// fails with EIO), read on a thread; `recv_timeout` keeps a terminal left open from
-/// hanging the test.
-fn screen(master: &OwnedFd) -> std::sync::mpsc::Receiver<Vec<u8>> {
-    let mut m = std::fs::File::from(master.try_clone().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = m.read(&mut buf) {
-            got.extend_from_slice(&buf[..n]);
-        }
-        let _ = tx.send(got);
-    });
-    rx
 }
 
 /// `[…].join(' ')` of the golden's `flags()`: a null is empty.
@@ -75,7 +57,7 @@ fn cb_log(t: &Trace, what: &'static str) -> impl FnOnce(Option<Error>) + 'static
 #[test]
 fn tty_stream() {
     let (master, slave) = openpty(None).unwrap();
-    let shown = screen(&master);
+    let shown = read_terminal(&master, usize::MAX);
     let shown = std::rc::Rc::new(shown);
     check_golden("tty_stream", move |t, lp| {
         let (fd0, fd1) = (slave.try_clone().unwrap(), slave.try_clone().unwrap());

@@ -54,23 +54,6 @@ fn upper_pipeline_over_anonymous_pipes() {
     assert!(journey.pauses.get() > 0, "stdin was never paused: {journey:?}");
 }
 
-/// What the terminal's other side reads until `want` bytes or 10 s.
-fn read_terminal(master: &std::os::fd::OwnedFd, want: usize) -> std::sync::mpsc::Receiver<Vec<u8>> {
-    let mut m = std::fs::File::from(master.try_clone().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
-        while got.len() < want {
-            match m.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
-        let _ = tx.send(got);
-    });
-    rx
-}
-
 // A terminal at each end, as `stdio_upper` run by hand: a line typed and ^D into one
 // (it reads in its normal line mode, so the line and then the EOF arrive), the
 // upper-cased line shown on the other, with the terminal's "\r\n".
@@ -78,8 +61,8 @@ fn read_terminal(master: &std::os::fd::OwnedFd, want: usize) -> std::sync::mpsc:
 fn upper_pipeline_between_terminals() {
     let (in_master, in_slave) = millrace::reactor::openpty(Some((80, 24))).unwrap();
     let (out_master, out_slave) = millrace::reactor::openpty(Some((80, 24))).unwrap();
-    let shown = read_terminal(&out_master, 17);
-    let echoed = read_terminal(&in_master, 14);
+    let shown = util::read_terminal(&out_master, 17);
+    let echoed = util::read_terminal(&in_master, 14);
     std::fs::File::from(in_master.try_clone().unwrap()).write_all(b"hello, terminal\n\x04").unwrap();
     let journey = Rc::new(stdio_upper::Journey::default());
     let result: Rc<RefCell<Option<Option<String>>>> = Rc::default();

@@ -183,3 +183,23 @@ pub fn tcp_options(socket: &millrace::streams::net::Socket) -> String {
     }
     line
 }
+
+/// What a terminal shows, read from its master side on a thread until `want` bytes or
+/// until no slave is left open (the read then fails with EIO); take it with
+/// `recv_timeout`, so that a terminal left open cannot hang the test.
+pub fn read_terminal(master: &std::os::fd::OwnedFd, want: usize) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    use std::io::Read;
+    let mut m = std::fs::File::from(master.try_clone().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        while got.len() < want {
+            match m.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tx.send(got);
+    });
+    rx
+}
