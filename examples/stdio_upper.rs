@@ -5,24 +5,24 @@
 //! ```text
 //! printf 'hello, pipes\n' | cargo run --release --example stdio_upper
 //! head -c 64M /dev/zero | cargo run --release --example stdio_upper | (sleep 1; wc -c)
+//! cargo run --release --example stdio_upper < Cargo.toml > /tmp/UPPER.TOML
 //! ```
 //!
-//! Each end is what Node's `process.stdin` or `process.stdout` would be, over a copy of
-//! the descriptor: on a pipe or a socket, `net::Socket::from_fd` (Node's `net.Socket({ fd
-//! })`: stdin with `writable: false`, stdout with `readable: false`); on a terminal,
-//! `tty::ReadStream` or `tty::WriteStream` (type a line, end with ^D). A regular file is
-//! neither (`ERR_INVALID_FD_TYPE`; Node would use a file stream): pipe it in. What the
-//! journey looked like goes to stderr.
+//! Each end is what Node's `process.stdin` or `process.stdout` is (`streams::stdio`):
+//! on a pipe or a socket, a `net::Socket` (stdin with `writable: false`, stdout with
+//! `readable: false`); on a terminal, a `tty::ReadStream` or `tty::WriteStream` (type a
+//! line, end with ^D); on a file or `/dev/null`, an `fs::ReadStream` from the descriptor
+//! or a `SyncWriteStream`. What the journey looked like goes to stderr.
 
 use std::cell::Cell;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::process::ExitCode;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use millrace::reactor::{Loop, RunMode};
-use millrace::streams::net::{Socket, SocketOptions};
-use millrace::streams::{pipeline, tty, Error, Transform};
+use millrace::streams::stdio::{self, Stdin, Stdout};
+use millrace::streams::{Error, Transform};
 
 /// What one run saw.
 #[derive(Debug, Default)]
@@ -37,16 +37,26 @@ pub struct Journey {
     pub drains: Cell<u64>,
 }
 
-/// Starts `input → upper → output` on the current loop; `done` gets the pipeline's
-/// result once both ends are finished (or the first error).
+/// Starts `input → upper → output` on the current loop, each descriptor made into the
+/// stream Node would make of it; `done` gets the pipeline's result once both ends are
+/// finished (or the first error).
 pub fn upper_pipeline(
     input: OwnedFd,
     output: OwnedFd,
     journey: Rc<Journey>,
     done: impl FnOnce(Option<Error>) + 'static,
 ) -> Result<(), Error> {
-    let stdin = stdio_socket(input, true)?;
-    let stdout = stdio_socket(output, false)?;
+    upper_pipeline_between(Stdin::from_fd(input)?, Stdout::from_fd(output)?, journey, done);
+    Ok(())
+}
+
+/// `pipeline(stdin, upper, stdout, done)`, counting the journey.
+pub fn upper_pipeline_between(
+    stdin: Stdin,
+    stdout: Stdout,
+    journey: Rc<Journey>,
+    done: impl FnOnce(Option<Error>) + 'static,
+) {
     let j = journey.clone();
     let upper = Transform::<Bytes, Bytes>::builder()
         .transform(move |_, chunk, cb| {
@@ -56,36 +66,29 @@ pub fn upper_pipeline(
         })
         .build();
     let j = journey.clone();
-    stdin.on_pause(move |_| j.pauses.set(j.pauses.get() + 1));
+    stdin.on_pause(move || j.pauses.set(j.pauses.get() + 1));
     let j = journey;
-    stdout.on_drain(move |_| j.drains.set(j.drains.get() + 1));
-    pipeline(&stdin).pipe(&upper).pipe(&stdout).done(done);
-    Ok(())
-}
-
-/// A standard descriptor as Node makes `process.stdin` (`reading`) or `process.stdout`:
-/// a terminal stream on a terminal, else a socket over the pipe or socket.
-fn stdio_socket(fd: OwnedFd, reading: bool) -> Result<Socket, Error> {
-    if tty::isatty(fd.as_fd()) {
-        return Ok(match reading {
-            true => tty::ReadStream::new(fd)?.socket().clone(),
-            false => tty::WriteStream::new(fd)?.socket().clone(),
-        });
-    }
-    Socket::from_fd(fd, SocketOptions { readable: reading, writable: !reading, ..Default::default() })
+    stdout.on_drain(move || j.drains.set(j.drains.get() + 1));
+    let out = stdout.clone();
+    stdout.pipeline_from(stdin.pipeline_to(&upper), move |err| {
+        out.close(); // as Node's exit does: the reader sees the end of the output
+        done(err);
+    });
 }
 
 fn main() -> ExitCode {
-    let copy = |fd: std::os::fd::BorrowedFd<'_>| fd.try_clone_to_owned().expect("dup a standard descriptor");
-    let (input, output) = (copy(std::io::stdin().as_fd()), copy(std::io::stdout().as_fd()));
     let lp = Loop::current();
     let journey = Rc::new(Journey::default());
     let result: Rc<Cell<Option<Option<Error>>>> = Rc::default();
     let r = result.clone();
-    if let Err(e) = upper_pipeline(input, output, journey.clone(), move |err| r.set(Some(err))) {
-        eprintln!("stdio_upper: {e} (stdin and stdout must be pipes, sockets or terminals: `cat file | stdio_upper`)");
-        return ExitCode::from(2);
-    }
+    let (stdin, stdout) = match (stdio::stdin(), stdio::stdout()) {
+        (Ok(i), Ok(o)) => (i, o),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("stdio_upper: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    upper_pipeline_between(stdin, stdout, journey.clone(), move |err| r.set(Some(err)));
     lp.run_next_ticks();
     lp.run(RunMode::Default);
     let m = lp.metrics();

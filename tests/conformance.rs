@@ -544,7 +544,7 @@ fn fs_read() {
     check_golden("fs_read", move |t, _| {
         let r = fs::create_read_stream_with(
             &f2,
-            fs::ReadStreamOptions { start: Some(10), end: Some(40009), high_water_mark: 16384 },
+            fs::ReadStreamOptions { start: Some(10), end: Some(40009), high_water_mark: 16384, ..Default::default() },
         );
         t.log(format!("pending {}", js_bool(r.pending())));
         r.on_open(t.on("r open"));
@@ -631,7 +631,12 @@ fn fs_read_case(
     ));
     let r = fs::create_read_stream_with(
         &files[s],
-        fs::ReadStreamOptions { start: start.map(|v| v as u64), end: end.map(|v| v as u64), high_water_mark: hwm },
+        fs::ReadStreamOptions {
+            start: start.map(|v| v as u64),
+            end: end.map(|v| v as u64),
+            high_water_mark: hwm,
+            ..Default::default()
+        },
     );
     let show = |c: &Bytes| format!("{} {}", c.len(), text(&c.slice(0..c.len().min(3))));
     if readable {

@@ -119,6 +119,20 @@ impl File {
     pub fn is_open(&self) -> bool {
         self.0.read().unwrap_or_else(|p| p.into_inner()).is_some()
     }
+
+    /// The descriptor, while the file is open.
+    pub fn fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.0.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|f| f.as_raw_fd())
+    }
+}
+
+/// A descriptor this process already has (Node's numeric `fd` option), owned from now
+/// on: [`close`] closes it.
+impl From<std::os::fd::OwnedFd> for File {
+    fn from(fd: std::os::fd::OwnedFd) -> File {
+        File(Arc::new(RwLock::new(Some(std::fs::File::from(fd)))))
+    }
 }
 
 /// `uv_fs_open`, synchronously.

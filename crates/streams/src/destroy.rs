@@ -245,3 +245,61 @@ pub(crate) fn on_construct<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>, er
         });
     }
 }
+
+/// Readies `s` for [`dummy_destroy`]: its `close` comes from there, not from the
+/// machinery (which would release the listeners of a stream that lives on).
+pub(crate) fn keep_open<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    if let Some(mut w) = s.ws() {
+        w.emit_close = false;
+    }
+    if let Some(mut r) = s.rs() {
+        r.emit_close = false;
+    }
+}
+
+/// `dummyDestroy` (Node's `_destroy` of `process.stdout` and `stderr`): the descriptor
+/// is never closed. The destroy completes (`error`, if any, then `close` on next ticks),
+/// and the stream is made new at once (`_undestroy`): `destroyed` is false again when
+/// `destroy()` returns, and later writes go out. Its listeners stay.
+pub(crate) fn dummy_destroy<R: Side, W: Side, E: 'static>(
+    s: &Stream<R, W, E>,
+    err: Option<Error>,
+    cb: DestroyCallback<R, W, E>,
+) {
+    cb.call(err);
+    undestroy(s);
+    s.tick(|s| {
+        s.emit_plain(Event::Close);
+    });
+}
+
+/// `_undestroy()`: both sides as after construction (a side made ended by `readable:
+/// false` or `writable: false` stays so).
+pub(crate) fn undestroy<R: Side, W: Side, E: 'static>(s: &Stream<R, W, E>) {
+    if let Some(mut r) = s.rs() {
+        let gone = r.readable == Some(false);
+        r.constructed = true;
+        r.closed = false;
+        r.close_emitted = false;
+        r.destroyed = false;
+        r.errored = None;
+        r.error_emitted = false;
+        r.reading = false;
+        r.ended = gone;
+        r.end_emitted = gone;
+    }
+    if let Some(mut w) = s.ws() {
+        let gone = w.writable == Some(false);
+        w.constructed = true;
+        w.destroyed = false;
+        w.closed = false;
+        w.close_emitted = false;
+        w.errored = None;
+        w.error_emitted = false;
+        w.final_called = false;
+        w.prefinished = false;
+        w.ended = gone;
+        w.ending = gone;
+        w.finished = gone;
+    }
+}

@@ -57,6 +57,7 @@ pub mod net;
 mod pipe;
 mod pipeline;
 mod readable;
+pub mod stdio;
 mod stream;
 mod transform;
 pub mod tty;

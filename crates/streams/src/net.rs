@@ -62,6 +62,8 @@ pub struct SocketExt {
     /// The loop time of the last read or write.
     last_active: Cell<u64>,
     server: RefCell<Option<Server>>,
+    /// `process.stdout`'s `_destroy`: never close the handle (see `crate::stdio`).
+    pub(crate) keep_open: Cell<bool>,
 }
 
 /// Options for a new socket.
@@ -138,6 +140,7 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
         timeout_ms: Cell::new(0),
         last_active: Cell::new(0),
         server: RefCell::new(None),
+        keep_open: Cell::new(false),
     };
     let mut b = Builder::with_ext(true, true, ext).options(Options {
         allow_half_open: opts.allow_half_open,
@@ -530,6 +533,17 @@ fn try_read_start(s: &Socket) {
     }
 }
 
+/// `process.stdin`'s `onpause`: a paused socket whose handle still reads stops it
+/// (`net.Socket`'s own `pause` leaves the handle reading until the buffer fills).
+pub(crate) fn read_stop_if_paused(s: &Socket) {
+    let Some(tcp) = s.ext().tcp.borrow().clone() else { return };
+    if s.ext().reading.get() && s.readable_flowing() != Some(true) {
+        s.r().reading = false;
+        s.ext().reading.set(false);
+        tcp.read_stop();
+    }
+}
+
 /// `onStreamRead`.
 fn on_stream_read(s: &Socket, tcp: &Tcp, ev: ReadEvent) {
     s.touch();
@@ -585,9 +599,9 @@ fn socket_write(s: &Socket, mut chunks: Vec<Bytes>, cb: crate::WriteCallback<Byt
             Ok(n) => written = n,
             Err(e) if e == reactor::Error::EAGAIN => {}
             Err(e) => {
-                let err = Error::sys(e, "write");
-                s.destroy(Some(err.clone()));
-                cb.call(Err(err));
+                // afterWriteDispatched: `cb(new ErrnoException(err, 'write'))`; the
+                // Writable's onwriteError then destroys the socket.
+                cb.call(Err(Error::sys(e, "write")));
                 return;
             }
         }
@@ -678,6 +692,9 @@ fn socket_final(s: &Socket, cb: crate::FinalCallback<Bytes, Bytes, SocketExt>) {
 
 /// `_destroy`: close the handle; `close` comes from its close callback.
 fn socket_destroy(s: &Socket, err: Option<Error>, cb: crate::DestroyCallback<Bytes, Bytes, SocketExt>) {
+    if s.ext().keep_open.get() {
+        return crate::destroy::dummy_destroy(s, err, cb);
+    }
     s.ext().connecting.set(false);
     if let Some(t) = s.ext().timer.borrow_mut().take() {
         t.close(|_| {});
