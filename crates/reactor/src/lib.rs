@@ -2,7 +2,7 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, terminals, signals), requests (writes, connects, shutdowns, thread-pool work,
+//! pipes, terminals, signals, polls), requests (writes, connects, shutdowns, thread-pool work,
 //! file system operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
@@ -47,6 +47,7 @@ mod immediate;
 mod loop_;
 mod metrics;
 mod pipe;
+mod poll;
 mod remote;
 mod signal;
 mod sock;
@@ -64,6 +65,7 @@ pub use handle::{guess_handle, Handle, HandleType};
 pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
 pub use pipe::{pipe, Pipe, PipeFlags};
+pub use poll::{Poll, PollEvents};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};

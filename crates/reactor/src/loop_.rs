@@ -81,6 +81,7 @@ pub(crate) enum Pending {
 pub(crate) enum IoEntry {
     Tcp(Rc<TcpInner>),
     Signal(i32),
+    Poll(Rc<crate::poll::PollInner>),
 }
 
 pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -111,6 +112,9 @@ pub(crate) struct LoopInner {
     /// Handles with readiness left unserved (the fairness cap, or read_start on data
     /// that already arrived): mio is edge-triggered, so no new event will come for them.
     pub(crate) ready: RefCell<VecDeque<Rc<TcpInner>>>,
+    /// Poll handles to serve in this poll phase: woken by epoll, or still ready after
+    /// their last callback (level-triggered, as libuv's).
+    pub(crate) polls_ready: RefCell<Vec<Rc<crate::poll::PollInner>>>,
     pub(crate) read_buf: RefCell<BytesMut>,
     pub(crate) metrics: MetricsCell,
     pub(crate) signals: RefCell<LoopSignals>,
@@ -177,6 +181,7 @@ impl Loop {
             io: RefCell::new(Slab::new()),
             io_gen: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
+            polls_ready: RefCell::new(Vec::new()),
             read_buf: RefCell::new(BytesMut::new()),
             metrics: MetricsCell::default(),
             signals: RefCell::new(LoopSignals::default()),
@@ -501,7 +506,7 @@ impl Loop {
     /// `uv__io_poll`.
     fn io_poll(&self, timeout: i32) {
         let inner = &*self.inner;
-        let timeout = if !inner.ready.borrow().is_empty() {
+        let timeout = if !inner.ready.borrow().is_empty() || !inner.polls_ready.borrow().is_empty() {
             Some(Duration::ZERO)
         } else if timeout < 0 {
             None
@@ -524,6 +529,7 @@ impl Loop {
             debug_assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "epoll_wait: {e}");
             drop(events);
             self.run_ready();
+            crate::poll::run_ready(self);
             return;
         }
         let mut count = 0u64;
@@ -540,18 +546,21 @@ impl Loop {
                 match io.get(idx) {
                     Some((g, IoEntry::Tcp(t))) if *g == gen => Some(IoEntry::Tcp(t.clone())),
                     Some((g, IoEntry::Signal(s))) if *g == gen => Some(IoEntry::Signal(*s)),
+                    Some((g, IoEntry::Poll(p))) if *g == gen => Some(IoEntry::Poll(p.clone())),
                     _ => None, // stale: the handle was closed and its slot reused
                 }
             };
             match entry {
                 Some(IoEntry::Tcp(t)) => crate::stream::io_event(t, ev),
                 Some(IoEntry::Signal(signum)) => crate::signal::dispatch(self, signum),
+                Some(IoEntry::Poll(p)) => crate::poll::io_event(self, p),
                 None => {}
             }
         }
         drop(events);
         inner.metrics.bump(|m| m.events += count);
         self.run_ready();
+        crate::poll::run_ready(self);
     }
 
     /// Serves handles whose readiness was left over (see `LoopInner::ready`).
@@ -579,6 +588,14 @@ impl Loop {
         self.inner.registry.register(source, token, interest)?;
         vacant.insert((gen, entry));
         Ok((key, token))
+    }
+
+    /// `uv__io_check_fd`: can epoll watch `source` (and does this loop not watch it
+    /// yet)? It is added and taken out again.
+    pub(crate) fn io_check(&self, source: &mut impl mio::event::Source) -> Result<()> {
+        self.inner.registry.register(source, Token(usize::MAX - 1), Interest::READABLE)?;
+        self.inner.registry.deregister(source)?;
+        Ok(())
     }
 
     pub(crate) fn io_deregister(&self, key: usize, source: &mut impl mio::event::Source) {

@@ -5,7 +5,7 @@
 #![allow(unsafe_code)]
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// What `fcntl(F_GETFL)` says of `fd`'s access mode: (readable, writable), as libuv's
 /// `uv_pipe_open` derives `UV_HANDLE_READABLE` and `UV_HANDLE_WRITABLE`.
@@ -60,6 +60,30 @@ pub(crate) fn readable_now(fd: BorrowedFd<'_>) -> bool {
     // `p`; a zero timeout never blocks; `fd` is open for the borrow's lifetime.
     let n = unsafe { libc::poll(&mut p, 1, 0) };
     n > 0 && p.revents != 0
+}
+
+/// `poll(2)` with no wait on a descriptor given by number: the `revents` of `events`
+/// (plus `POLLERR`, `POLLHUP`, `POLLNVAL`). A number that is not open is `POLLNVAL`, not
+/// an error.
+pub(crate) fn poll_now(fd: RawFd, events: libc::c_short) -> io::Result<libc::c_short> {
+    let mut p = libc::pollfd { fd, events, revents: 0 };
+    // SAFETY: poll reads and writes the one `pollfd` behind the pointer, which points at
+    // `p`; a zero timeout never blocks; poll only looks the number up (any value is
+    // safe: one that is not open comes back as POLLNVAL).
+    retry(|| cvt(unsafe { libc::poll(&mut p, 1, 0) }))?;
+    Ok(p.revents)
+}
+
+/// `O_NONBLOCK` on a descriptor given by number (libuv's `uv__nonblock`).
+pub(crate) fn set_nonblocking_raw(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with F_GETFL/F_SETFL takes and returns plain integers; a number that
+    // is not open is EBADF.
+    let flags = retry(|| cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) }))?;
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: as above.
+        retry(|| cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }))?;
+    }
+    Ok(())
 }
 
 /// A terminal's settings (`struct termios`).

@@ -1,0 +1,295 @@
+//! Poll handles (`uv_poll_t`). Ported from libuv's test-poll.c (poll_bad_fdtype,
+//! poll_nested_epoll), test-poll-close.c, test-poll-multiple-handles.c and
+//! test-poll-oob.c; then what libuv's level-triggered epoll promises and our
+//! edge-triggered one has to keep: a condition that holds calls back on every iteration.
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::time::Duration;
+
+use millrace_reactor::{Error, Handle, Idle, Loop, Poll, PollEvents, RunMode, Timer};
+use util::{make_valgrind_happy, Counter};
+
+fn tcp_socket() -> OwnedFd {
+    socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap().into()
+}
+
+// test-poll-close.c: 64 started handles on unconnected sockets, all closed before the
+// loop runs: every close callback, and nothing else, runs.
+#[test]
+fn poll_close() {
+    let lp = Loop::new().unwrap();
+    let closed = Counter::new();
+    let sockets: Vec<OwnedFd> = (0..64).map(|_| tcp_socket()).collect();
+    let handles: Vec<Poll> = sockets
+        .iter()
+        .map(|s| {
+            let p = Poll::new_socket(&lp, s.as_raw_fd()).unwrap();
+            p.start(PollEvents::READABLE | PollEvents::WRITABLE, |_, _| {}).unwrap();
+            p
+        })
+        .collect();
+    for p in &handles {
+        let c = closed.clone();
+        p.close(move |_| {
+            c.inc();
+        });
+    }
+    lp.run(RunMode::Default);
+    assert_eq!(closed.get(), 64);
+    make_valgrind_happy(&lp);
+}
+
+// test-poll.c: poll_bad_fdtype: a directory cannot be polled (epoll says EPERM).
+#[test]
+fn poll_bad_fdtype() {
+    let lp = Loop::new().unwrap();
+    let dir = std::fs::File::open(".").unwrap();
+    assert_eq!(Poll::new(&lp, dir.as_raw_fd()).unwrap_err(), Error::EPERM);
+    let file = std::fs::File::open(env!("CARGO_MANIFEST_DIR").to_owned() + "/Cargo.toml").unwrap();
+    assert_eq!(Poll::new(&lp, file.as_raw_fd()).unwrap_err(), Error::EPERM);
+    make_valgrind_happy(&lp);
+}
+
+// test-poll.c: poll_nested_epoll: an epoll descriptor can be polled; with nothing in it
+// its handle never calls back, and keeps the loop alive until closed.
+#[test]
+fn poll_nested_epoll() {
+    let lp = Loop::new().unwrap();
+    // SAFETY: epoll_create1 returns a new descriptor that nothing else owns, or -1.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    assert!(fd >= 0);
+    // SAFETY: `fd` is a new, open descriptor owned by nothing else.
+    let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+    let p = Poll::new(&lp, epoll.as_raw_fd()).unwrap();
+    p.start(PollEvents::READABLE, |_, _| panic!("an empty epoll is never readable")).unwrap();
+    assert!(lp.run(RunMode::NoWait));
+    p.close(|_| {});
+    assert!(!lp.run(RunMode::Default));
+    drop(epoll);
+    make_valgrind_happy(&lp);
+}
+
+// test-poll-multiple-handles.c: two handles for one socket can be made, but only one
+// can watch it at a time (EEXIST); a stopped one can be closed; an unreferenced active
+// one does not keep the loop alive.
+#[test]
+fn poll_multiple_handles() {
+    let lp = Loop::new().unwrap();
+    let sock = tcp_socket();
+    let first = Poll::new_socket(&lp, sock.as_raw_fd()).unwrap();
+    let second = Poll::new_socket(&lp, sock.as_raw_fd()).unwrap();
+    // An unconnected socket is hung up: Linux reports it readable at once.
+    let cb = |_: &Poll, events: Result<PollEvents, Error>| assert_eq!(events, Ok(PollEvents::READABLE));
+    first.start(PollEvents::READABLE, cb).unwrap();
+    assert_eq!(second.start(PollEvents::READABLE, cb).unwrap_err(), Error::EEXIST);
+    first.stop();
+    second.start(PollEvents::READABLE, cb).unwrap();
+    let closed = Counter::new();
+    let c = closed.clone();
+    first.close(move |_| {
+        c.inc();
+    });
+    second.unref();
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(closed.get(), 1);
+    second.ref_();
+    assert!(second.is_active());
+    let c = closed.clone();
+    second.close(move |_| {
+        c.inc();
+    });
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(closed.get(), 2);
+    make_valgrind_happy(&lp);
+}
+
+// test-poll-oob.c: out-of-band data is PRIORITIZED. The client's handle watches
+// PRIORITIZED | READABLE | WRITABLE: it reads the urgent byte when told (and goes back
+// to READABLE | WRITABLE), the rest of "hello" and "world" when readable, and writes
+// "foo" whenever writable, which the server's handle sees as readable. An idle watcher
+// ends it after ten 100 ms ticks. (libuv's server side is a uv_tcp_t that never reads;
+// here a plain socket, as our Tcp would hold the descriptor in epoll.)
+#[test]
+fn poll_oob() {
+    let lp = Loop::new().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    client.set_nodelay(true).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    let (client_fd, server_fd) = (client.as_raw_fd(), server.as_raw_fd());
+    let polls = [Poll::new_socket(&lp, client_fd).unwrap(), Poll::new_socket(&lp, server_fd).unwrap()];
+    let state = Rc::new(Checks::default());
+    fn poll_cb(st: &Rc<Checks>, p: &Poll, events: PollEvents, client_fd: i32, server_fd: i32) {
+        let mut buf = [0u8; 5];
+        if events.contains(PollEvents::PRIORITIZED) {
+            // SAFETY: recv into a 5-byte buffer on an open socket.
+            let n = unsafe { libc::recv(client_fd, buf.as_mut_ptr().cast(), 5, libc::MSG_OOB) };
+            assert!(n >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL));
+            st.cli_pr.set(true);
+            p.stop();
+            let s2 = st.clone();
+            p.start(PollEvents::READABLE | PollEvents::WRITABLE, move |p, e| {
+                poll_cb(&s2, p, e.unwrap(), client_fd, server_fd)
+            })
+            .unwrap();
+        }
+        if events.contains(PollEvents::READABLE) {
+            if p.fileno() == client_fd {
+                // SAFETY: as above.
+                let n = unsafe { libc::recv(client_fd, buf.as_mut_ptr().cast(), 5, 0) };
+                if st.cli_rd.get() == 1 {
+                    assert_eq!(&buf[..n as usize], b"world");
+                    st.cli_rd.set(2);
+                }
+                if st.cli_rd.get() == 0 {
+                    // The urgent byte is out of the stream: "hell" first.
+                    assert_eq!(&buf[..n as usize], b"hell");
+                    st.cli_rd.set(1);
+                }
+            }
+            if p.fileno() == server_fd {
+                let mut b3 = [0u8; 3];
+                // SAFETY: recv into a 3-byte buffer on an open socket.
+                let n = unsafe { libc::recv(server_fd, b3.as_mut_ptr().cast(), 3, 0) };
+                assert_eq!(&b3[..n as usize], b"foo");
+                st.srv_rd.set(true);
+                p.stop();
+            }
+        }
+        if events.contains(PollEvents::WRITABLE) {
+            // SAFETY: send 3 bytes from a static buffer on an open socket.
+            let n = unsafe { libc::send(client_fd, b"foo".as_ptr().cast(), 3, 0) };
+            assert_eq!(n, 3);
+        }
+    }
+    let s = state.clone();
+    polls[0]
+        .start(PollEvents::PRIORITIZED | PollEvents::READABLE | PollEvents::WRITABLE, move |p, e| {
+            poll_cb(&s, p, e.unwrap(), client_fd, server_fd)
+        })
+        .unwrap();
+    let s = state.clone();
+    polls[1].start(PollEvents::READABLE, move |p, e| poll_cb(&s, p, e.unwrap(), client_fd, server_fd)).unwrap();
+    // SAFETY: send 5 bytes from a static buffer on an open socket.
+    assert_eq!(unsafe { libc::send(server_fd, b"hello".as_ptr().cast(), 5, libc::MSG_OOB) }, 5);
+    server.write_all(b"world").unwrap();
+    let idle = Idle::new(&lp);
+    let ticks = Counter::new();
+    let (t, polls2) = (ticks.clone(), polls.clone());
+    idle.start(move |idle| {
+        std::thread::sleep(Duration::from_millis(100));
+        if t.inc() < 10 {
+            return;
+        }
+        for p in &polls2 {
+            p.close(|_| {});
+        }
+        idle.close(|_| {});
+    })
+    .unwrap();
+    assert!(!lp.run(RunMode::Default));
+    assert_eq!(ticks.get(), 10);
+    assert!(state.cli_pr.get(), "the client saw the urgent byte");
+    assert_eq!(state.cli_rd.get(), 2, "the client read the rest of hello and world");
+    assert!(state.srv_rd.get(), "the server read what the client wrote when writable");
+    let mut rest = Vec::new();
+    server.set_nonblocking(true).unwrap();
+    let _ = server.read_to_end(&mut rest); // the client's later "foo"s
+    client.shutdown(Shutdown::Both).unwrap();
+    make_valgrind_happy(&lp);
+}
+
+#[derive(Default)]
+struct Checks {
+    cli_pr: Cell<bool>,
+    cli_rd: Cell<u8>,
+    srv_rd: Cell<bool>,
+}
+
+// Level-triggered, as libuv's epoll: unread data calls back on every iteration (here
+// three `run(Once)`s, none of which blocks), and once it is read, no more.
+#[test]
+fn poll_is_level_triggered() {
+    let lp = Loop::new().unwrap();
+    let (mut a, mut b) = UnixStream::pair().unwrap();
+    let p = Poll::new(&lp, b.as_raw_fd()).unwrap();
+    let calls = Counter::new();
+    let c = calls.clone();
+    p.start(PollEvents::READABLE, move |_, e| {
+        assert_eq!(e, Ok(PollEvents::READABLE));
+        c.inc();
+    })
+    .unwrap();
+    // Without the level-triggered emulation the first `run(Once)` would block forever.
+    let dog = Timer::new(&lp);
+    dog.unref();
+    dog.start(5_000, 0, |_| panic!("watchdog: a run(Once) blocked with data waiting")).unwrap();
+    a.write_all(b"left unread").unwrap();
+    for n in 1..=3 {
+        assert!(lp.run(RunMode::Once));
+        assert_eq!(calls.get(), n, "one callback per iteration while data waits");
+    }
+    let mut buf = [0u8; 11];
+    b.read_exact(&mut buf).unwrap();
+    assert!(lp.run(RunMode::NoWait)); // the last check sees nothing left
+    let before = calls.get();
+    assert!(lp.run(RunMode::NoWait));
+    assert_eq!(calls.get(), before, "nothing to read: no callback");
+    // New data: epoll's edge wakes it again.
+    a.write_all(b"x").unwrap();
+    assert!(lp.run(RunMode::Once));
+    assert_eq!(calls.get(), before + 1);
+    p.close(|_| {});
+    dog.close(|_| {});
+    lp.run(RunMode::Default);
+    make_valgrind_happy(&lp);
+}
+
+// The peer's shutdown is DISCONNECT (POLLRDHUP) together with READABLE (the end of the
+// data is readable); a socket with an error stops the handle with EBADF, once.
+#[test]
+fn poll_disconnect_and_error() {
+    let lp = Loop::new().unwrap();
+    let (a, b) = UnixStream::pair().unwrap();
+    let p = Poll::new(&lp, b.as_raw_fd()).unwrap();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let s = seen.clone();
+    p.start(PollEvents::READABLE | PollEvents::DISCONNECT, move |p, e| {
+        s.borrow_mut().push(e);
+        p.stop();
+    })
+    .unwrap();
+    a.shutdown(Shutdown::Write).unwrap();
+    lp.run(RunMode::Default);
+    assert_eq!(*seen.borrow(), [Ok(PollEvents::READABLE | PollEvents::DISCONNECT)]);
+
+    // A refused connect leaves an error on the socket (POLLERR).
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed again
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let _ = sock.connect(&port.into());
+    let q = Poll::new_socket(&lp, sock.as_raw_fd()).unwrap();
+    let s = seen.clone();
+    q.start(PollEvents::WRITABLE, move |q, e| {
+        s.borrow_mut().push(e);
+        if s.borrow().len() > 10 {
+            q.stop(); // a handle that failed to stop itself: end the test, do not hang it
+        }
+    })
+    .unwrap();
+    lp.run(RunMode::Default);
+    assert_eq!(seen.borrow()[1..], [Err(Error::EBADF)], "one callback: the handle stopped");
+    assert!(!q.is_active());
+    p.close(|_| {});
+    q.close(|_| {});
+    lp.run(RunMode::Default);
+    drop((a, b));
+    make_valgrind_happy(&lp);
+}
