@@ -44,6 +44,11 @@ impl PollEvents {
         self.0
     }
 
+    /// The events of libuv bit values `bits` (other bits are dropped).
+    pub fn from_bits(bits: u32) -> PollEvents {
+        PollEvents(bits & 0xf)
+    }
+
     /// True if every event of `other` is in `self`.
     pub fn contains(self, other: PollEvents) -> bool {
         self.0 & other.0 == other.0

@@ -293,3 +293,339 @@ fn poll_disconnect_and_error() {
     drop((a, b));
     make_valgrind_happy(&lp);
 }
+
+// test-poll.c: poll_duplex and poll_unidirectional. A server and five clients, every
+// socket driven only by its poll handle, move 64 KiB each way (one way: clients to
+// server) with random behaviour on each callback: read a little, read until EAGAIN,
+// ignore the event (the level-triggered promise: it comes again), stop reading or writing
+// for a while (a timer restarts it), or restart the handle with another mask. Each side
+// ends with a FIN; a connection closes once it sent one, got one, and saw DISCONNECT. At
+// most 5% of the writable wake-ups may find the socket full.
+mod duplex {
+    use super::*;
+    use std::net::SocketAddr;
+
+    const NUM_CLIENTS: usize = 5;
+    const TRANSFER_BYTES: usize = 1 << 16;
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub enum Mode {
+        Unidirectional,
+        Duplex,
+    }
+
+    #[derive(Default)]
+    pub struct Totals {
+        closed_connections: Cell<usize>,
+        valid_writable_wakeups: Cell<usize>,
+        spurious_writable_wakeups: Cell<usize>,
+        disconnects: Cell<usize>,
+        rand: Cell<u32>,
+    }
+
+    impl Totals {
+        /// `rand() % 7`, from xorshift32 (the test only needs variety, not C's rand).
+        fn rand7(&self) -> u32 {
+            let mut x = self.rand.get();
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            self.rand.set(x);
+            x % 7
+        }
+    }
+
+    struct Conn {
+        poll: Poll,
+        timer: Timer,
+        sock: RefCell<Option<TcpStream>>,
+        is_server: bool,
+        open_handles: Cell<u32>,
+        read: Cell<usize>,
+        sent: Cell<usize>,
+        got_fin: Cell<bool>,
+        sent_fin: Cell<bool>,
+        got_disconnect: Cell<bool>,
+        events: Cell<PollEvents>,
+        delayed: Cell<PollEvents>,
+    }
+
+    struct Ctx {
+        mode: Mode,
+        totals: Rc<Totals>,
+    }
+
+    fn bound_socket(addr: SocketAddr) -> socket2::Socket {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.set_reuse_address(true).unwrap();
+        s.bind(&addr.into()).unwrap();
+        s
+    }
+
+    fn new_conn(lp: &Loop, sock: TcpStream, is_server: bool) -> Rc<Conn> {
+        let poll = Poll::new_socket(lp, sock.as_raw_fd()).unwrap();
+        Rc::new(Conn {
+            poll,
+            timer: Timer::new(lp),
+            sock: RefCell::new(Some(sock)),
+            is_server,
+            open_handles: Cell::new(2),
+            read: Cell::new(0),
+            sent: Cell::new(0),
+            got_fin: Cell::new(false),
+            sent_fin: Cell::new(false),
+            got_disconnect: Cell::new(false),
+            events: Cell::new(PollEvents::NONE),
+            delayed: Cell::new(PollEvents::NONE),
+        })
+    }
+
+    fn start(ctx: &Rc<Ctx>, c: &Rc<Conn>, events: PollEvents) {
+        let (ctx2, c2) = (ctx.clone(), c.clone());
+        c.poll.start(events, move |p, ev| connection_poll_cb(&ctx2, &c2, p, ev)).unwrap();
+    }
+
+    fn close_cb(ctx: &Rc<Ctx>, c: &Rc<Conn>) {
+        c.open_handles.set(c.open_handles.get() - 1);
+        if c.open_handles.get() > 0 {
+            return;
+        }
+        let duplex = ctx.mode == Mode::Duplex;
+        let expect_read = if duplex || c.is_server { TRANSFER_BYTES } else { 0 };
+        let expect_sent = if duplex || !c.is_server { TRANSFER_BYTES } else { 0 };
+        assert_eq!(c.read.get(), expect_read);
+        assert_eq!(c.sent.get(), expect_sent);
+        ctx.totals.closed_connections.set(ctx.totals.closed_connections.get() + 1);
+    }
+
+    fn would_block(e: &std::io::Error) -> bool {
+        e.kind() == std::io::ErrorKind::WouldBlock
+    }
+
+    fn connection_poll_cb(ctx: &Rc<Ctx>, c: &Rc<Conn>, handle: &Poll, status: Result<PollEvents, Error>) {
+        let events = status.expect("status 0");
+        let t = &ctx.totals;
+        assert!(events.bits() & c.events.get().bits() != 0, "{events:?} not in {:?}", c.events.get());
+        assert_eq!(events.bits() & !c.events.get().bits(), 0, "{events:?} not in {:?}", c.events.get());
+        let mut new_events = c.events.get();
+        let sock = c.sock.borrow().as_ref().unwrap().try_clone().unwrap();
+        let remove = |set: &mut PollEvents, e: PollEvents| *set = PollEvents::from_bits(set.bits() & !e.bits());
+        if events.contains(PollEvents::READABLE) {
+            match t.rand7() {
+                0 | 1 => {
+                    let mut buf = [0u8; 74];
+                    let n = (&sock).read(&mut buf).expect("data or FIN when readable");
+                    if n > 0 {
+                        c.read.set(c.read.get() + n);
+                    } else {
+                        c.got_fin.set(true);
+                        remove(&mut new_events, PollEvents::READABLE);
+                    }
+                }
+                2 | 3 => {
+                    let mut buf = [0u8; 931];
+                    loop {
+                        match (&sock).read(&mut buf) {
+                            Ok(0) => {
+                                c.got_fin.set(true);
+                                remove(&mut new_events, PollEvents::READABLE);
+                                break;
+                            }
+                            Ok(n) => c.read.set(c.read.get() + n),
+                            Err(e) => {
+                                assert!(would_block(&e), "{e}");
+                                break;
+                            }
+                        }
+                    }
+                }
+                4 => {} // ignore: it comes again
+                5 => {
+                    remove(&mut new_events, PollEvents::READABLE);
+                    if !c.timer.is_active() {
+                        c.delayed.set(PollEvents::READABLE);
+                        let (ctx2, c2) = (ctx.clone(), c.clone());
+                        c.timer.start(10, 0, move |_| delay_timer_cb(&ctx2, &c2)).unwrap();
+                    } else {
+                        c.delayed.set(c.delayed.get() | PollEvents::READABLE);
+                    }
+                }
+                _ => {
+                    start(ctx, c, PollEvents::WRITABLE);
+                    start(ctx, c, PollEvents::READABLE);
+                    c.events.set(PollEvents::READABLE);
+                }
+            }
+        }
+        if events.contains(PollEvents::WRITABLE) {
+            if c.sent.get() < TRANSFER_BYTES && !(ctx.mode == Mode::Unidirectional && c.is_server) {
+                match t.rand7() {
+                    0 | 1 => {
+                        let n = (TRANSFER_BYTES - c.sent.get()).min(103);
+                        match (&sock).write(&vec![0u8; n]) {
+                            Err(e) => {
+                                assert!(would_block(&e), "{e}");
+                                t.spurious_writable_wakeups.set(t.spurious_writable_wakeups.get() + 1);
+                            }
+                            Ok(r) => {
+                                assert!(r > 0);
+                                c.sent.set(c.sent.get() + r);
+                                t.valid_writable_wakeups.set(t.valid_writable_wakeups.get() + 1);
+                            }
+                        }
+                    }
+                    2 | 3 => {
+                        let n = (TRANSFER_BYTES - c.sent.get()).min(1234);
+                        match (&sock).write(&vec![0u8; n]) {
+                            Err(e) => {
+                                assert!(would_block(&e), "{e}");
+                                t.spurious_writable_wakeups.set(t.spurious_writable_wakeups.get() + 1);
+                            }
+                            Ok(r) => {
+                                assert!(r > 0);
+                                t.valid_writable_wakeups.set(t.valid_writable_wakeups.get() + 1);
+                                c.sent.set(c.sent.get() + r);
+                                while c.sent.get() < TRANSFER_BYTES {
+                                    let n = (TRANSFER_BYTES - c.sent.get()).min(1234);
+                                    match (&sock).write(&vec![0u8; n]) {
+                                        Ok(r) => {
+                                            assert!(r != 0);
+                                            c.sent.set(c.sent.get() + r);
+                                        }
+                                        Err(e) => {
+                                            assert!(would_block(&e), "{e}");
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    4 => {} // ignore
+                    5 => {
+                        remove(&mut new_events, PollEvents::WRITABLE);
+                        if !c.timer.is_active() {
+                            c.delayed.set(PollEvents::WRITABLE);
+                            let (ctx2, c2) = (ctx.clone(), c.clone());
+                            c.timer.start(100, 0, move |_| delay_timer_cb(&ctx2, &c2)).unwrap();
+                        } else {
+                            c.delayed.set(c.delayed.get() | PollEvents::WRITABLE);
+                        }
+                    }
+                    _ => {
+                        start(ctx, c, PollEvents::READABLE);
+                        start(ctx, c, PollEvents::WRITABLE);
+                        c.events.set(PollEvents::WRITABLE);
+                    }
+                }
+            } else {
+                // Nothing more to write: send the FIN.
+                sock.shutdown(Shutdown::Write).unwrap();
+                c.sent_fin.set(true);
+                remove(&mut new_events, PollEvents::WRITABLE);
+            }
+        }
+        if events.contains(PollEvents::DISCONNECT) {
+            c.got_disconnect.set(true);
+            t.disconnects.set(t.disconnects.get() + 1);
+            remove(&mut new_events, PollEvents::DISCONNECT);
+        }
+        drop(sock);
+        if c.got_fin.get() && c.sent_fin.get() && c.got_disconnect.get() {
+            // Sent and got a FIN: close the socket, then both handles.
+            drop(c.sock.borrow_mut().take());
+            let (ctx2, c2) = (ctx.clone(), c.clone());
+            c.poll.close(move |_| close_cb(&ctx2, &c2));
+            let (ctx2, c2) = (ctx.clone(), c.clone());
+            c.timer.close(move |_| close_cb(&ctx2, &c2));
+            c.events.set(PollEvents::NONE);
+        } else if new_events != c.events.get() {
+            c.events.set(new_events);
+            if new_events.is_empty() {
+                handle.stop();
+            } else {
+                start(ctx, c, new_events);
+            }
+        }
+        // is_active follows the mask.
+        assert_eq!(handle.is_active(), !c.events.get().is_empty());
+    }
+
+    fn delay_timer_cb(ctx: &Rc<Ctx>, c: &Rc<Conn>) {
+        assert!(!c.timer.is_active(), "a one-shot timer stops itself");
+        assert!(!c.delayed.get().is_empty());
+        c.events.set(c.events.get() | c.delayed.get());
+        c.delayed.set(PollEvents::NONE);
+        start(ctx, c, c.events.get());
+    }
+
+    pub fn start_poll_test(mode: Mode) {
+        let lp = Loop::new().unwrap();
+        let totals = Rc::new(Totals { rand: Cell::new(0x2545_f491), ..Totals::default() });
+        let ctx = Rc::new(Ctx { mode, totals: totals.clone() });
+        // The server: a listening socket driven by its poll handle.
+        let listener = bound_socket("127.0.0.1:0".parse().unwrap());
+        listener.listen(100).unwrap();
+        let server_addr = listener.local_addr().unwrap().as_socket().unwrap();
+        let listener: TcpListener = listener.into();
+        let server_poll = Poll::new_socket(&lp, listener.as_raw_fd()).unwrap();
+        let listener = RefCell::new(Some(listener));
+        let accepted = Cell::new(0);
+        let (ctx2, lp2) = (ctx.clone(), lp.clone());
+        server_poll
+            .start(PollEvents::READABLE, move |p, _| {
+                let (sock, _) = listener.borrow().as_ref().unwrap().accept().expect("a connection when readable");
+                let c = new_conn(&lp2, sock, true);
+                let all = PollEvents::READABLE | PollEvents::WRITABLE | PollEvents::DISCONNECT;
+                c.events.set(all);
+                start(&ctx2, &c, all);
+                accepted.set(accepted.get() + 1);
+                if accepted.get() == NUM_CLIENTS {
+                    drop(listener.borrow_mut().take());
+                    p.close(|_| {});
+                }
+            })
+            .unwrap();
+        for _ in 0..NUM_CLIENTS {
+            let sock = bound_socket("0.0.0.0:0".parse().unwrap());
+            let fd: OwnedFd = sock.into();
+            let stream = TcpStream::from(fd);
+            let c = new_conn(&lp, stream, false);
+            let all = PollEvents::READABLE | PollEvents::WRITABLE | PollEvents::DISCONNECT;
+            c.events.set(all);
+            start(&ctx, &c, all);
+            let guard = c.sock.borrow();
+            let s = socket2::SockRef::from(guard.as_ref().unwrap());
+            match s.connect(&server_addr.into()) {
+                Ok(()) => {}
+                Err(e) => assert_eq!(e.raw_os_error(), Some(libc::EINPROGRESS), "{e}"),
+            }
+        }
+        // A watchdog, unreferenced: fail rather than hang.
+        let dog = Timer::new(&lp);
+        dog.unref();
+        dog.start(30_000, 0, |_| panic!("watchdog: the transfer did not finish in 30 s")).unwrap();
+        lp.run(RunMode::Default);
+        dog.close(|_| {});
+        assert!(!lp.run(RunMode::Default));
+        let (valid, spurious) = (totals.valid_writable_wakeups.get(), totals.spurious_writable_wakeups.get());
+        assert!(
+            spurious == 0 || (valid + spurious) / spurious > 20,
+            "{spurious} of {} writable wake-ups spurious",
+            valid + spurious
+        );
+        assert_eq!(totals.closed_connections.get(), NUM_CLIENTS * 2);
+        assert_eq!(totals.disconnects.get(), NUM_CLIENTS * 2);
+        make_valgrind_happy(&lp);
+    }
+}
+
+#[test]
+fn poll_duplex() {
+    duplex::start_poll_test(duplex::Mode::Duplex);
+}
+
+#[test]
+fn poll_unidirectional() {
+    duplex::start_poll_test(duplex::Mode::Unidirectional);
+}
