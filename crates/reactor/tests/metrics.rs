@@ -343,3 +343,121 @@ fn next_ticks_counts_the_ticks_that_ran() {
     assert_eq!(ran.get(), 3);
     assert_eq!(lp.metrics().since(&m0).next_ticks, 3);
 }
+
+/// test-metrics.c's `timer_spin_cb`: counts, then keeps the loop busy for 600 ms.
+fn timer_spin(count: &Rc<Cell<u32>>) -> impl FnMut(&millrace_reactor::Timer) + 'static {
+    let count = count.clone();
+    move |_| {
+        count.set(count.get() + 1);
+        let t = std::time::Instant::now();
+        while t.elapsed() < Duration::from_millis(600) {}
+    }
+}
+
+// test-metrics.c: metrics_idle_time: a 1 s timer whose callback spins for 600 ms: the
+// loop was idle (blocked in epoll_wait) for the second it waited, not for the spin.
+// (libuv counts idle time only after UV_METRICS_IDLE_TIME; here it always does.)
+#[test]
+fn metrics_idle_time() {
+    let lp = Loop::new().unwrap();
+    let count = Rc::new(Cell::new(0));
+    let timer = millrace_reactor::Timer::new(&lp);
+    timer.start(1000, 0, timer_spin(&count)).unwrap();
+    assert!(!lp.run(RunMode::Default));
+    assert!(count.get() > 0);
+    let idle = lp.metrics().idle_time;
+    assert!(idle <= Duration::from_millis(1500) && idle >= Duration::from_millis(500), "{idle:?}");
+    timer.close(|_| {});
+    make_valgrind_happy(&lp);
+}
+
+// test-metrics.c: metrics_idle_time_thread: the same on five loops in five threads at
+// once; each loop's idle time is its own (at least the lower bound: the threads compete
+// for two cores).
+#[test]
+fn metrics_idle_time_thread() {
+    let threads: Vec<_> = (0..5)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let lp = Loop::new().unwrap();
+                let count = Rc::new(Cell::new(0));
+                let timer = millrace_reactor::Timer::new(&lp);
+                timer.start(1000, 0, timer_spin(&count)).unwrap();
+                assert!(!lp.run(RunMode::Default));
+                assert!(count.get() > 0);
+                let idle = lp.metrics().idle_time;
+                assert!(idle >= Duration::from_millis(500), "{idle:?}");
+                timer.close(|_| {});
+                make_valgrind_happy(&lp);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+// test-metrics.c: metrics_idle_time_zero: a timer due at once runs before the first
+// iteration, which does not block: no idle time, and one iteration per callback.
+#[test]
+fn metrics_idle_time_zero() {
+    let lp = Loop::new().unwrap();
+    let count = Rc::new(Cell::new(0u64));
+    let timer = millrace_reactor::Timer::new(&lp);
+    let c = count.clone();
+    timer.start(0, 0, move |_| c.set(c.get() + 1)).unwrap();
+    assert!(!lp.run(RunMode::Default));
+    assert!(count.get() > 0);
+    assert_eq!(lp.metrics().idle_time, Duration::ZERO);
+    assert_eq!(lp.metrics().loop_count, count.get());
+    timer.close(|_| {});
+    make_valgrind_happy(&lp);
+}
+
+// test-metrics.c: metrics_info_check: a file opened from a prepare callback, then
+// written, then closed, each on the thread pool: every completion comes in the next
+// iteration (loop_count 1, 2, 3), woken by an event each time.
+#[test]
+fn metrics_info_check() {
+    use millrace_reactor::fs;
+    let lp = Loop::new().unwrap();
+    let path = util::TempPath::new("metrics-info-check");
+    let prepare = millrace_reactor::Prepare::new(&lp);
+    let last_events = Rc::new(Cell::new(0u64));
+    let done = Rc::new(Cell::new(false));
+    let (lp2, last, d, p) = (lp.clone(), last_events.clone(), done.clone(), path.path().to_owned());
+    prepare
+        .start(move |prep| {
+            prep.stop();
+            let m = lp2.metrics();
+            assert_eq!((m.loop_count, m.events), (0, 0));
+            let (lp3, last, d) = (lp2.clone(), last.clone(), d.clone());
+            fs::open(&lp2, p.clone(), "w", 0o600, move |file| {
+                let file = file.unwrap();
+                let m = lp3.metrics();
+                assert_eq!(m.loop_count, 1); // the event count is not checked here, as in libuv
+                last.set(m.events);
+                let (lp4, f2) = (lp3.clone(), file.clone());
+                fs::write(&lp3, &file, vec![Bytes::from_static(b"test-buffer\n\0")], Some(0), move |n| {
+                    let m = lp4.metrics();
+                    assert_eq!(m.loop_count, 2);
+                    assert!(m.events > last.get());
+                    assert_eq!(n.unwrap(), 13);
+                    last.set(m.events);
+                    let lp5 = lp4.clone();
+                    fs::close(&lp4, &f2, move |r| {
+                        r.unwrap();
+                        let m = lp5.metrics();
+                        assert_eq!(m.loop_count, 3);
+                        assert!(m.events > last.get());
+                        d.set(true);
+                    });
+                });
+            });
+        })
+        .unwrap();
+    assert!(!lp.run(RunMode::Default));
+    assert!(done.get());
+    prepare.close(|_| {});
+    make_valgrind_happy(&lp);
+}
