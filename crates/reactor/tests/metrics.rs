@@ -344,31 +344,35 @@ fn next_ticks_counts_the_ticks_that_ran() {
     assert_eq!(lp.metrics().since(&m0).next_ticks, 3);
 }
 
-/// test-metrics.c's `timer_spin_cb`: counts, then keeps the loop busy for 600 ms.
-fn timer_spin(count: &Rc<Cell<u32>>) -> impl FnMut(&millrace_reactor::Timer) + 'static {
-    let count = count.clone();
-    move |_| {
-        count.set(count.get() + 1);
-        let t = std::time::Instant::now();
-        while t.elapsed() < Duration::from_millis(600) {}
-    }
-}
-
-// test-metrics.c: metrics_idle_time: a 1 s timer whose callback spins for 600 ms: the
-// loop was idle (blocked in epoll_wait) for the second it waited, not for the spin.
-// (libuv counts idle time only after UV_METRICS_IDLE_TIME; here it always does.)
-#[test]
-fn metrics_idle_time() {
+/// test-metrics.c's `timer_spin_cb` on a new loop: a 1 s timer whose callback spins for
+/// 600 ms. Returns the loop's idle time, every handle closed.
+fn idle_time_of_a_spinning_timer() -> Duration {
     let lp = Loop::new().unwrap();
     let count = Rc::new(Cell::new(0));
     let timer = millrace_reactor::Timer::new(&lp);
-    timer.start(1000, 0, timer_spin(&count)).unwrap();
+    let c = count.clone();
+    timer
+        .start(1000, 0, move |_| {
+            c.set(c.get() + 1);
+            let t = std::time::Instant::now();
+            while t.elapsed() < Duration::from_millis(600) {}
+        })
+        .unwrap();
     assert!(!lp.run(RunMode::Default));
     assert!(count.get() > 0);
     let idle = lp.metrics().idle_time;
-    assert!(idle <= Duration::from_millis(1500) && idle >= Duration::from_millis(500), "{idle:?}");
     timer.close(|_| {});
     make_valgrind_happy(&lp);
+    idle
+}
+
+// test-metrics.c: metrics_idle_time: the loop was idle (blocked in epoll_wait) for the
+// second it waited, not for the spin. (libuv counts idle time only after
+// UV_METRICS_IDLE_TIME; here it always does.)
+#[test]
+fn metrics_idle_time() {
+    let idle = idle_time_of_a_spinning_timer();
+    assert!(idle <= Duration::from_millis(1500) && idle >= Duration::from_millis(500), "{idle:?}");
 }
 
 // test-metrics.c: metrics_idle_time_thread: the same on five loops in five threads at
@@ -376,24 +380,10 @@ fn metrics_idle_time() {
 // for two cores).
 #[test]
 fn metrics_idle_time_thread() {
-    let threads: Vec<_> = (0..5)
-        .map(|_| {
-            std::thread::spawn(|| {
-                let lp = Loop::new().unwrap();
-                let count = Rc::new(Cell::new(0));
-                let timer = millrace_reactor::Timer::new(&lp);
-                timer.start(1000, 0, timer_spin(&count)).unwrap();
-                assert!(!lp.run(RunMode::Default));
-                assert!(count.get() > 0);
-                let idle = lp.metrics().idle_time;
-                assert!(idle >= Duration::from_millis(500), "{idle:?}");
-                timer.close(|_| {});
-                make_valgrind_happy(&lp);
-            })
-        })
-        .collect();
+    let threads: Vec<_> = (0..5).map(|_| std::thread::spawn(idle_time_of_a_spinning_timer)).collect();
     for t in threads {
-        t.join().unwrap();
+        let idle = t.join().unwrap();
+        assert!(idle >= Duration::from_millis(500), "{idle:?}");
     }
 }
 

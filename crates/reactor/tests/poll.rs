@@ -441,14 +441,9 @@ mod duplex {
                 }
                 4 => {} // ignore: it comes again
                 5 => {
+                    // Stop reading for a while; the timer restarts it.
                     remove(&mut new_events, PollEvents::READABLE);
-                    if !c.timer.is_active() {
-                        c.delayed.set(PollEvents::READABLE);
-                        let (ctx2, c2) = (ctx.clone(), c.clone());
-                        c.timer.start(10, 0, move |_| delay_timer_cb(&ctx2, &c2)).unwrap();
-                    } else {
-                        c.delayed.set(c.delayed.get() | PollEvents::READABLE);
-                    }
+                    delay(ctx, c, PollEvents::READABLE, 10);
                 }
                 _ => {
                     start(ctx, c, PollEvents::WRITABLE);
@@ -503,14 +498,9 @@ mod duplex {
                     }
                     4 => {} // ignore
                     5 => {
+                        // Stop sending for a while; the timer restarts it.
                         remove(&mut new_events, PollEvents::WRITABLE);
-                        if !c.timer.is_active() {
-                            c.delayed.set(PollEvents::WRITABLE);
-                            let (ctx2, c2) = (ctx.clone(), c.clone());
-                            c.timer.start(100, 0, move |_| delay_timer_cb(&ctx2, &c2)).unwrap();
-                        } else {
-                            c.delayed.set(c.delayed.get() | PollEvents::WRITABLE);
-                        }
+                        delay(ctx, c, PollEvents::WRITABLE, 100);
                     }
                     _ => {
                         start(ctx, c, PollEvents::READABLE);
@@ -549,6 +539,17 @@ mod duplex {
         }
         // is_active follows the mask.
         assert_eq!(handle.is_active(), !c.events.get().is_empty());
+    }
+
+    /// Adds `events` to what the timer gives back, starting it (`ms`) unless it runs.
+    fn delay(ctx: &Rc<Ctx>, c: &Rc<Conn>, events: PollEvents, ms: u64) {
+        if c.timer.is_active() {
+            c.delayed.set(c.delayed.get() | events);
+        } else {
+            c.delayed.set(events);
+            let (ctx2, c2) = (ctx.clone(), c.clone());
+            c.timer.start(ms, 0, move |_| delay_timer_cb(&ctx2, &c2)).unwrap();
+        }
     }
 
     fn delay_timer_cb(ctx: &Rc<Ctx>, c: &Rc<Conn>) {
