@@ -49,6 +49,7 @@ errnos! {
     ECONNABORTED => "software caused connection abort",
     ECONNREFUSED => "connection refused",
     ECONNRESET => "connection reset by peer",
+    EDESTADDRREQ => "destination address required",
     EEXIST => "file already exists",
     EFAULT => "bad address in system call argument",
     EFBIG => "file too large",

@@ -2,7 +2,7 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, terminals, signals, polls), requests (writes, connects, shutdowns, thread-pool work,
+//! pipes, terminals, UDP, signals, polls), requests (writes, connects, shutdowns, thread-pool work,
 //! file system operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
@@ -57,6 +57,7 @@ mod tcp;
 mod threadpool;
 mod timer;
 mod tty;
+mod udp;
 mod watcher;
 
 pub use async_::{Async, AsyncSender};
@@ -72,6 +73,7 @@ pub use tcp::{BindOptions, Family, ReadEvent, Tcp};
 pub use threadpool::{queue_work, threadpool_size, WorkReq, DEFAULT_THREADPOOL_SIZE};
 pub use timer::Timer;
 pub use tty::{openpty, reset_mode, set_winsize, Tty, TtyMode};
+pub use udp::{Membership, Udp, UdpBindFlags, UdpRecv};
 pub use watcher::{Check, CheckKind, Idle, IdleKind, Prepare, PrepareKind, Watcher, WatcherKind};
 
 /// Queues `f` on the current thread's loop's next-tick queue ([`Loop::next_tick`]).

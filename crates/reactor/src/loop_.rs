@@ -75,6 +75,8 @@ pub(crate) enum Pending {
     /// A stream with completed writes, a finished connect or a due shutdown
     /// (libuv's `uv__io_feed` of a stream's watcher).
     Stream(Rc<TcpInner>),
+    /// A UDP handle with sends completed at once (their callbacks are due).
+    Udp(Rc<crate::udp::UdpInner>),
 }
 
 /// What an I/O token leads to.
@@ -82,6 +84,7 @@ pub(crate) enum IoEntry {
     Tcp(Rc<TcpInner>),
     Signal(i32),
     Poll(Rc<crate::poll::PollInner>),
+    Udp(Rc<crate::udp::UdpInner>),
 }
 
 pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -115,6 +118,8 @@ pub(crate) struct LoopInner {
     /// Poll handles to serve in this poll phase: woken by epoll, or still ready after
     /// their last callback (level-triggered, as libuv's).
     pub(crate) polls_ready: RefCell<Vec<Rc<crate::poll::PollInner>>>,
+    /// UDP handles to read from in this poll phase.
+    pub(crate) udps_ready: RefCell<Vec<Rc<crate::udp::UdpInner>>>,
     pub(crate) read_buf: RefCell<BytesMut>,
     pub(crate) metrics: MetricsCell,
     pub(crate) signals: RefCell<LoopSignals>,
@@ -182,6 +187,7 @@ impl Loop {
             io_gen: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
             polls_ready: RefCell::new(Vec::new()),
+            udps_ready: RefCell::new(Vec::new()),
             read_buf: RefCell::new(BytesMut::new()),
             metrics: MetricsCell::default(),
             signals: RefCell::new(LoopSignals::default()),
@@ -489,6 +495,7 @@ impl Loop {
         for p in batch {
             match p {
                 Pending::Stream(tcp) => crate::stream::run_pending(tcp),
+                Pending::Udp(u) => crate::udp::run_pending(u),
             }
         }
         true
@@ -506,7 +513,10 @@ impl Loop {
     /// `uv__io_poll`.
     fn io_poll(&self, timeout: i32) {
         let inner = &*self.inner;
-        let timeout = if !inner.ready.borrow().is_empty() || !inner.polls_ready.borrow().is_empty() {
+        let timeout = if !inner.ready.borrow().is_empty()
+            || !inner.polls_ready.borrow().is_empty()
+            || !inner.udps_ready.borrow().is_empty()
+        {
             Some(Duration::ZERO)
         } else if timeout < 0 {
             None
@@ -530,6 +540,7 @@ impl Loop {
             drop(events);
             self.run_ready();
             crate::poll::run_ready(self);
+            crate::udp::run_ready(self);
             return;
         }
         let mut count = 0u64;
@@ -547,6 +558,7 @@ impl Loop {
                     Some((g, IoEntry::Tcp(t))) if *g == gen => Some(IoEntry::Tcp(t.clone())),
                     Some((g, IoEntry::Signal(s))) if *g == gen => Some(IoEntry::Signal(*s)),
                     Some((g, IoEntry::Poll(p))) if *g == gen => Some(IoEntry::Poll(p.clone())),
+                    Some((g, IoEntry::Udp(u))) if *g == gen => Some(IoEntry::Udp(u.clone())),
                     _ => None, // stale: the handle was closed and its slot reused
                 }
             };
@@ -554,6 +566,7 @@ impl Loop {
                 Some(IoEntry::Tcp(t)) => crate::stream::io_event(t, ev),
                 Some(IoEntry::Signal(signum)) => crate::signal::dispatch(self, signum),
                 Some(IoEntry::Poll(p)) => crate::poll::io_event(self, p),
+                Some(IoEntry::Udp(u)) => crate::udp::io_event(self, u, ev),
                 None => {}
             }
         }
@@ -561,6 +574,7 @@ impl Loop {
         inner.metrics.bump(|m| m.events += count);
         self.run_ready();
         crate::poll::run_ready(self);
+        crate::udp::run_ready(self);
     }
 
     /// Serves handles whose readiness was left over (see `LoopInner::ready`).

@@ -86,6 +86,19 @@ pub(crate) fn set_nonblocking_raw(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// `connect(fd, { AF_UNSPEC })`: dissolves a datagram socket's association (libuv's
+/// `uv__udp_disconnect`; `EAFNOSUPPORT` is what some systems answer, and means done).
+pub(crate) fn dissolve_association(fd: RawFd) -> io::Result<()> {
+    let addr = libc::sockaddr { sa_family: libc::AF_UNSPEC as libc::sa_family_t, sa_data: [0; 14] };
+    let len = std::mem::size_of::<libc::sockaddr>() as libc::socklen_t;
+    // SAFETY: connect reads `len` bytes behind the pointer, which points at `addr`, a
+    // whole `sockaddr`; a number that is not a socket is an error, not UB.
+    match retry(|| cvt(unsafe { libc::connect(fd, &addr, len) })) {
+        Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
 /// A terminal's settings (`struct termios`).
 pub(crate) type Termios = libc::termios;
 

@@ -18,12 +18,14 @@
 //!   given one and `close`, but leaves the descriptor open and the stream usable:
 //!   `destroyed` is false again before `destroy` returns, and a later `write` goes out.
 //!   They keep their listeners after `close` (every other stream drops them then).
+//!   [`Stdout::close`] is the real destroy, which Node runs only at exit.
 //! - **stdin does not read until asked** (`on_data`, `resume`, `read`, `pipe`), and
 //!   `pause()` stops its handle one tick later (Node's `onpause`), so a program can end
 //!   while the other side of its stdin stays open. (A `pause()` from a `data` listener
-//!   is undone by the read that `push` schedules, on Node as here; pause from outside
-//!   it, as from an immediate.)
+//!   is undone by the read that `push` schedules, on Node as here: pause from outside
+//!   one, as from an immediate.)
 //! - **stdin's writable side is finished** (`end` calls back `ERR_STREAM_ALREADY_FINISHED`).
+//! - **stdin over a file is not closed after `end`** (`autoClose: false`: no `close`).
 //!
 //! [`stdin`], [`stdout`] and [`stderr`] give descriptors 0, 1 and 2, made once per
 //! thread and loop, as Node's are once per process. They work on duplicates of the
@@ -33,8 +35,8 @@
 //! when the pipe is full. [`Stdout::from_fd`] and [`Stdin::from_fd`] make the same
 //! streams over any descriptor.
 //!
-//! Each is an enum of the typed streams ([`Output`], [`Input`]) with the common calls
-//! on top; match on [`Stdout::stream`] for the rest.
+//! Each holds its typed stream ([`Output`], [`Input`]) and offers the common calls;
+//! match on [`Stdout::stream`] or [`Stdin::stream`] for the rest.
 //!
 //! ```no_run
 //! use millrace_streams::stdio;
