@@ -575,6 +575,26 @@ impl Tcp {
         self.with_sock(|s| s.as_raw_fd())
     }
 
+    /// `uv_recv_buffer_size`: `None` reads `SO_RCVBUF`; `Some(n)` sets it (Linux then
+    /// reports double). `EBADF` before the handle has a socket.
+    pub fn recv_buffer_size(&self, size: Option<usize>) -> Result<usize> {
+        let r = match size {
+            None => self.with_sock(|s| s.recv_buffer_size()),
+            Some(n) => self.with_sock(|s| s.set_recv_buffer_size(n).map(|()| n)),
+        };
+        Ok(r.ok_or(Error::EBADF)??)
+    }
+
+    /// `uv_send_buffer_size`: as [`recv_buffer_size`](Tcp::recv_buffer_size), for
+    /// `SO_SNDBUF`.
+    pub fn send_buffer_size(&self, size: Option<usize>) -> Result<usize> {
+        let r = match size {
+            None => self.with_sock(|s| s.send_buffer_size()),
+            Some(n) => self.with_sock(|s| s.set_send_buffer_size(n).map(|()| n)),
+        };
+        Ok(r.ok_or(Error::EBADF)??)
+    }
+
     /// `uv_tcp_close_reset`: closes with `SO_LINGER` 0, so the peer gets a RST instead
     /// of a FIN. `EINVAL` while a shutdown is pending (as libuv).
     pub fn close_reset(&self, cb: impl FnOnce(&Tcp) + 'static) -> Result<()> {

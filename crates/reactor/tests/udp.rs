@@ -549,3 +549,36 @@ fn udp_membership() {
     h.close(|_| {});
     make_valgrind_happy(&lp);
 }
+
+// test-socket-buffer-size.c: socket_buffer_size: a bound TCP handle's and a bound UDP
+// handle's receive buffer can be read (> 0) and set; Linux then reports double.
+#[test]
+fn socket_buffer_size() {
+    let lp = Loop::new().unwrap();
+    fn check(get_set: &dyn Fn(Option<usize>) -> Result<usize, Error>) {
+        assert!(get_set(None).unwrap() > 0);
+        get_set(Some(10000)).unwrap();
+        let v = get_set(None).unwrap();
+        assert!(v == 10000 || v == 20000, "{v}");
+    }
+    let tcp = millrace_reactor::Tcp::new(&lp);
+    tcp.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    check(&|n| tcp.recv_buffer_size(n));
+    check(&|n| tcp.send_buffer_size(n));
+    let udp = Udp::new(&lp);
+    udp.bind("127.0.0.1:0".parse().unwrap(), UdpBindFlags::default()).unwrap();
+    check(&|n| udp.recv_buffer_size(n));
+    check(&|n| udp.send_buffer_size(n));
+    let closed = Counter::new();
+    let c = closed.clone();
+    tcp.close(move |_| {
+        c.inc();
+    });
+    let c = closed.clone();
+    udp.close(move |_| {
+        c.inc();
+    });
+    lp.run(RunMode::Default);
+    assert_eq!(closed.get(), 2);
+    make_valgrind_happy(&lp);
+}
