@@ -582,3 +582,72 @@ fn socket_buffer_size() {
     assert_eq!(closed.get(), 2);
     make_valgrind_happy(&lp);
 }
+
+/// libuv's `TEST_FILE_LIMIT`: raise the soft descriptor limit to `n` if the hard limit
+/// allows; false if it does not (the test is then skipped, as libuv's is).
+fn file_limit(n: u64) -> bool {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit fills the struct behind the pointer, which points at `lim`.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    if lim.rlim_cur >= n {
+        return true;
+    }
+    if lim.rlim_max < n {
+        return false;
+    }
+    lim.rlim_cur = n;
+    // SAFETY: setrlimit reads the struct behind the pointer, which points at `lim`.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 }
+}
+
+// test-watcher-cross-stop.c: 2,500 handles on one address (reuse_addr), each receiving
+// and sending a datagram to it; once one datagram arrived, all are closed together,
+// events still pending for many of them. Every send callback and every close callback
+// runs, and no stale event reaches a closed handle.
+#[test]
+fn watcher_cross_stop() {
+    const N: usize = 2500;
+    if !file_limit(N as u64 + 64) {
+        eprintln!("SKIPPED watcher_cross_stop: the descriptor limit is below {}", N + 64);
+        return;
+    }
+    let lp = Loop::new().unwrap();
+    let reuse = UdpBindFlags { reuse_addr: true, ..Default::default() };
+    let first = Udp::new(&lp);
+    first.bind("127.0.0.1:0".parse().unwrap(), reuse).unwrap();
+    let addr = first.getsockname().unwrap();
+    let (recvs, sends, closes) = (Counter::new(), Counter::new(), Counter::new());
+    let big = Bytes::from(vec![b'A'; 1024]);
+    let mut sockets = vec![first];
+    for i in 0..N {
+        if i > 0 {
+            let h = Udp::new(&lp);
+            h.bind(addr, reuse).unwrap();
+            sockets.push(h);
+        }
+        let h = &sockets[i];
+        let r = recvs.clone();
+        h.recv_start(move |_, _| {
+            r.inc();
+        })
+        .unwrap();
+        let s = sends.clone();
+        h.send(vec![big.clone()], Some(addr), move |_, _| {
+            s.inc();
+        })
+        .unwrap();
+    }
+    while recvs.get() == 0 {
+        lp.run(RunMode::Once);
+    }
+    for h in &sockets {
+        let c = closes.clone();
+        h.close(move |_| {
+            c.inc();
+        });
+    }
+    lp.run(RunMode::Default);
+    assert_eq!(sends.get(), N);
+    assert_eq!(closes.get(), N);
+    make_valgrind_happy(&lp);
+}
