@@ -1077,3 +1077,144 @@ fn fd_reader_gone(t: Trace) {
     });
     reader.destroy(None);
 }
+
+/// `thrown(what, f)` of the dgram scenario.
+fn thrown<T>(t: &Trace, what: &str, r: Result<T, Error>) {
+    match r {
+        Ok(_) => t.log(format!("{what} no throw")),
+        Err(e) => t.log(format!("{what} throws {} {}", err_name(Some(&e)), e.message())),
+    }
+}
+
+#[test]
+fn dgram() {
+    use millrace::streams::dgram::{create_socket, Socket, SocketType};
+    use std::net::IpAddr;
+    let lo: IpAddr = [127, 0, 0, 1].into();
+    check_golden("dgram", |t, _| {
+        let server = create_socket(SocketType::Udp4);
+        let client = create_socket(SocketType::Udp4);
+        for (name, s) in [("server", &server), ("client", &client)] {
+            let tt = t.clone();
+            s.on_listening(move |s| tt.log(format!("{name} listening {}", s.address().unwrap().ip())));
+            let tt = t.clone();
+            s.on_close(move |_| tt.log(format!("{name} close")));
+            let tt = t.clone();
+            s.on_error(move |_, e| tt.log(format!("{name} error {} {}", err_name(Some(e)), e.message())));
+            let tt = t.clone();
+            s.on_connect(move |_| tt.log(format!("{name} connect")));
+        }
+        thrown(t, "address before bind", server.address());
+        thrown(t, "remoteAddress before connect", client.remote_address());
+        thrown(t, "disconnect before connect", client.disconnect());
+        let messages = Rc::new(Cell::new(0));
+        let (tt, cl) = (t.clone(), client.clone());
+        server.on_message(move |s, m| {
+            let r = m.rinfo;
+            tt.log(format!(
+                "server message {:?} {} {} {} {} {}",
+                text(&m.data),
+                m.data.len(),
+                r.address,
+                r.family,
+                js_bool(r.port == cl.address().unwrap().port()),
+                r.size
+            ));
+            messages.set(messages.get() + 1);
+            if messages.get() == 3 {
+                dgram_step2(&tt, s, &cl, lo);
+            }
+        });
+        let (tt, cl) = (t.clone(), client.clone());
+        server
+            .bind_cb(0, Some(lo), move |s| {
+                tt.log("bind cb");
+                thrown(&tt, "bind again", s.bind(0, None));
+                let port = s.address().unwrap().port();
+                let t2 = tt.clone();
+                let cb =
+                    move |_: &Socket, e: Option<Error>, n| t2.log(format!("send cb one {} {n}", err_name(e.as_ref())));
+                cl.send(vec![b("one")], Some((port, Some(lo))), cb).unwrap();
+                tt.log("client sent before bind");
+                let t2 = tt.clone();
+                let cb =
+                    move |_: &Socket, e: Option<Error>, n| t2.log(format!("send cb two {} {n}", err_name(e.as_ref())));
+                cl.send(vec![b("tw"), b("o")], Some((port, Some(lo))), cb).unwrap();
+                let t2 = tt.clone();
+                let cb = move |_: &Socket, e: Option<Error>, n| {
+                    t2.log(format!("send cb empty {} {n}", err_name(e.as_ref())))
+                };
+                cl.send(vec![b("")], Some((port, Some(lo))), cb).unwrap();
+                let t2 = tt.clone();
+                millrace::reactor::Loop::current().next_tick(move || t2.log("tick after sends"));
+            })
+            .unwrap();
+        t.log(format!(
+            "bound? {}",
+            match server.address() {
+                Ok(a) => js_bool(a.port() > 0).to_string(),
+                Err(e) => err_name(Some(&e)),
+            }
+        ));
+    });
+}
+
+fn dgram_step2(
+    t: &Trace,
+    server: &millrace::streams::dgram::Socket,
+    client: &millrace::streams::dgram::Socket,
+    lo: std::net::IpAddr,
+) {
+    let port = server.address().unwrap().port();
+    let (tt, srv) = (t.clone(), server.clone());
+    client
+        .connect_cb(port, Some(lo), move |c, err| {
+            assert!(err.is_none());
+            tt.log(format!("connect cb {}", js_bool(c.remote_address().unwrap().port() == port)));
+            thrown(&tt, "connect again", c.connect(port, None));
+            thrown(&tt, "send with a port when connected", c.send(vec![b("x")], Some((port, Some(lo))), |_, _, _| {}));
+            let (t2, srv) = (tt.clone(), srv.clone());
+            c.send(vec![b("connected")], None, move |c, e, n| {
+                t2.log(format!("send cb connected {} {n}", err_name(e.as_ref())));
+                c.disconnect().unwrap();
+                thrown(&t2, "remoteAddress after disconnect", c.remote_address());
+                dgram_step3(&t2, &srv, c, lo);
+            })
+            .unwrap();
+        })
+        .unwrap();
+    t.log("connecting");
+}
+
+fn dgram_step3(
+    t: &Trace,
+    server: &millrace::streams::dgram::Socket,
+    client: &millrace::streams::dgram::Socket,
+    lo: std::net::IpAddr,
+) {
+    use millrace::streams::dgram::{create_socket, SocketType};
+    let port = server.address().unwrap().port();
+    let third = create_socket(SocketType::Udp4);
+    let tt = t.clone();
+    third.on_error(move |s, e| {
+        tt.log(format!(
+            "third error {} {} {} {}",
+            err_name(Some(e)),
+            e.message().replace(&port.to_string(), "PORT"),
+            e.syscall().unwrap_or(""),
+            js_bool(e.port() == Some(port))
+        ));
+        let t2 = tt.clone();
+        s.close_cb(move |_| t2.log("third close cb")).unwrap();
+    });
+    third.on_listening(t.on("third listening?!"));
+    third.bind(port, Some(lo)).unwrap();
+    let (tt, srv, cl) = (t.clone(), server.clone(), client.clone());
+    third.on_close(move |_| {
+        let t2 = tt.clone();
+        srv.close_cb(move |_| t2.log("server close cb")).unwrap();
+        cl.close().unwrap();
+        thrown(&tt, "close twice", cl.close());
+        thrown(&tt, "send after close", cl.send(vec![b("x")], Some((port, Some(lo))), |_, _, _| {}));
+    });
+}

@@ -15,7 +15,11 @@ pub struct Trace(Rc<RefCell<Vec<String>>>);
 
 impl Trace {
     pub fn log(&self, line: impl Into<String>) {
-        self.0.borrow_mut().push(line.into());
+        let line = line.into();
+        if std::env::var_os("MILLRACE_TRACE_LIVE").is_some() {
+            eprintln!("{line}");
+        }
+        self.0.borrow_mut().push(line);
     }
 
     pub fn lines(&self) -> Vec<String> {

@@ -52,6 +52,17 @@ pub enum Code {
     /// `uv_tty_init` refused the descriptor of a terminal stream; the detail is its
     /// error ("EINVAL (invalid argument)").
     ERR_TTY_INIT_FAILED,
+    /// `bind()` on a dgram socket that is bound or binding.
+    ERR_SOCKET_ALREADY_BOUND,
+    /// A call on a closed dgram socket.
+    ERR_SOCKET_DGRAM_NOT_RUNNING,
+    /// `connect()` on a connected dgram socket, or a send to an address from one.
+    ERR_SOCKET_DGRAM_IS_CONNECTED,
+    /// `disconnect()` or `remote_address()` on a dgram socket that is not connected.
+    ERR_SOCKET_DGRAM_NOT_CONNECTED,
+    /// A dgram send without a port, or to port 0; the detail is what was received
+    /// (`undefined`, `type number (0)`).
+    ERR_SOCKET_BAD_PORT,
 }
 
 impl Code {
@@ -75,6 +86,11 @@ impl Code {
             Code::ERR_SERVER_NOT_RUNNING => "ERR_SERVER_NOT_RUNNING",
             Code::ERR_INVALID_FD_TYPE => "ERR_INVALID_FD_TYPE",
             Code::ERR_TTY_INIT_FAILED => "ERR_TTY_INIT_FAILED",
+            Code::ERR_SOCKET_ALREADY_BOUND => "ERR_SOCKET_ALREADY_BOUND",
+            Code::ERR_SOCKET_DGRAM_NOT_RUNNING => "ERR_SOCKET_DGRAM_NOT_RUNNING",
+            Code::ERR_SOCKET_DGRAM_IS_CONNECTED => "ERR_SOCKET_DGRAM_IS_CONNECTED",
+            Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "ERR_SOCKET_DGRAM_NOT_CONNECTED",
+            Code::ERR_SOCKET_BAD_PORT => "ERR_SOCKET_BAD_PORT",
         }
     }
 }
@@ -140,6 +156,11 @@ impl Error {
             Code::ERR_SERVER_NOT_RUNNING => "Server is not running.".to_owned(),
             Code::ERR_INVALID_FD_TYPE => format!("Unsupported fd type: {what}"),
             Code::ERR_TTY_INIT_FAILED => format!("TTY initialization failed: uv_tty_init returned {what}"),
+            Code::ERR_SOCKET_ALREADY_BOUND => "Socket is already bound".to_owned(),
+            Code::ERR_SOCKET_DGRAM_NOT_RUNNING => "Not running".to_owned(),
+            Code::ERR_SOCKET_DGRAM_IS_CONNECTED => "Already connected".to_owned(),
+            Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "Not connected".to_owned(),
+            Code::ERR_SOCKET_BAD_PORT => format!("Port should be > 0 and < 65536. Received {what}."),
         };
         Error(Arc::new(Repr::Node { code, message }))
     }

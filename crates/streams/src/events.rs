@@ -59,6 +59,8 @@ pub enum Event {
     Socket,
     /// `'resize'` (terminal write streams: the window size changed).
     Resize,
+    /// A dgram socket's datagram (a value event).
+    Message,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.
@@ -247,8 +249,8 @@ impl<S, R> Default for Listeners<S, R> {
     }
 }
 
-// One bit per event in `Listeners::mask` (`Resize` is the last variant).
-const _: () = assert!((Event::Resize as u32) < 32);
+// One bit per event in `Listeners::mask` (`Message` is the last variant).
+const _: () = assert!((Event::Message as u32) < 32);
 
 /// Which list an event's listeners live in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -261,7 +263,7 @@ enum Kind {
 
 fn kind(event: Event) -> Kind {
     match event {
-        Event::Data | Event::Connection => Kind::Value,
+        Event::Data | Event::Connection | Event::Message => Kind::Value,
         Event::Error => Kind::Error,
         Event::Pipe | Event::Unpipe => Kind::Pipe,
         _ => Kind::Plain,

@@ -3,7 +3,8 @@
 //! Node's stream state machines in Rust: Readable, Writable, Duplex, Transform and
 //! PassThrough with Node 20's backpressure, event order and error codes; `pipe`,
 //! `pipeline` and `finished`; TCP sockets and file streams that bridge reactor handles
-//! into streams (Node's `stream_wrap`).
+//! into streams (Node's `stream_wrap`); terminal streams, `process.stdin`/`stdout`
+//! ([`stdio`]) and UDP sockets ([`dgram`]).
 //!
 //! Every stream is a [`Stream<R, W, E>`]: `R` is what it yields, `W` what it accepts
 //! (either may be [`Absent`]), `E` an extension value. Streams are cheap `Rc` clones,
@@ -47,6 +48,7 @@
 mod chunk;
 mod decoder;
 mod destroy;
+pub mod dgram;
 mod duplex;
 mod errors;
 mod events;
