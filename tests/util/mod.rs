@@ -14,6 +14,8 @@ use millrace::reactor::{Handle, Loop, RunMode, Timer};
 pub struct Trace(Rc<RefCell<Vec<String>>>);
 
 impl Trace {
+    /// Records a line; with `MILLRACE_TRACE_LIVE` set, also prints it at once (to see
+    /// how far a scenario that hangs got).
     pub fn log(&self, line: impl Into<String>) {
         let line = line.into();
         if std::env::var_os("MILLRACE_TRACE_LIVE").is_some() {

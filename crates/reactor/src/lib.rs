@@ -2,8 +2,8 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, terminals, UDP, signals, polls), requests (writes, connects, shutdowns, thread-pool work,
-//! file system operations), a next-tick queue and always-on metrics.
+//! pipes, terminals, UDP, signals, polls), requests (writes, connects, shutdowns,
+//! thread-pool work, file system operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
 //! guarantees (callbacks never run on the caller's stack, close is deferred, write
