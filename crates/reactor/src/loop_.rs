@@ -79,6 +79,18 @@ pub(crate) enum Pending {
     Udp(Rc<crate::udp::UdpInner>),
 }
 
+/// A handle served again in the next poll phase without a new event (mio is
+/// edge-triggered): what libuv's level-triggered epoll would report again.
+pub(crate) enum Ready {
+    /// A stream with readiness left unserved (the fairness cap, or `read_start` on data
+    /// that already arrived).
+    Stream(Rc<TcpInner>),
+    /// A poll handle whose watched condition still held after its callback.
+    Poll(Rc<crate::poll::PollInner>),
+    /// A UDP handle with datagrams waiting (the 32-per-wake-up cap, or `recv_start`).
+    Udp(Rc<crate::udp::UdpInner>),
+}
+
 /// What an I/O token leads to.
 pub(crate) enum IoEntry {
     Tcp(Rc<TcpInner>),
@@ -112,14 +124,9 @@ pub(crate) struct LoopInner {
     microtasks: RefCell<VecDeque<Callback>>,
     io: RefCell<Slab<(u32, IoEntry)>>,
     io_gen: Cell<u32>,
-    /// Handles with readiness left unserved (the fairness cap, or read_start on data
-    /// that already arrived): mio is edge-triggered, so no new event will come for them.
-    pub(crate) ready: RefCell<VecDeque<Rc<TcpInner>>>,
-    /// Poll handles to serve in this poll phase: woken by epoll, or still ready after
-    /// their last callback (level-triggered, as libuv's).
-    pub(crate) polls_ready: RefCell<Vec<Rc<crate::poll::PollInner>>>,
-    /// UDP handles to read from in this poll phase.
-    pub(crate) udps_ready: RefCell<Vec<Rc<crate::udp::UdpInner>>>,
+    /// Handles to serve in the next poll phase with no new event (see [`Ready`]); the
+    /// poll does not block while there are any.
+    pub(crate) ready: RefCell<VecDeque<Ready>>,
     pub(crate) read_buf: RefCell<BytesMut>,
     pub(crate) metrics: MetricsCell,
     pub(crate) signals: RefCell<LoopSignals>,
@@ -186,8 +193,6 @@ impl Loop {
             io: RefCell::new(Slab::new()),
             io_gen: Cell::new(0),
             ready: RefCell::new(VecDeque::new()),
-            polls_ready: RefCell::new(Vec::new()),
-            udps_ready: RefCell::new(Vec::new()),
             read_buf: RefCell::new(BytesMut::new()),
             metrics: MetricsCell::default(),
             signals: RefCell::new(LoopSignals::default()),
@@ -513,10 +518,7 @@ impl Loop {
     /// `uv__io_poll`.
     fn io_poll(&self, timeout: i32) {
         let inner = &*self.inner;
-        let timeout = if !inner.ready.borrow().is_empty()
-            || !inner.polls_ready.borrow().is_empty()
-            || !inner.udps_ready.borrow().is_empty()
-        {
+        let timeout = if !inner.ready.borrow().is_empty() {
             Some(Duration::ZERO)
         } else if timeout < 0 {
             None
@@ -539,8 +541,6 @@ impl Loop {
             debug_assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "epoll_wait: {e}");
             drop(events);
             self.run_ready();
-            crate::poll::run_ready(self);
-            crate::udp::run_ready(self);
             return;
         }
         let mut count = 0u64;
@@ -573,15 +573,18 @@ impl Loop {
         drop(events);
         inner.metrics.bump(|m| m.events += count);
         self.run_ready();
-        crate::poll::run_ready(self);
-        crate::udp::run_ready(self);
     }
 
-    /// Serves handles whose readiness was left over (see `LoopInner::ready`).
+    /// Serves the handles on the ready list (see [`Ready`]); those queued meanwhile wait
+    /// for the next poll phase.
     fn run_ready(&self) {
         let batch = std::mem::take(&mut *self.inner.ready.borrow_mut());
-        for t in batch {
-            crate::stream::serve_ready(t);
+        for r in batch {
+            match r {
+                Ready::Stream(t) => crate::stream::serve_ready(t),
+                Ready::Poll(p) => crate::poll::serve_ready(self, p),
+                Ready::Udp(u) => crate::udp::serve_ready(self, u),
+            }
         }
     }
 

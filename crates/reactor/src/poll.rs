@@ -21,7 +21,7 @@ use mio::Interest;
 
 use crate::error::{Error, Result};
 use crate::handle::{sealed::HandleImpl, CallbackSlot, HandleCore};
-use crate::loop_::{IoEntry, Loop};
+use crate::loop_::{IoEntry, Loop, Ready};
 
 /// A set of poll events (`uv_poll_event`).
 #[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -181,7 +181,7 @@ impl Poll {
     /// already watches `fd`; `EBADF` if it is not open.
     pub fn new(lp: &Loop, fd: RawFd) -> Result<Poll> {
         lp.io_check(&mut SourceFd(&fd))?;
-        crate::sys::set_nonblocking_raw(fd)?;
+        crate::sys::set_nonblocking_raw(fd, true)?;
         Ok(Poll(Rc::new(PollInner {
             core: HandleCore::new(lp),
             fd,
@@ -250,17 +250,15 @@ pub(crate) fn io_event(lp: &Loop, p: Rc<PollInner>) {
 
 fn queue(lp: &Loop, p: Rc<PollInner>) {
     if !p.queued.replace(true) {
-        lp.inner().polls_ready.borrow_mut().push(p);
+        lp.inner().ready.borrow_mut().push_back(Ready::Poll(p));
     }
 }
 
-/// Serves the handles woken in this iteration or left ready by the last one (`uv__poll_io`).
-pub(crate) fn run_ready(lp: &Loop) {
-    let batch = std::mem::take(&mut *lp.inner().polls_ready.borrow_mut());
-    for p in batch {
-        p.queued.set(false);
-        serve(lp, Poll(p));
-    }
+/// A handle from the loop's ready list: woken in this iteration or left ready by the
+/// last one (`uv__poll_io`).
+pub(crate) fn serve_ready(lp: &Loop, p: Rc<PollInner>) {
+    p.queued.set(false);
+    serve(lp, Poll(p));
 }
 
 fn serve(lp: &Loop, poll: Poll) {

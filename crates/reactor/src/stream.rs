@@ -37,7 +37,7 @@ use bytes::{Buf, Bytes};
 use mio::event::Event;
 
 use crate::error::{Error, Result};
-use crate::loop_::Pending;
+use crate::loop_::{Pending, Ready};
 use crate::sock::Conn;
 use crate::tcp::{emfile_trick, ReadEvent, ReqCb, Sock, Tcp, TcpInner, TcpState, WriteEntry};
 
@@ -294,7 +294,7 @@ pub(crate) fn queue_ready(t: &Rc<TcpInner>) {
     }
     st.in_ready = true;
     drop(st);
-    t.core.lp.inner().ready.borrow_mut().push_back(t.clone());
+    t.core.lp.inner().ready.borrow_mut().push_back(Ready::Stream(t.clone()));
 }
 
 /// Gathers up to `IOV_MAX` buffers into iovecs (on the stack when few) and calls `f`
@@ -527,7 +527,7 @@ fn read(t: &Rc<TcpInner>) {
             // A terminal's short read may leave lines (or an EOF) behind that no new
             // edge will announce: ask the descriptor (libuv's level-triggered poll would).
             let drained =
-                |n: usize| n < want && !(st.tty && crate::sys::readable_now(std::os::fd::AsFd::as_fd(stream)));
+                |n: usize| n < want && !(st.tty && crate::sys::readable_now(std::os::fd::AsRawFd::as_raw_fd(stream)));
             r.map(|n| (buf.split_to(n).freeze(), drained(n)))
         };
         let mut st = t.st.borrow_mut();

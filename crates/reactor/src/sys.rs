@@ -18,10 +18,16 @@ pub(crate) fn access_mode(fd: BorrowedFd<'_>) -> io::Result<(bool, bool)> {
 
 /// `uv__nonblock`: sets or clears `O_NONBLOCK` (`ioctl(FIONBIO)`, as libuv on Linux).
 pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) -> io::Result<()> {
+    set_nonblocking_raw(fd.as_raw_fd(), on)
+}
+
+/// [`set_nonblocking`] on a descriptor given by number (a poll handle's, which the
+/// caller keeps): one that is not open is `EBADF`.
+pub(crate) fn set_nonblocking_raw(fd: RawFd, on: bool) -> io::Result<()> {
     let mut arg: libc::c_int = on.into();
     // SAFETY: FIONBIO reads one `int` through the pointer, which points at `arg` for the
-    // whole call; `fd` is open for the borrow's lifetime.
-    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &mut arg) })?;
+    // whole call; ioctl only looks the number up (one that is not open is EBADF).
+    cvt(unsafe { libc::ioctl(fd, libc::FIONBIO, &mut arg) })?;
     Ok(())
 }
 
@@ -54,12 +60,8 @@ fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
 }
 
 /// `poll(2)` with no wait: is there something to read (or an EOF, or an error) now?
-pub(crate) fn readable_now(fd: BorrowedFd<'_>) -> bool {
-    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: poll reads and writes the one `pollfd` behind the pointer, which points at
-    // `p`; a zero timeout never blocks; `fd` is open for the borrow's lifetime.
-    let n = unsafe { libc::poll(&mut p, 1, 0) };
-    n > 0 && p.revents != 0
+pub(crate) fn readable_now(fd: RawFd) -> bool {
+    poll_now(fd, libc::POLLIN).is_ok_and(|r| r != 0)
 }
 
 /// `poll(2)` with no wait on a descriptor given by number: the `revents` of `events`
@@ -72,18 +74,6 @@ pub(crate) fn poll_now(fd: RawFd, events: libc::c_short) -> io::Result<libc::c_s
     // safe: one that is not open comes back as POLLNVAL).
     retry(|| cvt(unsafe { libc::poll(&mut p, 1, 0) }))?;
     Ok(p.revents)
-}
-
-/// `O_NONBLOCK` on a descriptor given by number (libuv's `uv__nonblock`).
-pub(crate) fn set_nonblocking_raw(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl with F_GETFL/F_SETFL takes and returns plain integers; a number that
-    // is not open is EBADF.
-    let flags = retry(|| cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) }))?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: as above.
-        retry(|| cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) }))?;
-    }
-    Ok(())
 }
 
 /// `connect(fd, { AF_UNSPEC })`: dissolves a datagram socket's association (libuv's

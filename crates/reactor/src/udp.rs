@@ -34,7 +34,7 @@ use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
 use crate::error::{Error, Result};
 use crate::handle::{sealed::HandleImpl, CallbackSlot, HandleCore};
-use crate::loop_::{IoEntry, Loop, Pending};
+use crate::loop_::{IoEntry, Loop, Pending, Ready};
 
 /// Datagrams read per wake-up before the handle yields (libuv's `count = 32`).
 const READS_PER_EVENT: usize = 32;
@@ -334,7 +334,7 @@ impl Udp {
         // What arrived before recv_start was announced by an edge nobody took: if the
         // socket has something now, read it in the next poll phase.
         let fd = self.fileno()?;
-        if crate::sys::poll_now(fd, libc::POLLIN).is_ok_and(|r| r != 0) {
+        if crate::sys::readable_now(fd) {
             queue_read(&p.core.lp, p.clone());
         }
         Ok(())
@@ -540,17 +540,15 @@ pub(crate) fn io_event(lp: &Loop, p: Rc<UdpInner>, ev: &mio::event::Event) {
 
 fn queue_read(lp: &Loop, p: Rc<UdpInner>) {
     if !p.queued.replace(true) {
-        lp.inner().udps_ready.borrow_mut().push(p);
+        lp.inner().ready.borrow_mut().push_back(Ready::Udp(p));
     }
 }
 
-/// The poll phase's reads: handles woken for reading, or left with datagrams by the cap.
-pub(crate) fn run_ready(lp: &Loop) {
-    let batch = std::mem::take(&mut *lp.inner().udps_ready.borrow_mut());
-    for p in batch {
-        p.queued.set(false);
-        recv_some(lp, Udp(p));
-    }
+/// A handle from the loop's ready list: woken for reading, or left with datagrams by the
+/// cap.
+pub(crate) fn serve_ready(lp: &Loop, p: Rc<UdpInner>) {
+    p.queued.set(false);
+    recv_some(lp, Udp(p));
 }
 
 /// `uv__udp_recvmsg`: up to 32 datagrams, then "nothing more" if the socket ran dry.

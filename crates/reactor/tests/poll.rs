@@ -235,6 +235,7 @@ fn poll_is_level_triggered() {
     for n in 1..=3 {
         assert!(lp.run(RunMode::Once));
         assert_eq!(calls.get(), n, "one callback per iteration while data waits");
+        assert_eq!(lp.backend_timeout(), 0, "a handle left ready: the next poll must not block");
     }
     let mut buf = [0u8; 11];
     b.read_exact(&mut buf).unwrap();
