@@ -2,8 +2,9 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, terminals, UDP, signals, polls), requests (writes, connects, shutdowns,
-//! thread-pool work, file system operations), a next-tick queue and always-on metrics.
+//! pipes, terminals, UDP, signals, polls, child processes), requests (writes, connects,
+//! shutdowns, thread-pool work, file system operations), a next-tick queue and
+//! always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
 //! guarantees (callbacks never run on the caller's stack, close is deferred, write
@@ -48,6 +49,7 @@ mod loop_;
 mod metrics;
 mod pipe;
 mod poll;
+mod process;
 mod remote;
 mod signal;
 mod sock;
@@ -67,6 +69,7 @@ pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
 pub use pipe::{pipe, Pipe, PipeFlags};
 pub use poll::{Poll, PollEvents};
+pub use process::{kill, Process, ProcessOptions, StdioContainer};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};

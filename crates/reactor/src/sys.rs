@@ -201,3 +201,100 @@ fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
         }
     }
 }
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, min)`: a close-on-exec duplicate of `fd` numbered `min` or
+/// above. A number that is not an open descriptor is `EBADF`.
+pub(crate) fn dup_at_least(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC only reads the descriptor table; a number that is not open
+    // fails with EBADF and touches nothing.
+    let new = cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })?;
+    // SAFETY: fcntl succeeded, so `new` is a new open descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// `waitpid(pid, WNOHANG)`: `Some(status)` once the child has ended (and is reaped),
+/// `None` while it runs.
+pub(crate) fn waitpid_nohang(pid: libc::pid_t) -> io::Result<Option<libc::c_int>> {
+    let mut status = 0;
+    // SAFETY: waitpid writes one `int` through the pointer, which points at `status`.
+    let r = retry(|| cvt(unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) }))?;
+    Ok((r != 0).then_some(status))
+}
+
+/// `kill(2)`.
+pub(crate) fn kill(pid: libc::pid_t, signum: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes two integers and touches no memory of ours.
+    cvt(unsafe { libc::kill(pid, signum) })?;
+    Ok(())
+}
+
+/// The child's half of `uv_spawn` (libuv's `uv__process_child_init`) that std's
+/// `Command` does not do, run between `fork` and `exec`: every signal from 1 to 31 back
+/// to its default action, `setsid` for a detached child, the descriptors above 2 put in
+/// place (`moves`: source, target), `O_NONBLOCK` cleared on 0, 1 and 2, and, last, an
+/// empty signal mask (std leaves the parent's: a child of a thread that blocks SIGTERM
+/// would never die of it; libuv's `kill` test). std has already put 0, 1 and 2 in
+/// place, changed directory and user, and reports any failure here as the spawn's
+/// error.
+pub(crate) fn child_init(cmd: &mut std::process::Command, mut moves: Vec<(RawFd, RawFd)>, detached: bool) {
+    use std::os::unix::process::CommandExt;
+    let count = moves.iter().map(|m| m.1 + 1).max().unwrap_or(3).max(3);
+    let setup = move || -> io::Result<()> {
+        for n in 1..32 {
+            if n == libc::SIGKILL || n == libc::SIGSTOP {
+                continue;
+            }
+            // SAFETY: signal(2) is async-signal-safe; SIG_DFL installs no handler of ours.
+            if unsafe { libc::signal(n, libc::SIG_DFL) } == libc::SIG_ERR {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        if detached {
+            // SAFETY: setsid is async-signal-safe and takes nothing; libuv ignores its
+            // failure (the child is a group leader already) and so do we.
+            unsafe { libc::setsid() };
+        }
+        // First move every source numbered below its target above all targets: putting
+        // target n in place must not clobber a source still to be used (libuv's swap of
+        // stdout and stderr, generalised).
+        for m in moves.iter_mut() {
+            if m.0 < m.1 {
+                // SAFETY: F_DUPFD_CLOEXEC only changes the descriptor table (async-signal-safe).
+                m.0 = cvt(unsafe { libc::fcntl(m.0, libc::F_DUPFD_CLOEXEC, count) })?;
+            }
+        }
+        for &(src, target) in moves.iter() {
+            if src == target {
+                // SAFETY: F_SETFD with 0 only clears close-on-exec on `target`.
+                cvt(unsafe { libc::fcntl(target, libc::F_SETFD, 0) })?;
+            } else {
+                // SAFETY: dup2 only changes the descriptor table; `target` is a placeholder
+                // or a descriptor the child does not keep.
+                cvt(unsafe { libc::dup2(src, target) })?;
+            }
+        }
+        for fd in 0..3 {
+            // SAFETY: F_GETFL/F_SETFL read and set the open file's status flags; a closed
+            // descriptor is EBADF, which we skip.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            if flags != -1 && flags & libc::O_NONBLOCK != 0 {
+                // SAFETY: as above.
+                unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) };
+            }
+        }
+        let mut empty = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: sigemptyset initialises the set the pointer points at; sigprocmask reads
+        // it and changes only this (single-threaded, forked) process's mask. Both are
+        // async-signal-safe.
+        unsafe {
+            libc::sigemptyset(empty.as_mut_ptr());
+            cvt(libc::sigprocmask(libc::SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut()))?;
+        }
+        Ok(())
+    };
+    // SAFETY: `setup` runs in the forked child before exec, where only async-signal-safe
+    // calls are allowed: it calls signal, setsid, fcntl, dup2, sigemptyset and
+    // sigprocmask and allocates nothing
+    // (`moves` was allocated before the fork and is changed in place).
+    unsafe { cmd.pre_exec(setup) };
+}

@@ -278,6 +278,15 @@ impl Tcp {
         Ok(())
     }
 
+    /// Which directions the stream allows (libuv's `UV_HANDLE_READABLE`/`WRITABLE`),
+    /// for a descriptor whose use is known better than its mode says: a spawned child's
+    /// socket pair.
+    pub(crate) fn set_access(&self, readable: bool, writable: bool) {
+        let mut st = self.0.st.borrow_mut();
+        st.readable = readable;
+        st.writable = writable;
+    }
+
     pub(crate) fn lp(&self) -> &Loop {
         &self.0.core.lp
     }
