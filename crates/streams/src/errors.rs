@@ -63,6 +63,8 @@ pub enum Code {
     /// A dgram send without a port, or to port 0; the detail is what was received
     /// (`undefined`, `type number (0)`).
     ERR_SOCKET_BAD_PORT,
+    /// `kill()` with a signal number the system does not have; the detail is the number.
+    ERR_UNKNOWN_SIGNAL,
 }
 
 impl Code {
@@ -91,6 +93,7 @@ impl Code {
             Code::ERR_SOCKET_DGRAM_IS_CONNECTED => "ERR_SOCKET_DGRAM_IS_CONNECTED",
             Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "ERR_SOCKET_DGRAM_NOT_CONNECTED",
             Code::ERR_SOCKET_BAD_PORT => "ERR_SOCKET_BAD_PORT",
+            Code::ERR_UNKNOWN_SIGNAL => "ERR_UNKNOWN_SIGNAL",
         }
     }
 }
@@ -116,6 +119,14 @@ enum Repr {
     Custom {
         code: Option<String>,
         message: String,
+    },
+    /// A child process that could not be started (Node's `ErrnoException(err, 'spawn
+    /// ' + file)` with `path` and `spawnargs`).
+    Spawn {
+        err: reactor::Error,
+        syscall: String,
+        path: PathBuf,
+        spawnargs: Vec<String>,
     },
 }
 
@@ -161,7 +172,14 @@ impl Error {
             Code::ERR_SOCKET_DGRAM_IS_CONNECTED => "Already connected".to_owned(),
             Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "Not connected".to_owned(),
             Code::ERR_SOCKET_BAD_PORT => format!("Port should be > 0 and < 65536. Received {what}."),
+            Code::ERR_UNKNOWN_SIGNAL => format!("Unknown signal: {what}"),
         };
+        Error(Arc::new(Repr::Node { code, message }))
+    }
+
+    /// A Node error with a message of its own (Node's `ERR_INVALID_ARG_VALUE` with a
+    /// reason: "The argument 'file' cannot be empty. Received ''").
+    pub(crate) fn node_message(code: Code, message: String) -> Error {
         Error(Arc::new(Repr::Node { code, message }))
     }
 
@@ -197,6 +215,21 @@ impl Error {
         Error(Arc::new(Repr::SysAt { err, syscall, at: At::Path(path.into()), described: true }))
     }
 
+    /// A child process that did not start: "spawn FILE ENOENT", with `syscall` "spawn
+    /// FILE", `path` FILE and `spawnargs` (the arguments after the program's name), as
+    /// Node's `ChildProcess` emits it.
+    pub fn spawn(err: reactor::Error, file: &str, spawnargs: Vec<String>) -> Error {
+        Error(Arc::new(Repr::Spawn { err, syscall: format!("spawn {file}"), path: file.into(), spawnargs }))
+    }
+
+    /// Node's `err.spawnargs`, for an error made by [`spawn`](Error::spawn).
+    pub fn spawnargs(&self) -> Option<&[String]> {
+        match &*self.0 {
+            Repr::Spawn { spawnargs, .. } => Some(spawnargs),
+            _ => None,
+        }
+    }
+
     /// A user error without a code (JavaScript's `new Error(message)`).
     pub fn msg(message: impl Into<String>) -> Error {
         Error(Arc::new(Repr::Custom { code: None, message: message.into() }))
@@ -212,7 +245,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Node { code, .. } => Some(code.as_str()),
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(err.code()),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } => Some(err.code()),
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -233,16 +266,17 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } => Some(*err),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } => Some(*err),
             _ => None,
         }
     }
 
     /// Node's `err.syscall`, for system errors that name their call.
-    pub fn syscall(&self) -> Option<&'static str> {
+    pub fn syscall(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Sys { syscall: "", .. } => None,
             Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
+            Repr::Spawn { syscall, .. } => Some(syscall),
             _ => None,
         }
     }
@@ -257,10 +291,11 @@ impl Error {
     }
 
     /// Node's `err.address` for errors made by [`sys_at_path`](Error::sys_at_path) or
-    /// [`uv_at_path`](Error::uv_at_path): the Unix domain socket's path.
+    /// [`uv_at_path`](Error::uv_at_path): the Unix domain socket's path; and `err.path`
+    /// of a [`spawn`](Error::spawn) error: the program.
     pub fn path(&self) -> Option<&Path> {
         match &*self.0 {
-            Repr::SysAt { at: At::Path(path), .. } => Some(path),
+            Repr::SysAt { at: At::Path(path), .. } | Repr::Spawn { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -279,6 +314,7 @@ impl Error {
             Repr::Node { message, .. } | Repr::Custom { message, .. } => message.clone(),
             Repr::Sys { err, syscall: "" } => err.code().to_owned(),
             Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
+            Repr::Spawn { err, syscall, .. } => format!("{syscall} {}", err.code()),
             Repr::SysAt { err, syscall, at, described } => {
                 let mut m = format!("{syscall} {}", err.code());
                 if *described {
@@ -323,7 +359,7 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.code() {
-            Some(code) if !matches!(&*self.0, Repr::Sys { .. } | Repr::SysAt { .. }) => {
+            Some(code) if !matches!(&*self.0, Repr::Sys { .. } | Repr::SysAt { .. } | Repr::Spawn { .. }) => {
                 write!(f, "{} ({code})", self.message())
             }
             _ => f.write_str(&self.message()),

@@ -61,6 +61,10 @@ pub enum Event {
     Resize,
     /// A dgram socket's datagram (a value event).
     Message,
+    /// `'spawn'` (child processes).
+    Spawn,
+    /// `'exit'` (child processes).
+    Exit,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.
@@ -249,8 +253,8 @@ impl<S, R> Default for Listeners<S, R> {
     }
 }
 
-// One bit per event in `Listeners::mask` (`Message` is the last variant).
-const _: () = assert!((Event::Message as u32) < 32);
+// One bit per event in `Listeners::mask` (`Exit` is the last variant).
+const _: () = assert!((Event::Exit as u32) < 32);
 
 /// Which list an event's listeners live in.
 #[derive(Clone, Copy, PartialEq, Eq)]

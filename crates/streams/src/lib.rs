@@ -4,7 +4,7 @@
 //! PassThrough with Node 20's backpressure, event order and error codes; `pipe`,
 //! `pipeline` and `finished`; TCP sockets and file streams that bridge reactor handles
 //! into streams (Node's `stream_wrap`); terminal streams, `process.stdin`/`stdout`
-//! ([`stdio`]) and UDP sockets ([`dgram`]).
+//! ([`stdio`]), UDP sockets ([`dgram`]) and child processes ([`child_process`]).
 //!
 //! Every stream is a [`Stream<R, W, E>`]: `R` is what it yields, `W` what it accepts
 //! (either may be [`Absent`]), `E` an extension value. Streams are cheap `Rc` clones,
@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod child_process;
 mod chunk;
 mod decoder;
 mod destroy;

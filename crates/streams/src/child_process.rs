@@ -1,0 +1,551 @@
+//! Child processes (Node 20, `lib/child_process.js` and `lib/internal/child_process.js`)
+//! on the reactor's [`Process`].
+//!
+//! [`spawn`] is Node's `child_process.spawn`: a [`ChildProcess`] whose `stdin`, `stdout`
+//! and `stderr` (and any further `'pipe'` descriptor) are [`Socket`]s over Unix socket
+//! pairs, with Node's order of events:
+//! - **`spawn`** on the next tick after the child started; a child that could not start
+//!   (`ENOENT`, `EACCES`, `EAGAIN`, `EMFILE`, `ENFILE`) gets an **`error`** on the next
+//!   tick instead ("spawn nope ENOENT", with `path` and `spawnargs`), its `exit_code`
+//!   the negative errno, and no `exit`. Other errors (a user it may not become, say) are
+//!   returned at once, as Node throws them.
+//! - **`exit`** when the loop sees the child end, with the exit code or the name of the
+//!   signal that ended it. `stdin` is destroyed then. Output may still be on its way.
+//! - **`close`** once the child exited *and* every readable descriptor (1 and up) closed;
+//!   a tick after `exit` those nobody reads from are resumed (Node's `flushStdio`), so
+//!   `close` comes even if the output is never read. The listeners are dropped after it.
+//! - **`kill`** sends a signal (SIGTERM by default): true if sent, false once the child
+//!   is gone; an unknown signal number is `ERR_UNKNOWN_SIGNAL`, a refusal other than
+//!   "no such process" is an `error` event ("kill EPERM").
+//!
+//! `stdin` is write-only (`readable: false`), the others read-only from the child's
+//! side of things but writable sockets, exactly as Node makes them. The `timeout`
+//! option kills the child with `kill_signal` when it runs too long; `shell` runs the
+//! command line through `/bin/sh -c`. Not here: the IPC channel (`'ipc'`, `fork`,
+//! `send`), passing a stream as a descriptor, `exec`/`execFile`, and the synchronous
+//! variants.
+
+use std::cell::{Cell, RefCell};
+use std::ffi::OsString;
+use std::fmt;
+use std::os::fd::RawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use millrace_reactor::{self as reactor, Handle, Loop, Pipe, Process, ProcessOptions, StdioContainer, Timer};
+
+use crate::errors::{Code, Error};
+use crate::events::{Event, Handler, ListenerId, Listeners};
+use crate::net::{Socket, SocketOptions};
+
+/// What one descriptor of the child is (an entry of Node's `stdio` option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// `'pipe'` (the default for 0, 1 and 2): a socket pair; the parent's end is
+    /// `stdin`/`stdout`/`stderr` (or `stdio(n)`).
+    Pipe,
+    /// `'ignore'` (the default above 2): 0, 1 and 2 are `/dev/null`; a higher one is
+    /// not opened.
+    Ignore,
+    /// `'inherit'`: the parent's own descriptor of the same number.
+    Inherit,
+    /// A number: that descriptor of the parent's.
+    Fd(RawFd),
+}
+
+/// `child_process.spawn`'s options.
+#[derive(Clone, Debug)]
+pub struct SpawnOptions {
+    /// `cwd`: the child's working directory.
+    pub cwd: Option<PathBuf>,
+    /// `env`: the child's whole environment (`None`: this process's).
+    pub env: Option<Vec<(OsString, OsString)>>,
+    /// `argv0`: the name the child sees as its `argv[0]` (default: the program).
+    pub argv0: Option<OsString>,
+    /// `stdio`; missing entries among 0–2 are [`Stdio::Pipe`].
+    pub stdio: Vec<Stdio>,
+    /// `detached`: the child leads a new session.
+    pub detached: bool,
+    /// `uid`.
+    pub uid: Option<u32>,
+    /// `gid`.
+    pub gid: Option<u32>,
+    /// `shell`: run `file` and `args`, joined by spaces, as `shell -c "…"` (Node's
+    /// `shell: true` is `/bin/sh`).
+    pub shell: Option<PathBuf>,
+    /// `timeout` in ms (0: none): the child is sent `kill_signal` when it runs longer.
+    pub timeout: u64,
+    /// `killSignal` for `timeout` (default SIGTERM).
+    pub kill_signal: i32,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        SpawnOptions {
+            cwd: None,
+            env: None,
+            argv0: None,
+            stdio: Vec::new(),
+            detached: false,
+            uid: None,
+            gid: None,
+            shell: None,
+            timeout: 0,
+            kill_signal: libc::SIGTERM,
+        }
+    }
+}
+
+struct Inner {
+    lp: Loop,
+    handle: RefCell<Option<Process>>,
+    pid: Option<i32>,
+    stdio: Vec<Option<Socket>>,
+    exit_code: Cell<Option<i32>>,
+    signal_code: Cell<Option<&'static str>>,
+    killed: Cell<bool>,
+    spawnfile: String,
+    spawnargs: Vec<String>,
+    closes_needed: Cell<u32>,
+    closes_got: Cell<u32>,
+    timer: RefCell<Option<Timer>>,
+    ev: Listeners<ChildProcess, ()>,
+    next_id: Cell<u64>,
+}
+
+/// Node's `ChildProcess` (see the [module docs](self)).
+///
+/// ```
+/// use millrace_streams::child_process::{spawn, SpawnOptions};
+///
+/// let lp = millrace_reactor::Loop::new()?;
+/// let out = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+/// let status = std::rc::Rc::new(std::cell::Cell::new(None));
+/// lp.enter(|| -> Result<(), millrace_streams::Error> {
+///     let child = spawn("sh", ["-c", "echo hello; exit 3"], SpawnOptions::default())?;
+///     let o = out.clone();
+///     child.stdout().unwrap().on_data(move |_, chunk| o.borrow_mut().extend_from_slice(&chunk));
+///     let s = status.clone();
+///     child.on_close(move |_, code, signal| s.set(Some((code, signal))));
+///     Ok(())
+/// })?;
+/// lp.run(millrace_reactor::RunMode::Default);
+/// assert_eq!(&out.borrow()[..], b"hello\n");
+/// assert_eq!(status.get(), Some((Some(3), None)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct ChildProcess(Rc<Inner>);
+
+/// `child_process.spawn(file, args, options)` on the current thread's loop.
+pub fn spawn<I, S>(file: impl Into<OsString>, args: I, opts: SpawnOptions) -> Result<ChildProcess, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let mut file: OsString = file.into();
+    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if file.is_empty() {
+        return Err(Error::node_message(
+            Code::ERR_INVALID_ARG_VALUE,
+            "The argument 'file' cannot be empty. Received ''".to_owned(),
+        ));
+    }
+    if let Some(shell) = &opts.shell {
+        let mut command = file.clone();
+        for a in &args {
+            command.push(" ");
+            command.push(a);
+        }
+        file = shell.clone().into_os_string();
+        args = vec!["-c".into(), command];
+    }
+    let argv0 = opts.argv0.clone().unwrap_or_else(|| file.clone());
+    let mut argv = Vec::with_capacity(args.len() + 1);
+    argv.push(argv0);
+    argv.extend(args);
+    ChildProcess::start(file, argv, opts)
+}
+
+fn lossy(s: &std::ffi::OsStr) -> String {
+    String::from_utf8_lossy(s.as_bytes()).into_owned()
+}
+
+impl ChildProcess {
+    /// `ChildProcess.prototype.spawn`.
+    fn start(file: OsString, argv: Vec<OsString>, opts: SpawnOptions) -> Result<ChildProcess, Error> {
+        let lp = Loop::current();
+        let mut stdio = opts.stdio.clone();
+        while stdio.len() < 3 {
+            stdio.push(Stdio::Pipe);
+        }
+        let pipes: Vec<Option<Pipe>> = stdio.iter().map(|s| (*s == Stdio::Pipe).then(|| Pipe::new(&lp))).collect();
+        let containers = stdio
+            .iter()
+            .zip(&pipes)
+            .enumerate()
+            .map(|(i, (s, pipe))| match (s, pipe) {
+                (Stdio::Pipe, Some(pipe)) => {
+                    StdioContainer::CreatePipe { pipe: pipe.clone(), readable: i == 0, writable: i != 0 }
+                }
+                (Stdio::Inherit, _) => StdioContainer::InheritFd(i as RawFd),
+                (Stdio::Fd(fd), _) => StdioContainer::InheritFd(*fd),
+                _ => StdioContainer::Ignore,
+            })
+            .collect();
+        let options = ProcessOptions {
+            file: file.clone(),
+            args: argv.clone(),
+            env: opts.env.as_ref().map(|env| {
+                env.iter()
+                    .map(|(k, v)| {
+                        let mut e = k.clone();
+                        e.push("=");
+                        e.push(v);
+                        e
+                    })
+                    .collect()
+            }),
+            cwd: opts.cwd.clone(),
+            stdio: containers,
+            detached: opts.detached,
+            uid: opts.uid,
+            gid: opts.gid,
+        };
+        let exit_to: Rc<RefCell<Option<ChildProcess>>> = Rc::new(RefCell::new(None));
+        let to = exit_to.clone();
+        let spawned = Process::spawn(&lp, &options, move |_, code, signal| {
+            let child = to.borrow_mut().take();
+            if let Some(child) = child {
+                child.on_exit_handle(code, signal);
+            }
+        });
+        let spawnfile = lossy(&file);
+        let spawnargs: Vec<String> = argv.iter().map(|a| lossy(a)).collect();
+        let (handle, err) = match spawned {
+            Ok(p) => (Some(p), None),
+            Err(e) if is_runtime_error(e) => (None, Some(e)),
+            Err(e) => {
+                for p in pipes.iter().flatten() {
+                    p.close(|_| {});
+                }
+                return Err(Error::sys(e, "spawn"));
+            }
+        };
+        let pid = handle.as_ref().map(Process::pid);
+        let no_stdio = matches!(err, Some(reactor::Error::EMFILE | reactor::Error::ENFILE));
+        let sockets: Vec<Option<Socket>> = pipes
+            .into_iter()
+            .enumerate()
+            .map(|(i, pipe)| match pipe {
+                Some(pipe) if !no_stdio && pipe.stream().fileno().is_some() => {
+                    Some(Socket::from_pipe(pipe, SocketOptions { readable: i > 0, ..SocketOptions::default() }))
+                }
+                Some(pipe) => {
+                    pipe.close(|_| {});
+                    None
+                }
+                None => None,
+            })
+            .collect();
+        let child = ChildProcess(Rc::new(Inner {
+            lp: lp.clone(),
+            handle: RefCell::new(handle),
+            pid,
+            stdio: sockets,
+            exit_code: Cell::new(None),
+            signal_code: Cell::new(None),
+            killed: Cell::new(false),
+            spawnfile,
+            spawnargs,
+            closes_needed: Cell::new(1),
+            closes_got: Cell::new(0),
+            timer: RefCell::new(None),
+            ev: Listeners::default(),
+            next_id: Cell::new(0),
+        }));
+        for (i, s) in child.0.stdio.iter().enumerate() {
+            if let (true, Some(s)) = (i > 0, s) {
+                child.0.closes_needed.set(child.0.closes_needed.get() + 1);
+                let c = child.clone();
+                s.on_close(move |_| c.maybe_close());
+            }
+        }
+        match err {
+            Some(e) => {
+                let c = child.clone();
+                lp.next_tick(move || c.on_exit_handle(-i64::from(e.errno()), 0));
+            }
+            None => {
+                *exit_to.borrow_mut() = Some(child.clone());
+                let c = child.clone();
+                lp.next_tick(move || {
+                    c.0.ev.emit_plain(Event::Spawn, &c);
+                });
+                if opts.timeout > 0 {
+                    let c = child.clone();
+                    let signal = opts.kill_signal;
+                    let t = lp.set_timeout(opts.timeout, move || {
+                        c.0.timer.borrow_mut().take();
+                        if let Err(e) = c.kill(signal) {
+                            c.emit_error(&e);
+                        }
+                    });
+                    *child.0.timer.borrow_mut() = Some(t);
+                }
+            }
+        }
+        Ok(child)
+    }
+
+    /// The handle's `onexit`: `code` is the exit status, or a negative errno for a child
+    /// that never started.
+    fn on_exit_handle(&self, code: i64, signal: i32) {
+        let i = &self.0;
+        if signal != 0 {
+            i.signal_code.set(Some(signal_name(signal).unwrap_or("SIGUNKNOWN")));
+        } else {
+            i.exit_code.set(Some(code as i32));
+        }
+        if let Some(stdin) = self.stdin() {
+            stdin.destroy(None);
+        }
+        if let Some(h) = i.handle.borrow_mut().take() {
+            h.close(|_| {});
+        }
+        if let Some(t) = i.timer.borrow_mut().take() {
+            t.close(|_| {});
+        }
+        if code < 0 {
+            let err = reactor::Error::from_errno(-code as i32);
+            let e = Error::spawn(err, &i.spawnfile, i.spawnargs[1..].to_vec());
+            self.emit_error(&e);
+        } else {
+            i.ev.emit_plain(Event::Exit, self);
+        }
+        let c = self.clone();
+        i.lp.next_tick(move || c.flush_stdio());
+        self.maybe_close();
+    }
+
+    /// Node's `flushStdio`: a readable descriptor nobody consumed is resumed, so it
+    /// reaches its end and closes.
+    fn flush_stdio(&self) {
+        for s in self.0.stdio.iter().flatten() {
+            if s.readable() {
+                s.resume();
+            }
+        }
+    }
+
+    fn maybe_close(&self) {
+        let i = &self.0;
+        i.closes_got.set(i.closes_got.get() + 1);
+        if i.closes_got.get() == i.closes_needed.get() {
+            i.ev.emit_plain(Event::Close, self);
+            i.ev.clear();
+        }
+    }
+
+    fn emit_error(&self, e: &Error) {
+        self.0.ev.emit_error(self, e);
+    }
+
+    /// `subprocess.kill(signal)`: sends `signal` (0 only checks the child is there).
+    /// True if it was sent (and `killed` is then true); false if the child is gone.
+    /// `ERR_UNKNOWN_SIGNAL` for a number that names no signal; a refusal other than
+    /// `ESRCH` is emitted as `error` ("kill EPERM") and gives false.
+    pub fn kill(&self, signal: i32) -> Result<bool, Error> {
+        if signal != 0 && signal_name(signal).is_none() {
+            return Err(Error::node(Code::ERR_UNKNOWN_SIGNAL, &signal.to_string()));
+        }
+        let handle = self.0.handle.borrow().clone();
+        let Some(h) = handle else { return Ok(false) };
+        match h.kill(signal) {
+            Ok(()) => {
+                self.0.killed.set(true);
+                Ok(true)
+            }
+            Err(reactor::Error::ESRCH) => Ok(false),
+            Err(e @ (reactor::Error::EINVAL | reactor::Error::ENOSYS)) => Err(Error::sys(e, "kill")),
+            Err(e) => {
+                self.emit_error(&Error::sys(e, "kill"));
+                Ok(false)
+            }
+        }
+    }
+
+    /// `subprocess.pid`: `None` if the child did not start.
+    pub fn pid(&self) -> Option<i32> {
+        self.0.pid
+    }
+
+    /// `subprocess.stdin`: the writable end of descriptor 0, if it is a pipe.
+    pub fn stdin(&self) -> Option<Socket> {
+        self.stdio(0)
+    }
+
+    /// `subprocess.stdout`.
+    pub fn stdout(&self) -> Option<Socket> {
+        self.stdio(1)
+    }
+
+    /// `subprocess.stderr`.
+    pub fn stderr(&self) -> Option<Socket> {
+        self.stdio(2)
+    }
+
+    /// `subprocess.stdio[n]`: the parent's end of descriptor `n`, if it is a pipe.
+    pub fn stdio(&self, n: usize) -> Option<Socket> {
+        self.0.stdio.get(n).cloned().flatten()
+    }
+
+    /// `subprocess.exitCode`: set when the child exited normally (or, negative, when it
+    /// did not start).
+    pub fn exit_code(&self) -> Option<i32> {
+        self.0.exit_code.get()
+    }
+
+    /// `subprocess.signalCode`: the signal that ended the child ("SIGTERM").
+    pub fn signal_code(&self) -> Option<&'static str> {
+        self.0.signal_code.get()
+    }
+
+    /// `subprocess.killed`: a `kill` succeeded.
+    pub fn killed(&self) -> bool {
+        self.0.killed.get()
+    }
+
+    /// `subprocess.spawnfile`.
+    pub fn spawnfile(&self) -> &str {
+        &self.0.spawnfile
+    }
+
+    /// `subprocess.spawnargs`: the whole argument vector, `argv[0]` first.
+    pub fn spawnargs(&self) -> &[String] {
+        &self.0.spawnargs
+    }
+
+    /// `subprocess.ref()`.
+    pub fn ref_(&self) {
+        if let Some(h) = self.0.handle.borrow().as_ref() {
+            h.ref_();
+        }
+    }
+
+    /// `subprocess.unref()`: the loop may end while the child runs.
+    pub fn unref(&self) {
+        if let Some(h) = self.0.handle.borrow().as_ref() {
+            h.unref();
+        }
+    }
+
+    /// `'spawn'`.
+    pub fn on_spawn(&self, f: impl Fn(&ChildProcess) + 'static) -> ListenerId {
+        self.plain(Event::Spawn, Rc::new(f))
+    }
+
+    /// `'exit'`: `(exit_code, signal_code)`, one of them `None`.
+    pub fn on_exit(&self, f: impl Fn(&ChildProcess, Option<i32>, Option<&'static str>) + 'static) -> ListenerId {
+        self.plain(Event::Exit, Rc::new(move |c: &ChildProcess| f(c, c.exit_code(), c.signal_code())))
+    }
+
+    /// `'close'`: the child exited and its readable descriptors closed; `(exit_code,
+    /// signal_code)`.
+    pub fn on_close(&self, f: impl Fn(&ChildProcess, Option<i32>, Option<&'static str>) + 'static) -> ListenerId {
+        self.plain(Event::Close, Rc::new(move |c: &ChildProcess| f(c, c.exit_code(), c.signal_code())))
+    }
+
+    /// `'error'`: the child did not start, or a `kill` was refused.
+    pub fn on_error(&self, f: impl Fn(&ChildProcess, &Error) + 'static) -> ListenerId {
+        let id = self.next_id();
+        self.0.ev.add(Event::Error, id, false, false, Handler::Error(Rc::new(f)));
+        ListenerId { event: Event::Error, id }
+    }
+
+    /// Removes a listener.
+    pub fn off(&self, id: ListenerId) -> bool {
+        self.0.ev.remove(id)
+    }
+
+    fn plain(&self, event: Event, f: Rc<dyn Fn(&ChildProcess)>) -> ListenerId {
+        let id = self.next_id();
+        self.0.ev.add(event, id, false, false, Handler::Plain(f));
+        ListenerId { event, id }
+    }
+
+    fn next_id(&self) -> u64 {
+        let id = self.0.next_id.get();
+        self.0.next_id.set(id + 1);
+        id
+    }
+}
+
+impl fmt::Debug for ChildProcess {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildProcess")
+            .field("pid", &self.0.pid)
+            .field("spawnargs", &self.0.spawnargs)
+            .field("exit_code", &self.0.exit_code.get())
+            .field("signal_code", &self.0.signal_code.get())
+            .field("killed", &self.0.killed.get())
+            .finish()
+    }
+}
+
+/// The errors Node reports as an `error` event rather than throwing.
+fn is_runtime_error(e: reactor::Error) -> bool {
+    matches!(
+        e,
+        reactor::Error::EACCES
+            | reactor::Error::EAGAIN
+            | reactor::Error::EMFILE
+            | reactor::Error::ENFILE
+            | reactor::Error::ENOENT
+    )
+}
+
+/// A signal's name as Node prints it (`os.constants.signals`), for Linux's numbers.
+pub fn signal_name(signum: i32) -> Option<&'static str> {
+    SIGNALS.iter().find(|(_, n)| *n == signum).map(|(name, _)| *name)
+}
+
+/// A signal's number by its name ("SIGTERM").
+pub fn signal_number(name: &str) -> Option<i32> {
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, num)| *num)
+}
+
+const SIGNALS: [(&str, i32); 31] = [
+    ("SIGHUP", libc::SIGHUP),
+    ("SIGINT", libc::SIGINT),
+    ("SIGQUIT", libc::SIGQUIT),
+    ("SIGILL", libc::SIGILL),
+    ("SIGTRAP", libc::SIGTRAP),
+    ("SIGABRT", libc::SIGABRT),
+    ("SIGBUS", libc::SIGBUS),
+    ("SIGFPE", libc::SIGFPE),
+    ("SIGKILL", libc::SIGKILL),
+    ("SIGUSR1", libc::SIGUSR1),
+    ("SIGSEGV", libc::SIGSEGV),
+    ("SIGUSR2", libc::SIGUSR2),
+    ("SIGPIPE", libc::SIGPIPE),
+    ("SIGALRM", libc::SIGALRM),
+    ("SIGTERM", libc::SIGTERM),
+    ("SIGSTKFLT", libc::SIGSTKFLT),
+    ("SIGCHLD", libc::SIGCHLD),
+    ("SIGCONT", libc::SIGCONT),
+    ("SIGSTOP", libc::SIGSTOP),
+    ("SIGTSTP", libc::SIGTSTP),
+    ("SIGTTIN", libc::SIGTTIN),
+    ("SIGTTOU", libc::SIGTTOU),
+    ("SIGURG", libc::SIGURG),
+    ("SIGXCPU", libc::SIGXCPU),
+    ("SIGXFSZ", libc::SIGXFSZ),
+    ("SIGVTALRM", libc::SIGVTALRM),
+    ("SIGPROF", libc::SIGPROF),
+    ("SIGWINCH", libc::SIGWINCH),
+    ("SIGIO", libc::SIGIO),
+    ("SIGPWR", libc::SIGPWR),
+    ("SIGSYS", libc::SIGSYS),
+];
