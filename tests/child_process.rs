@@ -399,12 +399,14 @@ fn children_are_reaped_and_nothing_is_left_open() {
     let lp = Loop::new().unwrap();
     let dog = watchdog(&lp);
     lp.enter(|| {
-        for script in ["exit 255", "printf x", "sleep 5"] {
-            let child = spawn("sh", sh(script), SpawnOptions::default()).unwrap();
+        // `sleep` itself, not `sh -c "sleep 5"`: a shell killed before it execs would leave
+        // its `sleep` holding the pipes for 5 s.
+        for (file, args) in [("sh", sh("exit 255")), ("sh", sh("printf x")), ("sleep", vec!["5".to_owned()])] {
+            let child = spawn(file, args, SpawnOptions::default()).unwrap();
             let pid = child.pid().unwrap();
             p.borrow_mut().push(pid);
             assert!(child.kill(0).unwrap(), "kill(0) finds a running child");
-            if script == "sleep 5" {
+            if file == "sleep" {
                 millrace::reactor::kill(pid, libc::SIGKILL).unwrap();
             }
             let s = s.clone();
@@ -462,5 +464,99 @@ fn errors_that_node_throws_are_returned() {
         assert_eq!(e.message(), "spawn EBADF");
         lp.run(millrace::reactor::RunMode::Default);
         assert_eq!(lp.handle_count(), before, "the pipes made for the child are closed");
+    });
+}
+
+#[test]
+fn golden_exec() {
+    use millrace::streams::child_process::{exec, exec_file, ExecError, ExecOptions};
+    type Start = Box<dyn FnOnce(Rc<dyn Fn()>)>;
+    check_golden("child_process_exec", |trace, lp| {
+        let _dog = watchdog(lp);
+        let show = |name: &'static str, t: &Trace, next: Rc<dyn Fn()>| {
+            let t = t.clone();
+            move |err: Option<ExecError>, stdout: Bytes, stderr: Bytes| {
+                t.log(format!("-- {name}"));
+                match &err {
+                    None => t.log("err "),
+                    Some(e) => {
+                        t.log(format!("err message {:?}", e.message()));
+                        let (code, killed, signal) = match e {
+                            ExecError::Failed { code, killed, signal, .. } => {
+                                (opt(*code), js_bool(*killed).to_owned(), opt(*signal))
+                            }
+                            ExecError::Other { error, .. } => (opt(error.code()), String::new(), String::new()),
+                        };
+                        t.log(format!("err code {code} killed {killed} signal {signal} cmd {:?}", e.cmd()));
+                    }
+                }
+                t.log(format!("stdout {:?} stderr {:?}", text(&stdout), text(&stderr)));
+                next();
+            }
+        };
+        let t = trace.clone();
+        let scenarios: Vec<Start> = vec![
+            Box::new(move |n| {
+                let f = show("both outputs", &t, n);
+                exec_file("sh", sh("printf out; printf err >&2"), ExecOptions::default(), f).unwrap();
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    let f = show("exit code", &t, n);
+                    let script = sh("printf partial; printf why >&2; exit 2");
+                    exec_file("sh", script, ExecOptions::default(), f).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    exec("printf \"%s\" \"$((2+3))\"", ExecOptions::default(), show("exec", &t, n)).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    exec("exit 7", ExecOptions::default(), show("exec exit code", &t, n)).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    let f = show("no such program", &t, n);
+                    exec_file("millrace-no-such-program", ["x", "y"], ExecOptions::default(), f).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    let opts = ExecOptions { max_buffer: 4, ..ExecOptions::default() };
+                    exec_file("sh", sh("printf 0123456789"), opts, show("maxBuffer", &t, n)).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    let opts = ExecOptions { timeout: 50, ..ExecOptions::default() };
+                    exec_file("sleep", ["5"], opts, show("timeout", &t, n)).unwrap();
+                }
+            }),
+            Box::new({
+                let t = trace.clone();
+                move |n| {
+                    let opts = ExecOptions { timeout: 50, kill_signal: libc::SIGKILL, ..ExecOptions::default() };
+                    exec_file("sleep", ["5"], opts, show("timeout SIGKILL", &t, n)).unwrap();
+                }
+            }),
+        ];
+        let queue = Rc::new(RefCell::new(VecDeque::from(scenarios)));
+        fn next(queue: &Rc<RefCell<VecDeque<Start>>>) {
+            let s = queue.borrow_mut().pop_front();
+            if let Some(s) = s {
+                let q = queue.clone();
+                s(Rc::new(move || next(&q)));
+            }
+        }
+        next(&queue);
     });
 }

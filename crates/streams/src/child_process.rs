@@ -21,9 +21,11 @@
 //! `stdin` is write-only (`readable: false`), the others read-only from the child's
 //! side of things but writable sockets, exactly as Node makes them. The `timeout`
 //! option kills the child with `kill_signal` when it runs too long; `shell` runs the
-//! command line through `/bin/sh -c`. Not here: the IPC channel (`'ipc'`, `fork`,
-//! `send`), passing a stream as a descriptor, `exec`/`execFile`, and the synchronous
-//! variants.
+//! command line through `/bin/sh -c`.
+//!
+//! [`exec_file`] and [`exec`] collect a child's output and call back once it closed,
+//! with Node's errors ([`ExecError`]). Not here: the IPC channel (`'ipc'`, `fork`,
+//! `send`), passing a stream as a descriptor, and the synchronous variants.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;
@@ -549,3 +551,268 @@ const SIGNALS: [(&str, i32); 31] = [
     ("SIGPWR", libc::SIGPWR),
     ("SIGSYS", libc::SIGSYS),
 ];
+
+/// `child_process.execFile`'s and `exec`'s options.
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    /// `cwd`.
+    pub cwd: Option<PathBuf>,
+    /// `env` (`None`: this process's).
+    pub env: Option<Vec<(OsString, OsString)>>,
+    /// `uid`.
+    pub uid: Option<u32>,
+    /// `gid`.
+    pub gid: Option<u32>,
+    /// `shell` (for `exec`, `/bin/sh` unless given).
+    pub shell: Option<PathBuf>,
+    /// `timeout` in ms (0: none): then the child is sent `kill_signal`.
+    pub timeout: u64,
+    /// `maxBuffer` (1 MiB): more output than this on stdout or stderr ends the child
+    /// (`ERR_CHILD_PROCESS_STDIO_MAXBUFFER`); what came within the limit is kept.
+    pub max_buffer: usize,
+    /// `killSignal` (SIGTERM).
+    pub kill_signal: i32,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            cwd: None,
+            env: None,
+            uid: None,
+            gid: None,
+            shell: None,
+            timeout: 0,
+            max_buffer: 1024 * 1024,
+            kill_signal: libc::SIGTERM,
+        }
+    }
+}
+
+/// How an `execFile` or `exec` went wrong (the callback's `err`).
+#[derive(Clone, Debug)]
+pub enum ExecError {
+    /// The command ran and did not succeed: it exited with a code other than 0, or a
+    /// signal ended it. Node's "Command failed: CMD\nSTDERR" with `code`, `killed` and
+    /// `signal`.
+    Failed {
+        /// `err.code`: the exit code (`None` when a signal ended it).
+        code: Option<i32>,
+        /// `err.killed`: the parent killed it (`kill` or the timeout).
+        killed: bool,
+        /// `err.signal`: the signal that ended it.
+        signal: Option<&'static str>,
+        /// `err.cmd`: the program and its arguments, joined by spaces.
+        cmd: String,
+        /// `err.message`.
+        message: String,
+    },
+    /// Anything else, with the command: the spawn's error ("spawn nope ENOENT"),
+    /// `ERR_CHILD_PROCESS_STDIO_MAXBUFFER`, or a kill that was refused.
+    Other {
+        /// The error.
+        error: Error,
+        /// `err.cmd`.
+        cmd: String,
+    },
+}
+
+impl ExecError {
+    /// `err.message`.
+    pub fn message(&self) -> String {
+        match self {
+            ExecError::Failed { message, .. } => message.clone(),
+            ExecError::Other { error, .. } => error.message(),
+        }
+    }
+
+    /// `err.cmd`.
+    pub fn cmd(&self) -> &str {
+        match self {
+            ExecError::Failed { cmd, .. } | ExecError::Other { cmd, .. } => cmd,
+        }
+    }
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+type ExecCallback = Box<dyn FnOnce(Option<ExecError>, bytes::Bytes, bytes::Bytes)>;
+
+/// What `execFile` keeps while the child runs.
+struct ExecState {
+    child: RefCell<Option<ChildProcess>>,
+    out: [RefCell<Vec<u8>>; 2],
+    max_buffer: usize,
+    kill_signal: i32,
+    killed: Cell<bool>,
+    exited: Cell<bool>,
+    /// An error that came before the exit (Node's `ex`); `err.cmd` is added at the end.
+    ex: RefCell<Option<Error>>,
+    cmd: String,
+    args: Vec<OsString>,
+    timer: RefCell<Option<Timer>>,
+    callback: RefCell<Option<ExecCallback>>,
+}
+
+/// `child_process.execFile(file, args, options, callback)`: runs the program with its
+/// output collected, and calls `callback(err, stdout, stderr)` once it closed. `err` is
+/// `None` only if it exited with code 0; the output comes either way. The output is
+/// given as bytes (Node's `encoding: 'buffer'`); `maxBuffer` counts bytes.
+///
+/// ```
+/// use millrace_streams::child_process::{exec_file, ExecOptions};
+///
+/// let lp = millrace_reactor::Loop::new()?;
+/// let got = std::rc::Rc::new(std::cell::RefCell::new(None));
+/// lp.enter(|| -> Result<(), millrace_streams::Error> {
+///     let g = got.clone();
+///     exec_file("sh", ["-c", "printf out; printf err >&2"], ExecOptions::default(), move |err, out, errout| {
+///         *g.borrow_mut() = Some((err.is_none(), out, errout));
+///     })?;
+///     Ok(())
+/// })?;
+/// lp.run(millrace_reactor::RunMode::Default);
+/// let (ok, out, err) = got.borrow_mut().take().unwrap();
+/// assert!(ok);
+/// assert_eq!((&out[..], &err[..]), (&b"out"[..], &b"err"[..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn exec_file<I, S>(
+    file: impl Into<OsString>,
+    args: I,
+    opts: ExecOptions,
+    callback: impl FnOnce(Option<ExecError>, bytes::Bytes, bytes::Bytes) + 'static,
+) -> Result<ChildProcess, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let file: OsString = file.into();
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let spawn_opts = SpawnOptions {
+        cwd: opts.cwd.clone(),
+        env: opts.env.clone(),
+        uid: opts.uid,
+        gid: opts.gid,
+        shell: opts.shell.clone(),
+        ..SpawnOptions::default()
+    };
+    let child = spawn(file.clone(), args.clone(), spawn_opts)?;
+    let st = Rc::new(ExecState {
+        child: RefCell::new(Some(child.clone())),
+        out: Default::default(),
+        max_buffer: opts.max_buffer,
+        kill_signal: opts.kill_signal,
+        killed: Cell::new(false),
+        exited: Cell::new(false),
+        ex: RefCell::new(None),
+        cmd: lossy(&file),
+        args,
+        timer: RefCell::new(None),
+        callback: RefCell::new(Some(Box::new(callback))),
+    });
+    if opts.timeout > 0 {
+        let s = st.clone();
+        let t = child.0.lp.set_timeout(opts.timeout, move || {
+            s.timer.borrow_mut().take();
+            exec_kill(&s);
+        });
+        *st.timer.borrow_mut() = Some(t);
+    }
+    for (i, name) in [(0, "stdout"), (1, "stderr")] {
+        let Some(sock) = child.stdio(i + 1) else { continue };
+        let s = st.clone();
+        sock.on_data(move |_, chunk| {
+            let len = s.out[i].borrow().len();
+            if len + chunk.len() > s.max_buffer {
+                let keep = s.max_buffer.saturating_sub(len);
+                s.out[i].borrow_mut().extend_from_slice(&chunk[..keep]);
+                *s.ex.borrow_mut() = Some(Error::node(Code::ERR_CHILD_PROCESS_STDIO_MAXBUFFER, name));
+                exec_kill(&s);
+            } else {
+                s.out[i].borrow_mut().extend_from_slice(&chunk);
+            }
+        });
+    }
+    let s = st.clone();
+    child.on_close(move |_, code, signal| exec_exit(&s, code, signal));
+    let s = st.clone();
+    child.on_error(move |c, e| {
+        *s.ex.borrow_mut() = Some(e.clone());
+        exec_destroy_output(c);
+        exec_exit(&s, None, None);
+    });
+    Ok(child)
+}
+
+/// `child_process.exec(command, options, callback)`: [`exec_file`] of the whole command
+/// line through the shell (`/bin/sh -c`, or `options.shell`).
+pub fn exec(
+    command: impl Into<OsString>,
+    mut opts: ExecOptions,
+    callback: impl FnOnce(Option<ExecError>, bytes::Bytes, bytes::Bytes) + 'static,
+) -> Result<ChildProcess, Error> {
+    if opts.shell.is_none() {
+        opts.shell = Some("/bin/sh".into());
+    }
+    exec_file(command, Vec::<OsString>::new(), opts, callback)
+}
+
+fn exec_destroy_output(child: &ChildProcess) {
+    for s in [child.stdout(), child.stderr()].into_iter().flatten() {
+        s.destroy(None);
+    }
+}
+
+/// `execFile`'s `kill`: the output is no longer wanted, and the child is sent the kill
+/// signal.
+fn exec_kill(st: &Rc<ExecState>) {
+    let child = st.child.borrow().clone();
+    let Some(child) = child else { return };
+    exec_destroy_output(&child);
+    st.killed.set(true);
+    if let Err(e) = child.kill(st.kill_signal) {
+        *st.ex.borrow_mut() = Some(e);
+        exec_exit(st, None, None);
+    }
+}
+
+/// `execFile`'s `exithandler`: once, the callback with what was collected.
+fn exec_exit(st: &Rc<ExecState>, code: Option<i32>, signal: Option<&'static str>) {
+    if st.exited.replace(true) {
+        return;
+    }
+    if let Some(t) = st.timer.borrow_mut().take() {
+        t.close(|_| {});
+    }
+    let killed_by_child = st.child.borrow_mut().take().is_some_and(|c| c.killed());
+    let Some(callback) = st.callback.borrow_mut().take() else { return };
+    let stdout = bytes::Bytes::from(std::mem::take(&mut *st.out[0].borrow_mut()));
+    let stderr = bytes::Bytes::from(std::mem::take(&mut *st.out[1].borrow_mut()));
+    let ex = st.ex.borrow_mut().take();
+    if ex.is_none() && code == Some(0) && signal.is_none() {
+        return callback(None, stdout, stderr);
+    }
+    let mut cmd = st.cmd.clone();
+    for a in &st.args {
+        cmd.push(' ');
+        cmd.push_str(&lossy(a));
+    }
+    let ex = match ex {
+        Some(error) => ExecError::Other { error, cmd },
+        None => ExecError::Failed {
+            message: format!("Command failed: {cmd}\n{}", String::from_utf8_lossy(&stderr)),
+            code,
+            killed: killed_by_child || st.killed.get(),
+            signal,
+            cmd,
+        },
+    };
+    callback(Some(ex), stdout, stderr);
+}

@@ -65,6 +65,9 @@ pub enum Code {
     ERR_SOCKET_BAD_PORT,
     /// `kill()` with a signal number the system does not have; the detail is the number.
     ERR_UNKNOWN_SIGNAL,
+    /// `exec`/`execFile`: the child wrote more than `maxBuffer` to stdout or stderr; the
+    /// detail names which.
+    ERR_CHILD_PROCESS_STDIO_MAXBUFFER,
 }
 
 impl Code {
@@ -94,6 +97,7 @@ impl Code {
             Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "ERR_SOCKET_DGRAM_NOT_CONNECTED",
             Code::ERR_SOCKET_BAD_PORT => "ERR_SOCKET_BAD_PORT",
             Code::ERR_UNKNOWN_SIGNAL => "ERR_UNKNOWN_SIGNAL",
+            Code::ERR_CHILD_PROCESS_STDIO_MAXBUFFER => "ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
         }
     }
 }
@@ -173,6 +177,7 @@ impl Error {
             Code::ERR_SOCKET_DGRAM_NOT_CONNECTED => "Not connected".to_owned(),
             Code::ERR_SOCKET_BAD_PORT => format!("Port should be > 0 and < 65536. Received {what}."),
             Code::ERR_UNKNOWN_SIGNAL => format!("Unknown signal: {what}"),
+            Code::ERR_CHILD_PROCESS_STDIO_MAXBUFFER => format!("{what} maxBuffer length exceeded"),
         };
         Error(Arc::new(Repr::Node { code, message }))
     }
