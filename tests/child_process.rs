@@ -560,3 +560,112 @@ fn golden_exec() {
         next(&queue);
     });
 }
+
+#[test]
+fn golden_sync() {
+    use millrace::streams::child_process::{
+        exec_file_sync, exec_sync, spawn_sync, ExecSyncError, SpawnSyncOptions, SpawnSyncResult,
+    };
+    fn s(b: Option<&Bytes>) -> String {
+        b.map_or("null".to_owned(), |b| format!("{:?}", text(b)))
+    }
+    fn result(t: &Trace, name: &str, r: SpawnSyncResult) {
+        t.log(format!("-- {name}"));
+        let pid = if r.pid > 0 { "positive".to_owned() } else { r.pid.to_string() };
+        t.log(format!("pid {pid} status {} signal {}", opt(r.status), opt(r.signal)));
+        let output = match &r.output {
+            None => "null".to_owned(),
+            Some(o) => o.iter().map(|b| s(b.as_ref())).collect::<Vec<_>>().join(","),
+        };
+        t.log(format!("output {output}"));
+        t.log(format!("stdout {} stderr {}", s(r.stdout()), s(r.stderr())));
+        match &r.error {
+            None => t.log("error "),
+            Some(e) => {
+                let args: Vec<String> = e.spawnargs().unwrap_or(&[]).iter().map(|a| format!("{a:?}")).collect();
+                t.log(format!(
+                    "error {} -{} {} {} [{}] {:?}",
+                    e.code().unwrap_or(""),
+                    e.sys_error().map_or(0, |e| e.errno()),
+                    e.syscall().unwrap_or(""),
+                    e.path().map_or_else(String::new, |p| p.display().to_string()),
+                    args.join(","),
+                    e.message()
+                ));
+            }
+        }
+    }
+    fn thrown(t: &Trace, name: &str, r: Result<Option<Bytes>, ExecSyncError>) {
+        t.log(format!("-- {name}"));
+        match r {
+            Ok(out) => t.log(format!("returns {}", s(out.as_ref()))),
+            Err(ExecSyncError { error, result: r }) => {
+                t.log(format!("throws {:?}", error.message()));
+                t.log(format!(
+                    "code {} status {} signal {} stdout {} stderr {}",
+                    error.code().unwrap_or(""),
+                    opt(r.status),
+                    opt(r.signal),
+                    s(r.stdout()),
+                    s(r.stderr())
+                ));
+            }
+        }
+    }
+    let with = |spawn: SpawnOptions| SpawnSyncOptions { spawn, ..SpawnSyncOptions::default() };
+    let pipes = || with(SpawnOptions { stdio: vec![Stdio::Pipe; 3], ..SpawnOptions::default() });
+    let none = Vec::<String>::new;
+    check_golden("child_process_sync", |t, _| {
+        let d = SpawnSyncOptions::default;
+        result(t, "exit code", spawn_sync("sh", sh("printf out; printf err >&2; exit 3"), d()).unwrap());
+        let input = SpawnSyncOptions { input: Some(Bytes::from_static(b"fed to stdin")), ..d() };
+        result(t, "input", spawn_sync("cat", none(), input).unwrap());
+        result(t, "no input", spawn_sync("cat", none(), d()).unwrap());
+        result(t, "ignored stdio", spawn_sync("sh", sh("printf x"), with(ignore())).unwrap());
+        result(t, "no such program", spawn_sync("millrace-no-such-program", ["a"], d()).unwrap());
+        let timeout = |kill_signal| with(SpawnOptions { timeout: 50, kill_signal, ..SpawnOptions::default() });
+        result(t, "timeout", spawn_sync("sleep", ["5"], timeout(libc::SIGTERM)).unwrap());
+        result(t, "timeout SIGKILL", spawn_sync("sleep", ["5"], timeout(libc::SIGKILL)).unwrap());
+        let small = SpawnSyncOptions { max_buffer: 4, ..d() };
+        result(t, "maxBuffer", spawn_sync("sh", sh("printf 0123456789; exec sleep 5"), small).unwrap());
+        result(t, "own signal", spawn_sync("sh", sh("kill -KILL $$"), d()).unwrap());
+        let env = vec![
+            (OsString::from("FOO"), OsString::from("bar")),
+            (OsString::from("PATH"), std::env::var_os("PATH").unwrap_or_default()),
+        ];
+        let cwd_env = with(SpawnOptions { cwd: Some("/".into()), env: Some(env), ..SpawnOptions::default() });
+        result(t, "cwd and env", spawn_sync("sh", sh("printf \"%s %s\" \"$PWD\" \"$FOO\""), cwd_env).unwrap());
+        thrown(t, "execFileSync", exec_file_sync("sh", sh("printf ok"), pipes()));
+        let failing = sh("printf partial; printf why >&2; exit 4");
+        thrown(t, "execFileSync fails", exec_file_sync("sh", failing, pipes()));
+        thrown(t, "execFileSync no such program", exec_file_sync("millrace-no-such-program", none(), pipes()));
+        thrown(t, "execSync", exec_sync("printf \"%s\" \"$((6*7))\"", pipes()));
+        thrown(t, "execSync fails", exec_sync("exit 5", pipes()));
+        let input = SpawnSyncOptions { input: Some(Bytes::from_static(b"in and out")), ..pipes() };
+        thrown(t, "execSync input", exec_sync("cat", input));
+        let slow = SpawnSyncOptions { spawn: SpawnOptions { timeout: 50, ..pipes().spawn }, ..pipes() };
+        thrown(t, "execSync timeout", exec_sync("sleep 5", slow));
+    });
+}
+
+// `spawn_sync` inside a callback of a running loop, while that loop has a child of its
+// own: the inner loop runs to the end and returns, the outer loop still sees its own
+// child exit, and `Loop::current()` is the outer loop again.
+#[test]
+fn spawn_sync_inside_a_running_loop() {
+    use millrace::streams::child_process::{spawn_sync, SpawnSyncOptions};
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    run_bounded(move |lp| {
+        let outer = spawn("sh", sh("sleep 0.2; exit 6"), ignore()).unwrap();
+        let g2 = g.clone();
+        outer.on_exit(move |_, code, _| g2.borrow_mut().push(format!("outer exit {}", opt(code))));
+        let (g, lp2) = (g.clone(), lp.clone());
+        lp.set_timeout(10, move || {
+            let r = spawn_sync("sh", sh("printf inner; exit 2"), SpawnSyncOptions::default()).unwrap();
+            g.borrow_mut().push(format!("inner {} {:?}", opt(r.status), text(r.stdout().unwrap())));
+            assert!(Loop::ptr_eq(&Loop::current(), &lp2));
+        });
+    });
+    assert_eq!(*got.borrow(), ["inner 2 \"inner\"", "outer exit 6"]);
+}

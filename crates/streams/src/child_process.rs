@@ -24,8 +24,10 @@
 //! command line through `/bin/sh -c`.
 //!
 //! [`exec_file`] and [`exec`] collect a child's output and call back once it closed,
-//! with Node's errors ([`ExecError`]). Not here: the IPC channel (`'ipc'`, `fork`,
-//! `send`), passing a stream as a descriptor, and the synchronous variants.
+//! with Node's errors ([`ExecError`]). [`spawn_sync`], [`exec_file_sync`] and
+//! [`exec_sync`] block until the child ended, running a loop of their own (Node's
+//! `SyncProcessRunner`). Not here: the IPC channel (`'ipc'`, `fork`, `send`), and
+//! passing a stream as a descriptor.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;
@@ -146,8 +148,17 @@ where
     I: IntoIterator<Item = S>,
     S: Into<OsString>,
 {
-    let mut file: OsString = file.into();
-    let mut args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let (file, argv) = normalize(file.into(), args.into_iter().map(Into::into).collect(), &opts)?;
+    ChildProcess::start(file, argv, opts)
+}
+
+/// Node's `normalizeSpawnArguments`: the program and the whole argument vector, the
+/// shell and `argv0` applied.
+fn normalize(
+    mut file: OsString,
+    mut args: Vec<OsString>,
+    opts: &SpawnOptions,
+) -> Result<(OsString, Vec<OsString>), Error> {
     if file.is_empty() {
         return Err(Error::node_message(
             Code::ERR_INVALID_ARG_VALUE,
@@ -167,7 +178,56 @@ where
     let mut argv = Vec::with_capacity(args.len() + 1);
     argv.push(argv0);
     argv.extend(args);
-    ChildProcess::start(file, argv, opts)
+    Ok((file, argv))
+}
+
+/// The reactor's options for `opts`, with a new pipe handle on `lp` for each `'pipe'`
+/// (the child reads descriptor 0 and writes the others, as Node's `getValidStdio`).
+fn process_options(
+    lp: &Loop,
+    file: &OsString,
+    argv: &[OsString],
+    opts: &SpawnOptions,
+) -> (ProcessOptions, Vec<Option<Pipe>>) {
+    let mut stdio = opts.stdio.clone();
+    while stdio.len() < 3 {
+        stdio.push(Stdio::Pipe);
+    }
+    let pipes: Vec<Option<Pipe>> = stdio.iter().map(|s| (*s == Stdio::Pipe).then(|| Pipe::new(lp))).collect();
+    let containers = stdio
+        .iter()
+        .zip(&pipes)
+        .enumerate()
+        .map(|(i, (s, pipe))| match (s, pipe) {
+            (Stdio::Pipe, Some(pipe)) => {
+                StdioContainer::CreatePipe { pipe: pipe.clone(), readable: i == 0, writable: i != 0 }
+            }
+            (Stdio::Inherit, _) => StdioContainer::InheritFd(i as RawFd),
+            (Stdio::Fd(fd), _) => StdioContainer::InheritFd(*fd),
+            _ => StdioContainer::Ignore,
+        })
+        .collect();
+    let env = opts.env.as_ref().map(|env| {
+        env.iter()
+            .map(|(k, v)| {
+                let mut e = k.clone();
+                e.push("=");
+                e.push(v);
+                e
+            })
+            .collect()
+    });
+    let options = ProcessOptions {
+        file: file.clone(),
+        args: argv.to_vec(),
+        env,
+        cwd: opts.cwd.clone(),
+        stdio: containers,
+        detached: opts.detached,
+        uid: opts.uid,
+        gid: opts.gid,
+    };
+    (options, pipes)
 }
 
 fn lossy(s: &std::ffi::OsStr) -> String {
@@ -178,43 +238,7 @@ impl ChildProcess {
     /// `ChildProcess.prototype.spawn`.
     fn start(file: OsString, argv: Vec<OsString>, opts: SpawnOptions) -> Result<ChildProcess, Error> {
         let lp = Loop::current();
-        let mut stdio = opts.stdio.clone();
-        while stdio.len() < 3 {
-            stdio.push(Stdio::Pipe);
-        }
-        let pipes: Vec<Option<Pipe>> = stdio.iter().map(|s| (*s == Stdio::Pipe).then(|| Pipe::new(&lp))).collect();
-        let containers = stdio
-            .iter()
-            .zip(&pipes)
-            .enumerate()
-            .map(|(i, (s, pipe))| match (s, pipe) {
-                (Stdio::Pipe, Some(pipe)) => {
-                    StdioContainer::CreatePipe { pipe: pipe.clone(), readable: i == 0, writable: i != 0 }
-                }
-                (Stdio::Inherit, _) => StdioContainer::InheritFd(i as RawFd),
-                (Stdio::Fd(fd), _) => StdioContainer::InheritFd(*fd),
-                _ => StdioContainer::Ignore,
-            })
-            .collect();
-        let options = ProcessOptions {
-            file: file.clone(),
-            args: argv.clone(),
-            env: opts.env.as_ref().map(|env| {
-                env.iter()
-                    .map(|(k, v)| {
-                        let mut e = k.clone();
-                        e.push("=");
-                        e.push(v);
-                        e
-                    })
-                    .collect()
-            }),
-            cwd: opts.cwd.clone(),
-            stdio: containers,
-            detached: opts.detached,
-            uid: opts.uid,
-            gid: opts.gid,
-        };
+        let (options, pipes) = process_options(&lp, &file, &argv, &opts);
         let exit_to: Rc<RefCell<Option<ChildProcess>>> = Rc::new(RefCell::new(None));
         let to = exit_to.clone();
         let spawned = Process::spawn(&lp, &options, move |_, code, signal| {
@@ -321,7 +345,7 @@ impl ChildProcess {
         }
         if code < 0 {
             let err = reactor::Error::from_errno(-code as i32);
-            let e = Error::spawn(err, &i.spawnfile, i.spawnargs[1..].to_vec());
+            let e = Error::spawn(err, "spawn", &i.spawnfile, i.spawnargs[1..].to_vec());
             self.emit_error(&e);
         } else {
             i.ev.emit_plain(Event::Exit, self);
@@ -815,4 +839,304 @@ fn exec_exit(st: &Rc<ExecState>, code: Option<i32>, signal: Option<&'static str>
         },
     };
     callback(Some(ex), stdout, stderr);
+}
+
+/// `child_process.spawnSync`'s options: [`SpawnOptions`] (`timeout` and `kill_signal`
+/// included), what to feed the child, and the output limit.
+#[derive(Clone, Debug)]
+pub struct SpawnSyncOptions {
+    /// `cwd`, `env`, `argv0`, `stdio`, `detached`, `uid`, `gid`, `shell`, `timeout`,
+    /// `killSignal`.
+    pub spawn: SpawnOptions,
+    /// `input`: written to descriptor 0 (a pipe), which then ends. Without it, the
+    /// child's stdin pipe ends at once.
+    pub input: Option<bytes::Bytes>,
+    /// `maxBuffer` (1 MiB), over all of the output together: past it the child is
+    /// killed and `error` is `ENOBUFS`. 0 means no limit.
+    pub max_buffer: usize,
+}
+
+impl Default for SpawnSyncOptions {
+    fn default() -> Self {
+        SpawnSyncOptions { spawn: SpawnOptions::default(), input: None, max_buffer: 1024 * 1024 }
+    }
+}
+
+/// What `spawnSync` returns.
+#[derive(Clone, Debug, Default)]
+pub struct SpawnSyncResult {
+    /// `pid` (0 if the child did not start).
+    pub pid: i32,
+    /// `output`: what the child wrote to each descriptor that is a pipe it writes to
+    /// (`None` for the others, descriptor 0 among them); `None` altogether if the child
+    /// did not start.
+    pub output: Option<Vec<Option<bytes::Bytes>>>,
+    /// `status`: the exit code (`None` if a signal ended the child, or it did not start).
+    pub status: Option<i32>,
+    /// `signal`: the signal that ended the child.
+    pub signal: Option<&'static str>,
+    /// `error`: the child did not start ("spawnSync nope ENOENT"), ran too long
+    /// (`ETIMEDOUT`) or wrote too much (`ENOBUFS`).
+    pub error: Option<Error>,
+}
+
+impl SpawnSyncResult {
+    /// `stdout` (`output[1]`).
+    pub fn stdout(&self) -> Option<&bytes::Bytes> {
+        self.output.as_ref().and_then(|o| o.get(1)).and_then(Option::as_ref)
+    }
+
+    /// `stderr` (`output[2]`).
+    pub fn stderr(&self) -> Option<&bytes::Bytes> {
+        self.output.as_ref().and_then(|o| o.get(2)).and_then(Option::as_ref)
+    }
+}
+
+/// Node's `SyncProcessRunner` (`src/spawn_sync.cc`) while its loop runs.
+struct SyncRun {
+    process: RefCell<Option<Process>>,
+    pipes: Vec<Option<Pipe>>,
+    out: Vec<RefCell<Vec<u8>>>,
+    total: Cell<usize>,
+    max_buffer: usize,
+    kill_signal: i32,
+    error: Cell<Option<reactor::Error>>,
+    exit: Cell<Option<(i64, i32)>>,
+    killed: Cell<bool>,
+    timer: RefCell<Option<Timer>>,
+}
+
+impl SyncRun {
+    /// `SetError`: the first error stays.
+    fn set_error(&self, e: reactor::Error) {
+        if self.error.get().is_none() {
+            self.error.set(Some(e));
+        }
+    }
+
+    /// `Kill`: the kill signal (SIGKILL if that is refused), then no more reading.
+    fn kill(&self) {
+        if self.killed.replace(true) {
+            return;
+        }
+        if self.exit.get().is_none() {
+            if let Some(p) = self.process.borrow().as_ref() {
+                if let Err(e) = p.kill(self.kill_signal) {
+                    if e != reactor::Error::ESRCH {
+                        self.set_error(e);
+                        let _ = p.kill(libc::SIGKILL);
+                    }
+                }
+            }
+        }
+        for p in self.pipes.iter().flatten() {
+            p.close(|_| {});
+        }
+        if let Some(t) = self.timer.borrow_mut().take() {
+            t.close(|_| {});
+        }
+    }
+}
+
+/// `child_process.spawnSync(file, args, options)`: runs the child to its end on a loop
+/// of its own, with this thread blocked meanwhile, and returns what it wrote and how it
+/// ended. What went wrong in the child is `error` in the result; what Node throws (an
+/// empty program name) is returned as `Err`.
+///
+/// ```
+/// use millrace_streams::child_process::{spawn_sync, SpawnSyncOptions};
+///
+/// let opts = SpawnSyncOptions { input: Some("to cat".into()), ..SpawnSyncOptions::default() };
+/// let r = spawn_sync("cat", Vec::<String>::new(), opts)?;
+/// assert_eq!(r.status, Some(0));
+/// assert_eq!(&r.stdout().unwrap()[..], b"to cat");
+/// # Ok::<(), millrace_streams::Error>(())
+/// ```
+pub fn spawn_sync<I, S>(file: impl Into<OsString>, args: I, opts: SpawnSyncOptions) -> Result<SpawnSyncResult, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let (file, argv) = normalize(file.into(), args.into_iter().map(Into::into).collect(), &opts.spawn)?;
+    let lp = Loop::new().map_err(|e| Error::sys(e, "spawnSync"))?;
+    let (options, pipes) = process_options(&lp, &file, &argv, &opts.spawn);
+    let run = Rc::new(SyncRun {
+        process: RefCell::new(None),
+        out: pipes.iter().map(|_| RefCell::new(Vec::new())).collect(),
+        pipes,
+        total: Cell::new(0),
+        max_buffer: opts.max_buffer,
+        kill_signal: opts.spawn.kill_signal,
+        error: Cell::new(None),
+        exit: Cell::new(None),
+        killed: Cell::new(false),
+        timer: RefCell::new(None),
+    });
+    let r = run.clone();
+    let spawned = Process::spawn(&lp, &options, move |p, code, signal| {
+        r.exit.set(Some((code, signal)));
+        p.close(|_| {});
+        if let Some(t) = r.timer.borrow_mut().take() {
+            t.close(|_| {});
+        }
+    });
+    let spawnfile = lossy(&file);
+    let spawnargs: Vec<String> = argv[1..].iter().map(|a| lossy(a)).collect();
+    let mut result = SpawnSyncResult::default();
+    match spawned {
+        Err(e) => {
+            for p in run.pipes.iter().flatten() {
+                p.close(|_| {});
+            }
+            lp.run(reactor::RunMode::Default);
+            result.error = Some(Error::spawn(e, "spawnSync", &spawnfile, spawnargs));
+            return Ok(result);
+        }
+        Ok(p) => {
+            result.pid = p.pid();
+            *run.process.borrow_mut() = Some(p);
+        }
+    }
+    if opts.spawn.timeout > 0 {
+        let t = Timer::new(&lp);
+        let r = run.clone();
+        let _ = t.start(opts.spawn.timeout, 0, move |_| {
+            r.set_error(reactor::Error::ETIMEDOUT);
+            r.kill();
+        });
+        *run.timer.borrow_mut() = Some(t);
+    }
+    for (i, pipe) in run.pipes.iter().enumerate() {
+        let Some(pipe) = pipe else { continue };
+        if i == 0 {
+            if let Some(input) = opts.input.clone().filter(|b| !b.is_empty()) {
+                let _ = pipe.write([input], |_, _| {});
+            }
+            let _ = pipe.shutdown(|_, _| {});
+            continue;
+        }
+        let r = run.clone();
+        let _ = pipe.read_start(move |p, ev| match ev {
+            reactor::ReadEvent::Data(chunk) => {
+                r.out[i].borrow_mut().extend_from_slice(&chunk);
+                r.total.set(r.total.get() + chunk.len());
+                if r.max_buffer > 0 && r.total.get() > r.max_buffer {
+                    r.set_error(reactor::Error::ENOBUFS);
+                    r.kill();
+                }
+            }
+            _ => p.close(|_| {}),
+        });
+    }
+    lp.run(reactor::RunMode::Default);
+    // The pipes the child reads end with the child, or with a kill.
+    for p in run.pipes.iter().flatten() {
+        p.close(|_| {});
+    }
+    lp.run(reactor::RunMode::Default);
+    if let Some((code, signal)) = run.exit.get() {
+        if signal > 0 {
+            result.signal = Some(signal_name(signal).unwrap_or("SIGUNKNOWN"));
+        } else {
+            result.status = Some(code as i32);
+        }
+    }
+    result.output = Some(
+        run.pipes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i > 0 && p.is_some()).then(|| bytes::Bytes::from(run.out[i].take())))
+            .collect(),
+    );
+    result.error = run.error.get().map(|e| Error::spawn(e, "spawnSync", &spawnfile, spawnargs));
+    let _ = lp.close();
+    Ok(result)
+}
+
+/// What `execFileSync` and `execSync` throw: the error (the result's, or "Command
+/// failed: CMD\nSTDERR" when the exit code is not 0) with the whole result attached,
+/// as Node assigns it to the error.
+#[derive(Clone, Debug)]
+pub struct ExecSyncError {
+    /// The error: `message()`, and `code()` for the result's errors (none for a command
+    /// that failed).
+    pub error: Error,
+    /// `status`, `signal`, `pid`, `output`, `stdout`, `stderr`.
+    pub result: SpawnSyncResult,
+}
+
+impl fmt::Display for ExecSyncError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error.message())
+    }
+}
+
+impl std::error::Error for ExecSyncError {}
+
+/// `child_process.execFileSync(file, args, options)`: [`spawn_sync`], then its stdout,
+/// or the error. When `options.spawn.stdio` is left empty, what the child wrote to
+/// stderr is written to this process's stderr too, as Node does.
+pub fn exec_file_sync<I, S>(
+    file: impl Into<OsString>,
+    args: I,
+    opts: SpawnSyncOptions,
+) -> Result<Option<bytes::Bytes>, ExecSyncError>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let file: OsString = file.into();
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut cmd = lossy(opts.spawn.argv0.as_deref().unwrap_or(&file));
+    for a in &args {
+        cmd.push(' ');
+        cmd.push_str(&lossy(a));
+    }
+    exec_sync_with(file, args, opts, cmd)
+}
+
+/// `child_process.execSync(command, options)`: [`exec_file_sync`] of the command line
+/// through the shell (`/bin/sh -c`, or `options.spawn.shell`).
+pub fn exec_sync(
+    command: impl Into<OsString>,
+    mut opts: SpawnSyncOptions,
+) -> Result<Option<bytes::Bytes>, ExecSyncError> {
+    if opts.spawn.shell.is_none() {
+        opts.spawn.shell = Some("/bin/sh".into());
+    }
+    let command: OsString = command.into();
+    let cmd = lossy(&command);
+    exec_sync_with(command, Vec::new(), opts, cmd)
+}
+
+fn exec_sync_with(
+    file: OsString,
+    args: Vec<OsString>,
+    opts: SpawnSyncOptions,
+    cmd: String,
+) -> Result<Option<bytes::Bytes>, ExecSyncError> {
+    let inherit_stderr = opts.spawn.stdio.is_empty();
+    let result = match spawn_sync(file, args, opts) {
+        Ok(r) => r,
+        Err(error) => return Err(ExecSyncError { error, result: SpawnSyncResult::default() }),
+    };
+    if inherit_stderr {
+        if let Some(err) = result.stderr() {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(err);
+        }
+    }
+    // Node's `checkExecSyncError`.
+    if let Some(error) = result.error.clone() {
+        return Err(ExecSyncError { error, result });
+    }
+    if result.status != Some(0) {
+        let mut message = format!("Command failed: {cmd}");
+        if let Some(err) = result.stderr().filter(|e| !e.is_empty()) {
+            message.push('\n');
+            message.push_str(&String::from_utf8_lossy(err));
+        }
+        return Err(ExecSyncError { error: Error::msg(message), result });
+    }
+    Ok(result.stdout().cloned())
 }

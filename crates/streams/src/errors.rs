@@ -220,11 +220,12 @@ impl Error {
         Error(Arc::new(Repr::SysAt { err, syscall, at: At::Path(path.into()), described: true }))
     }
 
-    /// A child process that did not start: "spawn FILE ENOENT", with `syscall` "spawn
-    /// FILE", `path` FILE and `spawnargs` (the arguments after the program's name), as
-    /// Node's `ChildProcess` emits it.
-    pub fn spawn(err: reactor::Error, file: &str, spawnargs: Vec<String>) -> Error {
-        Error(Arc::new(Repr::Spawn { err, syscall: format!("spawn {file}"), path: file.into(), spawnargs }))
+    /// A child process that did not start or run: "spawn FILE ENOENT", with `syscall`
+    /// "spawn FILE", `path` FILE and `spawnargs` (the arguments after the program's
+    /// name), as Node's `ChildProcess` emits it; `call` is "spawn", or "spawnSync" for
+    /// the errors of `spawnSync` ("spawnSync sleep ETIMEDOUT").
+    pub fn spawn(err: reactor::Error, call: &str, file: &str, spawnargs: Vec<String>) -> Error {
+        Error(Arc::new(Repr::Spawn { err, syscall: format!("{call} {file}"), path: file.into(), spawnargs }))
     }
 
     /// Node's `err.spawnargs`, for an error made by [`spawn`](Error::spawn).
