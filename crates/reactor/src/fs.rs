@@ -49,8 +49,17 @@ pub struct Stat {
     pub blksize: u64,
     /// `st_blocks`.
     pub blocks: u64,
+    /// `st_rdev`: the device a device file stands for.
+    pub rdev: u64,
+    /// Last access.
+    pub atime: SystemTime,
     /// Last modification.
     pub mtime: SystemTime,
+    /// Last status change.
+    pub ctime: SystemTime,
+    /// Creation, where the file system records it (`statx`'s `btime`); the epoch
+    /// where it does not, as Node shows it.
+    pub birthtime: SystemTime,
 }
 
 impl Stat {
@@ -64,8 +73,8 @@ impl Stat {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 
-    fn from_metadata(m: &std::fs::Metadata) -> Stat {
-        let mtime = UNIX_EPOCH + Duration::new(m.mtime().max(0) as u64, m.mtime_nsec().clamp(0, 999_999_999) as u32);
+    pub(crate) fn from_metadata(m: &std::fs::Metadata) -> Stat {
+        let time = |s: i64, ns: i64| UNIX_EPOCH + Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32);
         Stat {
             dev: m.dev(),
             ino: m.ino(),
@@ -76,7 +85,11 @@ impl Stat {
             size: m.size(),
             blksize: m.blksize(),
             blocks: m.blocks(),
-            mtime,
+            rdev: m.rdev(),
+            atime: time(m.atime(), m.atime_nsec()),
+            mtime: time(m.mtime(), m.mtime_nsec()),
+            ctime: time(m.ctime(), m.ctime_nsec()),
+            birthtime: m.created().unwrap_or(UNIX_EPOCH),
         }
     }
 }

@@ -2,9 +2,9 @@
 //!
 //! A single-threaded event loop in libuv's image, on mio: the loop and its phases,
 //! handles (timers, idle/prepare/check watchers, async, TCP, Unix domain sockets and
-//! pipes, terminals, UDP, signals, polls, child processes), requests (writes, connects,
-//! shutdowns, thread-pool work, file system operations), a next-tick queue and
-//! always-on metrics.
+//! pipes, terminals, UDP, signals, polls, child processes, file system events and
+//! polls), requests (writes, connects, shutdowns, thread-pool work, file system
+//! operations), a next-tick queue and always-on metrics.
 //!
 //! Why libuv's shape: Node's streams and HTTP server are built on exactly these
 //! guarantees (callbacks never run on the caller's stack, close is deferred, write
@@ -43,6 +43,8 @@ compile_error!("millrace-reactor supports 64-bit Unix (Linux) only");
 mod async_;
 mod error;
 pub mod fs;
+mod fs_event;
+mod fs_poll;
 mod handle;
 mod immediate;
 mod loop_;
@@ -64,6 +66,8 @@ mod watcher;
 
 pub use async_::{Async, AsyncSender};
 pub use error::{Error, Result};
+pub use fs_event::{FsEvent, FsEvents};
+pub use fs_poll::FsPoll;
 pub use handle::{guess_handle, Handle, HandleType};
 pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};

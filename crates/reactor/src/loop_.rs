@@ -97,6 +97,8 @@ pub(crate) enum IoEntry {
     Signal(i32),
     Poll(Rc<crate::poll::PollInner>),
     Udp(Rc<crate::udp::UdpInner>),
+    /// The loop's inotify descriptor (file system event handles).
+    Inotify,
 }
 
 pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
@@ -131,6 +133,7 @@ pub(crate) struct LoopInner {
     pub(crate) metrics: MetricsCell,
     pub(crate) signals: RefCell<LoopSignals>,
     pub(crate) children: RefCell<crate::process::Children>,
+    pub(crate) inotify: RefCell<Option<crate::fs_event::Inotify>>,
     pub(crate) asyncs: RefCell<Slab<Rc<crate::async_::AsyncInner>>>,
     pub(crate) work: RefCell<Slab<crate::threadpool::WorkEntry>>,
     pub(crate) immediates: RefCell<Option<crate::immediate::Immediates>>,
@@ -198,6 +201,7 @@ impl Loop {
             metrics: MetricsCell::default(),
             signals: RefCell::new(LoopSignals::default()),
             children: RefCell::new(Default::default()),
+            inotify: RefCell::new(None),
             asyncs: RefCell::new(Slab::new()),
             work: RefCell::new(Slab::new()),
             immediates: RefCell::new(None),
@@ -561,6 +565,7 @@ impl Loop {
                     Some((g, IoEntry::Signal(s))) if *g == gen => Some(IoEntry::Signal(*s)),
                     Some((g, IoEntry::Poll(p))) if *g == gen => Some(IoEntry::Poll(p.clone())),
                     Some((g, IoEntry::Udp(u))) if *g == gen => Some(IoEntry::Udp(u.clone())),
+                    Some((g, IoEntry::Inotify)) if *g == gen => Some(IoEntry::Inotify),
                     _ => None, // stale: the handle was closed and its slot reused
                 }
             };
@@ -569,6 +574,7 @@ impl Loop {
                 Some(IoEntry::Signal(signum)) => crate::signal::dispatch(self, signum),
                 Some(IoEntry::Poll(p)) => crate::poll::io_event(self, p),
                 Some(IoEntry::Udp(u)) => crate::udp::io_event(self, u, ev),
+                Some(IoEntry::Inotify) => crate::fs_event::dispatch(self),
                 None => {}
             }
         }

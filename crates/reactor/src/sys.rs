@@ -298,3 +298,29 @@ pub(crate) fn child_init(cmd: &mut std::process::Command, mut moves: Vec<(RawFd,
     // (`moves` was allocated before the fork and is changed in place).
     unsafe { cmd.pre_exec(setup) };
 }
+
+/// `inotify_init1(IN_NONBLOCK | IN_CLOEXEC)`.
+pub(crate) fn inotify_init() -> io::Result<OwnedFd> {
+    // SAFETY: inotify_init1 takes flags only and returns a new descriptor or -1.
+    let fd = cvt(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
+    // SAFETY: it succeeded: `fd` is a new open descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `inotify_add_watch(fd, path, mask)`: the watch descriptor.
+pub(crate) fn inotify_add_watch(fd: BorrowedFd<'_>, path: &std::path::Path, mask: u32) -> io::Result<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let path =
+        std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `path` is a NUL-terminated string that lives across the call; `fd` is open
+    // for the borrow's lifetime.
+    cvt(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) })
+}
+
+/// `inotify_rm_watch(fd, wd)`; a watch the kernel already dropped (its file was
+/// deleted) is `EINVAL`, which callers ignore as libuv does.
+pub(crate) fn inotify_rm_watch(fd: BorrowedFd<'_>, wd: i32) -> io::Result<()> {
+    // SAFETY: two integers; `fd` is open for the borrow's lifetime.
+    cvt(unsafe { libc::inotify_rm_watch(fd.as_raw_fd(), wd) })?;
+    Ok(())
+}

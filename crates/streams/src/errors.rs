@@ -124,6 +124,13 @@ enum Repr {
         code: Option<String>,
         message: String,
     },
+    /// Node's `UVException` naming a path ("ENOENT: no such file or directory, watch
+    /// 'x'").
+    UvPath {
+        err: reactor::Error,
+        syscall: &'static str,
+        path: PathBuf,
+    },
     /// A child process that could not be started (Node's `ErrnoException(err, 'spawn
     /// ' + file)` with `path` and `spawnargs`).
     Spawn {
@@ -220,6 +227,12 @@ impl Error {
         Error(Arc::new(Repr::SysAt { err, syscall, at: At::Path(path.into()), described: true }))
     }
 
+    /// Node's `UVException` with a path: "ENOENT: no such file or directory, watch
+    /// 'missing'", with `syscall` and [`path`](Error::path).
+    pub fn uv_path(err: reactor::Error, syscall: &'static str, path: impl Into<PathBuf>) -> Error {
+        Error(Arc::new(Repr::UvPath { err, syscall, path: path.into() }))
+    }
+
     /// A child process that did not start or run: "spawn FILE ENOENT", with `syscall`
     /// "spawn FILE", `path` FILE and `spawnargs` (the arguments after the program's
     /// name), as Node's `ChildProcess` emits it; `call` is "spawn", or "spawnSync" for
@@ -251,7 +264,9 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match &*self.0 {
             Repr::Node { code, .. } => Some(code.as_str()),
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } => Some(err.code()),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } | Repr::UvPath { err, .. } => {
+                Some(err.code())
+            }
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -272,7 +287,9 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } => Some(*err),
+            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } | Repr::UvPath { err, .. } => {
+                Some(*err)
+            }
             _ => None,
         }
     }
@@ -283,6 +300,7 @@ impl Error {
             Repr::Sys { syscall: "", .. } => None,
             Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
             Repr::Spawn { syscall, .. } => Some(syscall),
+            Repr::UvPath { syscall, .. } => Some(syscall),
             _ => None,
         }
     }
@@ -301,7 +319,7 @@ impl Error {
     /// of a [`spawn`](Error::spawn) error: the program.
     pub fn path(&self) -> Option<&Path> {
         match &*self.0 {
-            Repr::SysAt { at: At::Path(path), .. } | Repr::Spawn { path, .. } => Some(path),
+            Repr::SysAt { at: At::Path(path), .. } | Repr::Spawn { path, .. } | Repr::UvPath { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -321,6 +339,9 @@ impl Error {
             Repr::Sys { err, syscall: "" } => err.code().to_owned(),
             Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
             Repr::Spawn { err, syscall, .. } => format!("{syscall} {}", err.code()),
+            Repr::UvPath { err, syscall, path } => {
+                format!("{}: {}, {syscall} '{}'", err.code(), err.message(), path.display())
+            }
             Repr::SysAt { err, syscall, at, described } => {
                 let mut m = format!("{syscall} {}", err.code());
                 if *described {
@@ -365,7 +386,12 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.code() {
-            Some(code) if !matches!(&*self.0, Repr::Sys { .. } | Repr::SysAt { .. } | Repr::Spawn { .. }) => {
+            Some(code)
+                if !matches!(
+                    &*self.0,
+                    Repr::Sys { .. } | Repr::SysAt { .. } | Repr::Spawn { .. } | Repr::UvPath { .. }
+                ) =>
+            {
                 write!(f, "{} ({code})", self.message())
             }
             _ => f.write_str(&self.message()),

@@ -24,6 +24,10 @@ use crate::errors::Error;
 use crate::events::{Event, ListenerId};
 use crate::stream::{Builder, DestroyCallback, Options, Stream};
 
+pub use crate::fs_watch::{unwatch_file, watch, watch_file, FsWatcher, StatWatcher, WatchFileOptions, WatchOptions};
+/// The file status `watch_file` listeners get (the reactor's `uv_stat_t`).
+pub use millrace_reactor::fs::Stat;
+
 /// Node's `fs.ReadStream`.
 pub type ReadStream = Stream<Bytes, Absent, FileExt>;
 /// Node's `fs.WriteStream`.

@@ -56,6 +56,7 @@ mod events;
 mod finished;
 mod from;
 pub mod fs;
+mod fs_watch;
 pub mod net;
 mod pipe;
 mod pipeline;
