@@ -11,6 +11,19 @@
 //! is given, and ends after `end` (inclusive) or at end of file. A write stream writes each chunk (a batch of
 //! buffered chunks as one `_writev`) at its position. `_destroy` waits for an I/O
 //! operation in flight, then closes the file; `close` follows.
+//!
+//! Watching files (`lib/internal/fs/watchers.js`):
+//! - [`watch`] is `fs.watch` on the reactor's inotify handle: an [`FsWatcher`] whose
+//!   `change` listeners get `("rename" | "change", filename)` (`rename` wins when libuv
+//!   sets both, as Node picks it). A path that cannot be watched is returned as Node
+//!   throws it: "ENOENT: no such file or directory, watch 'nope'". `close` emits `close`
+//!   on the next tick. Not recursive (Node's recursive watching on Linux is a
+//!   JavaScript walk of the tree, not written here).
+//! - [`watch_file`] is `fs.watchFile` on the reactor's `stat` poll: one [`StatWatcher`]
+//!   per resolved path (per thread), polling every `interval` ms (5007 by default),
+//!   whose `change` listeners get `(current, previous)` when they differ; a missing file
+//!   reports once with both zeroed. [`unwatch_file`] removes one listener or all, and
+//!   stops the watcher (`stop` on the next tick) when none is left.
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::{OwnedFd, RawFd};

@@ -1,18 +1,6 @@
-//! Watching files (Node 20, `lib/internal/fs/watchers.js` and `fs.watch`/`watchFile`
-//! in `lib/fs.js`), on the reactor's [`FsEvent`] and [`FsPoll`].
-//!
-//! - [`watch`] is `fs.watch`: an [`FsWatcher`] whose `change` listeners get
-//!   `("rename" | "change", filename)` for each inotify event (libuv's `UV_RENAME` wins
-//!   when both are set, as Node picks it). A path that cannot be watched is returned as
-//!   Node throws it: "ENOENT: no such file or directory, watch 'nope'". `close` stops it
-//!   and emits `close` on the next tick. `persistent: false` unreferences the handle.
-//!   Not recursive (Node's recursive watching on Linux is a JavaScript walk of the tree,
-//!   not written here).
-//! - [`watch_file`] is `fs.watchFile`: one [`StatWatcher`] per resolved path (per
-//!   thread), polling `stat` every `interval` ms (5007 by default, as Node), whose
-//!   `change` listeners get `(current, previous)` stats when they differ; a missing
-//!   file reports once with both zeroed. [`unwatch_file`] removes one listener or all,
-//!   and stops the watcher (`stop` on the next tick) when none is left.
+//! `fs.watch` and `fs.watchFile` (Node 20, `lib/internal/fs/watchers.js` and `lib/fs.js`)
+//! on the reactor's `FsEvent` and `FsPoll`; documented with the `fs` module that
+//! re-exports them.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -50,7 +38,7 @@ struct WatcherInner {
     next_id: Cell<u64>,
 }
 
-/// Node's `fs.FSWatcher` (see the [module docs](self)).
+/// Node's `fs.FSWatcher`, made by [`watch`].
 #[derive(Clone)]
 pub struct FsWatcher(Rc<WatcherInner>);
 
@@ -231,7 +219,7 @@ struct StatInner {
     max_refs: Cell<u32>,
 }
 
-/// Node's `fs.StatWatcher` (see the [module docs](self)).
+/// Node's `fs.StatWatcher`, made by [`watch_file`].
 #[derive(Clone)]
 pub struct StatWatcher(Rc<StatInner>);
 
