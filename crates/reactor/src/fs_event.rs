@@ -287,9 +287,12 @@ pub(crate) fn dispatch(lp: &Loop) {
     }
 }
 
-/// `uv__basename_r`: the last component, or the whole path if it has none ("/").
+/// `uv__basename_r`: what follows the last `/` (empty for "dir/"), or the whole path
+/// if it has none.
 fn basename(path: &Path) -> OsString {
-    path.file_name().map_or_else(|| path.as_os_str().to_owned(), OsStr::to_owned)
+    let b = path.as_os_str().as_bytes();
+    let start = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+    OsStr::from_bytes(&b[start..]).to_owned()
 }
 
 impl HandleImpl for FsEvent {

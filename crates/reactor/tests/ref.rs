@@ -1,6 +1,7 @@
 //! References: an unref'd handle does not keep the loop alive. Ported from libuv's
-//! test-ref.c: the tests for handle types millrace has (UDP, pipes, processes and fs
-//! events have no counterpart). tcp_ref3 and tcp_ref4, which need a peer, are in tcp.rs.
+//! test-ref.c; the tests of the other handle types live with them: tcp_ref3 and
+//! tcp_ref4 (which need a peer) in tcp.rs, pipe_ref* in pipe.rs, udp_ref* in udp.rs,
+//! process_ref in process.rs, fs_event_ref in fs_event.rs, fs_poll_ref in fs_poll.rs.
 
 mod util;
 
