@@ -66,7 +66,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use millrace_reactor::{Error, FsEvent, FsEvents, Handle, Loop, Result, RunMode, Timer};
-use util::{do_close, make_valgrind_happy, Counter};
+use util::{do_close, make_valgrind_happy, run_watched, Counter, TempDir};
 
 /// How long any one `run` may take before the test fails instead of hanging.
 const WATCHDOG_MS: u64 = 5_000;
@@ -77,43 +77,9 @@ const FILE_COUNT: usize = 16;
 /// How far apart `fs_event_create_files` creates the files (libuv: 100 ms).
 const CREATE_INTERVAL_MS: u64 = 10;
 
-/// A directory of the test's own, unique to the test and the process, removed with all
-/// it holds when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("millrace-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn join(&self, p: impl AsRef<Path>) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `uv_run`, failing the test if the loop still runs after [`WATCHDOG_MS`]. The watchdog
-/// is an unreferenced timer: it does not keep the loop alive, and it is gone again when
-/// this returns.
+/// `uv_run` with a watchdog of [`WATCHDOG_MS`].
 fn run(lp: &Loop, mode: RunMode) -> bool {
-    let dog = Timer::new(lp);
-    dog.unref();
-    dog.start(WATCHDOG_MS, 0, |_| panic!("watchdog: the loop still runs after {WATCHDOG_MS} ms")).unwrap();
-    let alive = lp.run(mode);
-    dog.stop();
-    alive
+    run_watched(lp, mode, WATCHDOG_MS)
 }
 
 /// libuv's `create_dir`: mkdir 0755, `EEXIST` is fine.

@@ -29,54 +29,24 @@
 mod util;
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use millrace_reactor::fs::Stat;
 use millrace_reactor::{Error, FsPoll, Handle, Loop, Result, RunMode, Timer};
-use util::{do_close, make_valgrind_happy, Counter};
+use util::{do_close, make_valgrind_happy, run_watched, Counter, TempDir};
 
 /// How long any one `run` may take before the test fails instead of hanging.
 const WATCHDOG_MS: u64 = 5_000;
 
-/// A directory of the test's own, unique to the test and the process, removed with all
-/// it holds when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("millrace-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// libuv's FIXTURE: "testfile", which does not exist yet.
-    fn fixture(&self) -> PathBuf {
-        self.0.join("testfile")
-    }
+/// libuv's FIXTURE: "testfile", which does not exist yet.
+fn fixture(dir: &TempDir) -> PathBuf {
+    dir.join("testfile")
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `uv_run`, failing the test if the loop still runs after [`WATCHDOG_MS`]. The watchdog
-/// is an unreferenced timer: it does not keep the loop alive, and it is gone again when
-/// this returns.
+/// `uv_run` with a watchdog of [`WATCHDOG_MS`].
 fn run(lp: &Loop, mode: RunMode) -> bool {
-    let dog = Timer::new(lp);
-    dog.unref();
-    dog.start(WATCHDOG_MS, 0, |_| panic!("watchdog: the loop still runs after {WATCHDOG_MS} ms")).unwrap();
-    let alive = lp.run(mode);
-    dog.stop();
-    alive
+    run_watched(lp, mode, WATCHDOG_MS)
 }
 
 /// A close callback that counts (libuv's `close_cb`).
@@ -118,7 +88,7 @@ impl Toucher {
 #[test]
 fn fs_poll() {
     let tmp = TempDir::new("fs_poll");
-    let fixture = tmp.fixture();
+    let fixture = fixture(&tmp);
     let lp = Loop::new().unwrap();
     let toucher = Rc::new(Toucher { path: fixture.clone(), count: Cell::new(0) });
     let poll_called = Counter::new();
@@ -190,7 +160,7 @@ fn fs_poll() {
 #[test]
 fn fs_poll_getpath() {
     let tmp = TempDir::new("fs_poll_getpath");
-    let fixture = tmp.fixture();
+    let fixture = fixture(&tmp);
     let lp = Loop::new().unwrap();
     let closed = Counter::new();
     let poll_handle = FsPoll::new(&lp);
@@ -211,7 +181,7 @@ fn fs_poll_close_request() {
     let lp = Loop::new().unwrap();
     let closed = Counter::new();
     let poll_handle = FsPoll::new(&lp);
-    poll_handle.start(tmp.fixture(), 100, poll_cb_fail).unwrap();
+    poll_handle.start(fixture(&tmp), 100, poll_cb_fail).unwrap();
     poll_handle.close(close_cb(&closed));
     while closed.get() == 0 {
         run(&lp, RunMode::Once);
@@ -229,7 +199,7 @@ fn fs_poll_close_request_multi_start_stop() {
     let closed = Counter::new();
     let poll_handle = FsPoll::new(&lp);
     for _ in 0..10 {
-        poll_handle.start(tmp.fixture(), 100, poll_cb_fail).unwrap();
+        poll_handle.start(fixture(&tmp), 100, poll_cb_fail).unwrap();
         poll_handle.stop();
     }
     poll_handle.close(close_cb(&closed));
@@ -250,7 +220,7 @@ fn fs_poll_close_request_multi_stop_start() {
     let poll_handle = FsPoll::new(&lp);
     for _ in 0..10 {
         poll_handle.stop();
-        poll_handle.start(tmp.fixture(), 100, poll_cb_fail).unwrap();
+        poll_handle.start(fixture(&tmp), 100, poll_cb_fail).unwrap();
     }
     poll_handle.close(close_cb(&closed));
     while closed.get() == 0 {
@@ -270,7 +240,7 @@ fn fs_poll_close_request_stop_when_active() {
     let closed = Counter::new();
     // Set up all handles.
     let poll_handle = FsPoll::new(&lp);
-    poll_handle.start(tmp.fixture(), 100, poll_cb_noop).unwrap();
+    poll_handle.start(fixture(&tmp), 100, poll_cb_noop).unwrap();
     run(&lp, RunMode::Once);
     // Close the timer handle, and do not crash.
     poll_handle.stop();

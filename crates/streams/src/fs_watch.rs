@@ -28,13 +28,51 @@ impl Default for WatchOptions {
     }
 }
 
-type ChangeFn = Rc<dyn Fn(&FsWatcher, &'static str, Option<&OsStr>)>;
+/// The `change` listeners of a watcher, in registration order: a list of their own, as
+/// they take arguments the streams' `Listeners` has no slot for.
+struct ChangeList<F: ?Sized>(RefCell<Vec<(u64, Rc<F>)>>);
+
+impl<F: ?Sized> ChangeList<F> {
+    fn new() -> Self {
+        ChangeList(RefCell::new(Vec::new()))
+    }
+
+    fn add(&self, id: u64, f: Rc<F>) -> ListenerId {
+        self.0.borrow_mut().push((id, f));
+        ListenerId { event: Event::Data, id }
+    }
+
+    /// Removes listener `id`; false if it was not there.
+    fn remove(&self, id: ListenerId) -> bool {
+        let removed = {
+            let mut v = self.0.borrow_mut();
+            v.iter().position(|(i, _)| *i == id.id).map(|at| v.remove(at))
+        };
+        removed.is_some() // dropped outside the borrow
+    }
+
+    /// The listeners now, to call without a borrow held.
+    fn snapshot(&self) -> Vec<Rc<F>> {
+        self.0.borrow().iter().map(|(_, f)| f.clone()).collect()
+    }
+
+    fn clear(&self) {
+        let old = std::mem::take(&mut *self.0.borrow_mut());
+        drop(old);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.borrow().is_empty()
+    }
+}
+
+type ChangeFn = dyn Fn(&FsWatcher, &'static str, Option<&OsStr>);
 
 struct WatcherInner {
     lp: Loop,
     handle: RefCell<Option<FsEvent>>,
     ev: Listeners<FsWatcher, ()>,
-    change: RefCell<Vec<(u64, ChangeFn)>>,
+    change: ChangeList<ChangeFn>,
     next_id: Cell<u64>,
 }
 
@@ -77,7 +115,7 @@ where
         lp: lp.clone(),
         handle: RefCell::new(Some(handle.clone())),
         ev: Listeners::default(),
-        change: RefCell::new(Vec::new()),
+        change: ChangeList::new(),
         next_id: Cell::new(0),
     }));
     // The handle holds its watcher (as Node's handle its owner) until it is closed.
@@ -110,8 +148,7 @@ where
 
 impl FsWatcher {
     fn emit_change(&self, kind: &'static str, name: Option<&OsStr>) {
-        let listeners: Vec<ChangeFn> = self.0.change.borrow().iter().map(|(_, f)| f.clone()).collect();
-        for f in listeners {
+        for f in self.0.change.snapshot() {
             f(self, kind, name);
         }
     }
@@ -125,7 +162,7 @@ impl FsWatcher {
         self.0.lp.next_tick(move || {
             w.0.ev.emit_plain(Event::Close, &w);
             w.0.ev.clear();
-            w.0.change.borrow_mut().clear();
+            w.0.change.clear();
         });
     }
 
@@ -147,9 +184,7 @@ impl FsWatcher {
 
     /// `'change'`: `(event_type, filename)`, the event type `"rename"` or `"change"`.
     pub fn on_change(&self, f: impl Fn(&FsWatcher, &'static str, Option<&OsStr>) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.change.borrow_mut().push((id, Rc::new(f)));
-        ListenerId { event: Event::Data, id }
+        self.0.change.add(self.next_id(), Rc::new(f))
     }
 
     /// `'error'`: the watch failed; the watcher is closed (no `close` event, as Node).
@@ -168,13 +203,10 @@ impl FsWatcher {
 
     /// Removes a listener.
     pub fn off(&self, id: ListenerId) -> bool {
-        if id.event == Event::Data {
-            let mut change = self.0.change.borrow_mut();
-            let before = change.len();
-            change.retain(|(i, _)| *i != id.id);
-            return change.len() < before;
+        match id.event {
+            Event::Data => self.0.change.remove(id),
+            _ => self.0.ev.remove(id),
         }
-        self.0.ev.remove(id)
     }
 
     fn next_id(&self) -> u64 {
@@ -205,14 +237,14 @@ impl Default for WatchFileOptions {
     }
 }
 
-type StatFn = Rc<dyn Fn(&StatWatcher, &Stat, &Stat)>;
+type StatFn = dyn Fn(&StatWatcher, &Stat, &Stat);
 
 struct StatInner {
     lp: Loop,
     path: PathBuf,
     handle: RefCell<Option<FsPoll>>,
     ev: Listeners<StatWatcher, ()>,
-    change: RefCell<Vec<(u64, StatFn)>>,
+    change: ChangeList<StatFn>,
     next_id: Cell<u64>,
     /// Node's `KFSStatWatcherRefCount` and `KFSStatWatcherMaxRefCount`.
     refs: Cell<u32>,
@@ -309,7 +341,7 @@ pub fn unwatch_file(filename: impl AsRef<Path>, listener: Option<ListenerId>) {
             }
         }
         None => {
-            w.0.change.borrow_mut().clear();
+            w.0.change.clear();
             w.0.max_refs.set(0);
             w.0.refs.set(0);
             if let Some(h) = w.0.handle.borrow().as_ref() {
@@ -317,7 +349,7 @@ pub fn unwatch_file(filename: impl AsRef<Path>, listener: Option<ListenerId>) {
             }
         }
     }
-    if w.0.change.borrow().is_empty() {
+    if w.0.change.is_empty() {
         w.stop();
         STAT_WATCHERS.with(|m| m.borrow_mut().remove(&path));
     }
@@ -332,7 +364,7 @@ impl StatWatcher {
             path: path.clone(),
             handle: RefCell::new(Some(handle.clone())),
             ev: Listeners::default(),
-            change: RefCell::new(Vec::new()),
+            change: ChangeList::new(),
             next_id: Cell::new(0),
             refs: Cell::new(1),
             max_refs: Cell::new(1),
@@ -344,8 +376,7 @@ impl StatWatcher {
         // A poll cannot fail to start (errors come to the callback).
         let _ = handle.start(&path, opts.interval, move |_, _status, prev, curr| {
             let w = me.clone();
-            let listeners: Vec<StatFn> = w.0.change.borrow().iter().map(|(_, f)| f.clone()).collect();
-            for f in listeners {
+            for f in w.0.change.snapshot() {
                 f(&w, curr, prev);
             }
         });
@@ -401,8 +432,7 @@ impl StatWatcher {
     pub fn on_change(&self, f: impl Fn(&StatWatcher, &Stat, &Stat) + 'static) -> ListenerId {
         let id = self.0.next_id.get();
         self.0.next_id.set(id + 1);
-        self.0.change.borrow_mut().push((id, Rc::new(f)));
-        ListenerId { event: Event::Data, id }
+        self.0.change.add(id, Rc::new(f))
     }
 
     /// `'stop'`.
@@ -415,13 +445,10 @@ impl StatWatcher {
 
     /// Removes a listener.
     pub fn off(&self, id: ListenerId) -> bool {
-        if id.event == Event::Data {
-            let mut change = self.0.change.borrow_mut();
-            let before = change.len();
-            change.retain(|(i, _)| *i != id.id);
-            return change.len() < before;
+        match id.event {
+            Event::Data => self.0.change.remove(id),
+            _ => self.0.ev.remove(id),
         }
-        self.0.ev.remove(id)
     }
 }
 

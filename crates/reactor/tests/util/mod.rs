@@ -81,3 +81,42 @@ impl Drop for TempPath {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// A directory of a test's own, unique to the test and the process, removed with all it
+/// holds when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(test: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("millrace-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, p: impl AsRef<Path>) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `uv_run`, failing the test if the loop still runs after `ms`. The watchdog is an
+/// unreferenced timer: it does not keep the loop alive, and it is stopped again when
+/// this returns.
+pub fn run_watched(lp: &Loop, mode: RunMode, ms: u64) -> bool {
+    let dog = millrace_reactor::Timer::new(lp);
+    dog.unref();
+    dog.start(ms, 0, move |_| panic!("watchdog: the loop still runs after {ms} ms")).unwrap();
+    let alive = lp.run(mode);
+    dog.stop();
+    alive
+}
