@@ -12,11 +12,11 @@ use std::ffi::OsString;
 use std::rc::Rc;
 
 use bytes::Bytes;
-use millrace::reactor::{Handle, Loop, Timer};
+use millrace::reactor::{Handle, Loop};
 use millrace::streams::child_process::{spawn, ChildProcess, SpawnOptions, Stdio};
 use millrace::streams::net::Socket;
 use millrace::streams::Code;
-use util::{check_golden, js_bool, run_bounded, text, Trace};
+use util::{check_golden, js_bool, run_bounded, text, watchdog, Trace};
 
 const WHO: [&str; 5] = ["child", "stdin", "stdout", "stderr", "fd3"];
 
@@ -139,14 +139,6 @@ fn close_then_done(rec: &Rc<Rec>, child: &ChildProcess, done: Done) {
     });
 }
 
-/// Fails the test instead of hanging if `lp` still runs after 10 s.
-fn watchdog(lp: &Loop) -> Timer {
-    let dog = Timer::new(lp);
-    dog.unref();
-    dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
-    dog
-}
-
 /// The same, with the child's `exitCode` and `signalCode` at that moment.
 fn close_with_codes_then_done(rec: &Rc<Rec>, child: &ChildProcess, done: Done) {
     let r = rec.clone();
@@ -168,9 +160,7 @@ fn ignore() -> SpawnOptions {
 #[test]
 fn golden() {
     check_golden("child_process", |trace, lp| {
-        let dog = Timer::new(lp);
-        dog.unref();
-        dog.start(20_000, 0, |_| panic!("watchdog: the scenarios still run after 20 s")).unwrap();
+        let _dog = watchdog(lp, 20_000);
         let mut q: VecDeque<(String, Scenario)> = VecDeque::new();
         let mut add = |name: &str, f: Scenario| q.push_back((name.to_owned(), f));
         add(
@@ -397,7 +387,7 @@ fn children_are_reaped_and_nothing_is_left_open() {
     let signals = Rc::new(RefCell::new(Vec::new()));
     let (p, s) = (pids.clone(), signals.clone());
     let lp = Loop::new().unwrap();
-    let dog = watchdog(&lp);
+    let dog = watchdog(&lp, 10_000);
     lp.enter(|| {
         // `sleep` itself, not `sh -c "sleep 5"`: a shell killed before it execs would leave
         // its `sleep` holding the pipes for 5 s.
@@ -442,7 +432,7 @@ fn unref_lets_the_loop_end_before_the_child() {
     let e = exited.clone();
     child.on_exit(move |_, code, signal| *e.borrow_mut() = Some((code, signal)));
     child.ref_();
-    let _dog = watchdog(&lp);
+    let _dog = watchdog(&lp, 10_000);
     assert!(child.kill(libc::SIGTERM).unwrap());
     lp.run(millrace::reactor::RunMode::Default);
     assert_eq!(*exited.borrow(), Some((None, Some("SIGTERM"))));
@@ -472,7 +462,7 @@ fn golden_exec() {
     use millrace::streams::child_process::{exec, exec_file, ExecError, ExecOptions};
     type Start = Box<dyn FnOnce(Rc<dyn Fn()>)>;
     check_golden("child_process_exec", |trace, lp| {
-        let _dog = watchdog(lp);
+        let _dog = watchdog(lp, 10_000);
         let show = |name: &'static str, t: &Trace, next: Rc<dyn Fn()>| {
             let t = t.clone();
             move |err: Option<ExecError>, stdout: Bytes, stderr: Bytes| {

@@ -9,9 +9,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use millrace::reactor::{Handle, Loop, Timer};
+use millrace::reactor::Loop;
 use millrace::streams::fs::{unwatch_file, watch, watch_file, FsWatcher, Stat, WatchFileOptions, WatchOptions};
-use util::{check_golden, js_bool};
+use util::{check_golden, js_bool, watchdog};
 
 type Step = Box<dyn FnOnce()>;
 
@@ -41,9 +41,7 @@ fn golden() {
     std::fs::create_dir_all(&dir).unwrap();
     let d = dir.clone();
     check_golden("fs_watch", move |t, lp| {
-        let dog = Timer::new(lp);
-        dog.unref();
-        dog.start(20_000, 0, |_| panic!("watchdog: the steps still run after 20 s")).unwrap();
+        let _dog = watchdog(lp, 20_000);
         let rel = {
             let dir = d.to_string_lossy().into_owned();
             move |s: &str| s.replace(&dir, "DIR")

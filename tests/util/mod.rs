@@ -38,14 +38,21 @@ pub fn js_bool(b: bool) -> &'static str {
     }
 }
 
+/// A timer that fails the test if `lp` still runs after `ms`: unreferenced, so it keeps
+/// nothing alive; close it (or let the loop be dropped) when done.
+pub fn watchdog(lp: &Loop, ms: u64) -> Timer {
+    let dog = Timer::new(lp);
+    dog.unref();
+    dog.start(ms, 0, move |_| panic!("watchdog: the loop still runs after {ms} ms")).unwrap();
+    dog
+}
+
 /// Runs `f` on a fresh loop and then the loop, failing instead of hanging if the loop
-/// still runs after 10 s (an unreferenced timer: it keeps nothing alive).
+/// still runs after 10 s.
 pub fn run_bounded(f: impl FnOnce(&Loop)) {
     let lp = Loop::new().unwrap();
     lp.enter(|| {
-        let dog = Timer::new(&lp);
-        dog.unref();
-        dog.start(10_000, 0, |_| panic!("watchdog: the loop still runs after 10 s")).unwrap();
+        let dog = watchdog(&lp, 10_000);
         f(&lp);
         lp.run_next_ticks();
         lp.run(RunMode::Default);

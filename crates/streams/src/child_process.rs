@@ -40,7 +40,7 @@ use std::rc::Rc;
 use millrace_reactor::{self as reactor, Handle, Loop, Pipe, Process, ProcessOptions, StdioContainer, Timer};
 
 use crate::errors::{Code, Error};
-use crate::events::{Event, Handler, ListenerId, Listeners};
+use crate::events::{Emitter, Event, Handler, ListenerId};
 use crate::net::{Socket, SocketOptions};
 
 /// What one descriptor of the child is (an entry of Node's `stdio` option).
@@ -114,8 +114,7 @@ struct Inner {
     closes_needed: Cell<u32>,
     closes_got: Cell<u32>,
     timer: RefCell<Option<Timer>>,
-    ev: Listeners<ChildProcess, ()>,
-    next_id: Cell<u64>,
+    ev: Emitter<ChildProcess, ()>,
 }
 
 /// Node's `ChildProcess` (see the [module docs](self)).
@@ -166,11 +165,7 @@ fn normalize(
         ));
     }
     if let Some(shell) = &opts.shell {
-        let mut command = file.clone();
-        for a in &args {
-            command.push(" ");
-            command.push(a);
-        }
+        let command = command_line(&file, &args);
         file = shell.clone().into_os_string();
         args = vec!["-c".into(), command];
     }
@@ -228,6 +223,17 @@ fn process_options(
         gid: opts.gid,
     };
     (options, pipes)
+}
+
+/// The program and its arguments joined by spaces (Node's shell command line, and an
+/// exec error's `cmd`).
+fn command_line(file: &std::ffi::OsStr, args: &[OsString]) -> OsString {
+    let mut line = file.to_owned();
+    for a in args {
+        line.push(" ");
+        line.push(a);
+    }
+    line
 }
 
 fn lossy(s: &std::ffi::OsStr) -> String {
@@ -288,8 +294,7 @@ impl ChildProcess {
             closes_needed: Cell::new(1),
             closes_got: Cell::new(0),
             timer: RefCell::new(None),
-            ev: Listeners::default(),
-            next_id: Cell::new(0),
+            ev: Emitter::default(),
         }));
         for (i, s) in child.0.stdio.iter().enumerate() {
             if let (true, Some(s)) = (i > 0, s) {
@@ -485,9 +490,7 @@ impl ChildProcess {
 
     /// `'error'`: the child did not start, or a `kill` was refused.
     pub fn on_error(&self, f: impl Fn(&ChildProcess, &Error) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(Event::Error, id, false, false, Handler::Error(Rc::new(f)));
-        ListenerId { event: Event::Error, id }
+        self.0.ev.on(Event::Error, false, Handler::Error(Rc::new(f)))
     }
 
     /// Removes a listener.
@@ -496,15 +499,7 @@ impl ChildProcess {
     }
 
     fn plain(&self, event: Event, f: Rc<dyn Fn(&ChildProcess)>) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(event, id, false, false, Handler::Plain(f));
-        ListenerId { event, id }
-    }
-
-    fn next_id(&self) -> u64 {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        id
+        self.0.ev.on(event, false, Handler::Plain(f))
     }
 }
 
@@ -678,7 +673,7 @@ struct ExecState {
     exited: Cell<bool>,
     /// An error that came before the exit (Node's `ex`); `err.cmd` is added at the end.
     ex: RefCell<Option<Error>>,
-    cmd: String,
+    file: OsString,
     args: Vec<OsString>,
     timer: RefCell<Option<Timer>>,
     callback: RefCell<Option<ExecCallback>>,
@@ -736,7 +731,7 @@ where
         killed: Cell::new(false),
         exited: Cell::new(false),
         ex: RefCell::new(None),
-        cmd: lossy(&file),
+        file,
         args,
         timer: RefCell::new(None),
         callback: RefCell::new(Some(Box::new(callback))),
@@ -823,11 +818,7 @@ fn exec_exit(st: &Rc<ExecState>, code: Option<i32>, signal: Option<&'static str>
     if ex.is_none() && code == Some(0) && signal.is_none() {
         return callback(None, stdout, stderr);
     }
-    let mut cmd = st.cmd.clone();
-    for a in &st.args {
-        cmd.push(' ');
-        cmd.push_str(&lossy(a));
-    }
+    let cmd = lossy(&command_line(&st.file, &st.args));
     let ex = match ex {
         Some(error) => ExecError::Other { error, cmd },
         None => ExecError::Failed {
@@ -1087,11 +1078,7 @@ where
 {
     let file: OsString = file.into();
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut cmd = lossy(opts.spawn.argv0.as_deref().unwrap_or(&file));
-    for a in &args {
-        cmd.push(' ');
-        cmd.push_str(&lossy(a));
-    }
+    let cmd = lossy(&command_line(opts.spawn.argv0.as_deref().unwrap_or(&file), &args));
     exec_sync_with(file, args, opts, cmd)
 }
 

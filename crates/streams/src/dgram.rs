@@ -31,7 +31,7 @@ use bytes::Bytes;
 use millrace_reactor::{self as reactor, Handle, Loop, Membership, Udp, UdpBindFlags};
 
 use crate::errors::{Code, Error};
-use crate::events::{Event, Handler, ListenerId, Listeners};
+use crate::events::{Emitter, Event, Handler, ListenerId};
 
 /// `'udp4'` or `'udp6'`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,8 +114,7 @@ struct Inner {
     receiving: Cell<bool>,
     /// Node's `state.queue`: what waits for `listening`.
     queue: RefCell<Option<Vec<Queued>>>,
-    ev: Listeners<Socket, Message>,
-    next_id: Cell<u64>,
+    ev: Emitter<Socket, Message>,
 }
 
 /// Node's `dgram.Socket` (see the [module docs](self)).
@@ -169,18 +168,11 @@ pub fn create_socket_with(opts: SocketOptions) -> Socket {
         connect_state: Cell::new(ConnectState::Disconnected),
         receiving: Cell::new(false),
         queue: RefCell::new(None),
-        ev: Listeners::default(),
-        next_id: Cell::new(0),
+        ev: Emitter::default(),
     }))
 }
 
 impl Socket {
-    fn next_id(&self) -> u64 {
-        let id = self.0.next_id.get() + 1;
-        self.0.next_id.set(id);
-        id
-    }
-
     /// `healthCheck`: the handle, or `ERR_SOCKET_DGRAM_NOT_RUNNING` once closed.
     fn handle(&self) -> Result<Udp, Error> {
         self.0.handle.borrow().clone().ok_or_else(|| Error::node(Code::ERR_SOCKET_DGRAM_NOT_RUNNING, ""))
@@ -225,7 +217,7 @@ impl Socket {
         }
         self.0.bind_state.set(BindState::Binding);
         if let Some(cb) = cb {
-            let (on_listening, on_error) = (self.next_id(), self.next_id());
+            let (on_listening, on_error) = (self.0.ev.next_id(), self.0.ev.next_id());
             let err_id = ListenerId { event: Event::Error, id: on_error };
             let listen_id = ListenerId { event: Event::Listening, id: on_listening };
             self.0.ev.add(
@@ -443,7 +435,7 @@ impl Socket {
     fn connect_now(&self, port: u16, address: Option<IpAddr>, cb: Option<ConnectCb>) {
         let listener = cb.as_ref().map(|cb| {
             let cb = cb.clone();
-            let id = self.next_id();
+            let id = self.0.ev.next_id();
             self.0.ev.add(Event::Connect, id, true, false, Handler::Plain(Rc::new(move |s: &Socket| cb(s, None))));
             ListenerId { event: Event::Connect, id }
         });
@@ -588,9 +580,7 @@ impl Socket {
 
     /// `'message'`.
     pub fn on_message(&self, f: impl Fn(&Socket, Message) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(Event::Message, id, false, false, Handler::Data(Rc::new(f)));
-        ListenerId { event: Event::Message, id }
+        self.0.ev.on(Event::Message, false, Handler::Data(Rc::new(f)))
     }
 
     /// `'listening'`.
@@ -610,9 +600,7 @@ impl Socket {
 
     /// `'error'`.
     pub fn on_error(&self, f: impl Fn(&Socket, &Error) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(Event::Error, id, false, false, Handler::Error(Rc::new(f)));
-        ListenerId { event: Event::Error, id }
+        self.0.ev.on(Event::Error, false, Handler::Error(Rc::new(f)))
     }
 
     /// Removes a listener.
@@ -621,8 +609,6 @@ impl Socket {
     }
 
     fn plain(&self, event: Event, f: impl Fn(&Socket) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(event, id, false, false, Handler::Plain(Rc::new(f)));
-        ListenerId { event, id }
+        self.0.ev.on(event, false, Handler::Plain(Rc::new(f)))
     }
 }

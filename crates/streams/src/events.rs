@@ -428,3 +428,41 @@ impl<S, R> Listeners<S, R> {
         }
     }
 }
+
+/// The listeners of an event emitter that is not a stream (a dgram socket, a child
+/// process, a file watcher), with the ids it hands out. It derefs to its [`Listeners`]
+/// for the emits.
+pub(crate) struct Emitter<S, R> {
+    listeners: Listeners<S, R>,
+    next_id: Cell<u64>,
+}
+
+impl<S, R> Default for Emitter<S, R> {
+    fn default() -> Self {
+        Emitter { listeners: Listeners::default(), next_id: Cell::new(0) }
+    }
+}
+
+impl<S, R> Emitter<S, R> {
+    /// A new listener id (for a listener registered later, or kept in a list of its
+    /// own).
+    pub(crate) fn next_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    /// Registers `handler` for `event` (`once`: removed before it first runs).
+    pub(crate) fn on(&self, event: Event, once: bool, handler: Handler<S, R>) -> ListenerId {
+        let id = self.next_id();
+        self.listeners.add(event, id, once, false, handler);
+        ListenerId { event, id }
+    }
+}
+
+impl<S, R> std::ops::Deref for Emitter<S, R> {
+    type Target = Listeners<S, R>;
+    fn deref(&self) -> &Listeners<S, R> {
+        &self.listeners
+    }
+}

@@ -13,7 +13,7 @@ use millrace_reactor::fs::Stat;
 use millrace_reactor::{FsEvent, FsEvents, FsPoll, Handle, Loop};
 
 use crate::errors::Error;
-use crate::events::{Event, Handler, ListenerId, Listeners};
+use crate::events::{Emitter, Event, Handler, ListenerId};
 
 /// `fs.watch`'s options.
 #[derive(Clone, Copy, Debug)]
@@ -71,9 +71,8 @@ type ChangeFn = dyn Fn(&FsWatcher, &'static str, Option<&OsStr>);
 struct WatcherInner {
     lp: Loop,
     handle: RefCell<Option<FsEvent>>,
-    ev: Listeners<FsWatcher, ()>,
+    ev: Emitter<FsWatcher, ()>,
     change: ChangeList<ChangeFn>,
-    next_id: Cell<u64>,
 }
 
 /// Node's `fs.FSWatcher`, made by [`watch`].
@@ -114,9 +113,8 @@ where
     let w = FsWatcher(Rc::new(WatcherInner {
         lp: lp.clone(),
         handle: RefCell::new(Some(handle.clone())),
-        ev: Listeners::default(),
+        ev: Emitter::default(),
         change: ChangeList::new(),
-        next_id: Cell::new(0),
     }));
     // The handle holds its watcher (as Node's handle its owner) until it is closed.
     let me = w.clone();
@@ -184,21 +182,17 @@ impl FsWatcher {
 
     /// `'change'`: `(event_type, filename)`, the event type `"rename"` or `"change"`.
     pub fn on_change(&self, f: impl Fn(&FsWatcher, &'static str, Option<&OsStr>) + 'static) -> ListenerId {
-        self.0.change.add(self.next_id(), Rc::new(f))
+        self.0.change.add(self.0.ev.next_id(), Rc::new(f))
     }
 
     /// `'error'`: the watch failed; the watcher is closed (no `close` event, as Node).
     pub fn on_error(&self, f: impl Fn(&FsWatcher, &Error) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(Event::Error, id, false, false, Handler::Error(Rc::new(f)));
-        ListenerId { event: Event::Error, id }
+        self.0.ev.on(Event::Error, false, Handler::Error(Rc::new(f)))
     }
 
     /// `'close'`.
     pub fn on_close(&self, f: impl Fn(&FsWatcher) + 'static) -> ListenerId {
-        let id = self.next_id();
-        self.0.ev.add(Event::Close, id, false, false, Handler::Plain(Rc::new(f)));
-        ListenerId { event: Event::Close, id }
+        self.0.ev.on(Event::Close, false, Handler::Plain(Rc::new(f)))
     }
 
     /// Removes a listener.
@@ -207,12 +201,6 @@ impl FsWatcher {
             Event::Data => self.0.change.remove(id),
             _ => self.0.ev.remove(id),
         }
-    }
-
-    fn next_id(&self) -> u64 {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        id
     }
 }
 
@@ -243,9 +231,8 @@ struct StatInner {
     lp: Loop,
     path: PathBuf,
     handle: RefCell<Option<FsPoll>>,
-    ev: Listeners<StatWatcher, ()>,
+    ev: Emitter<StatWatcher, ()>,
     change: ChangeList<StatFn>,
-    next_id: Cell<u64>,
     /// Node's `KFSStatWatcherRefCount` and `KFSStatWatcherMaxRefCount`.
     refs: Cell<u32>,
     max_refs: Cell<u32>,
@@ -363,9 +350,8 @@ impl StatWatcher {
             lp: lp.clone(),
             path: path.clone(),
             handle: RefCell::new(Some(handle.clone())),
-            ev: Listeners::default(),
+            ev: Emitter::default(),
             change: ChangeList::new(),
-            next_id: Cell::new(0),
             refs: Cell::new(1),
             max_refs: Cell::new(1),
         }));
@@ -430,17 +416,12 @@ impl StatWatcher {
 
     /// `'change'`: `(current, previous)`.
     pub fn on_change(&self, f: impl Fn(&StatWatcher, &Stat, &Stat) + 'static) -> ListenerId {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        self.0.change.add(id, Rc::new(f))
+        self.0.change.add(self.0.ev.next_id(), Rc::new(f))
     }
 
     /// `'stop'`.
     pub fn on_stop(&self, f: impl Fn(&StatWatcher) + 'static) -> ListenerId {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id + 1);
-        self.0.ev.add(Event::Close, id, false, false, Handler::Plain(Rc::new(f)));
-        ListenerId { event: Event::Close, id }
+        self.0.ev.on(Event::Close, false, Handler::Plain(Rc::new(f)))
     }
 
     /// Removes a listener.

@@ -117,6 +117,7 @@ pub fn run_watched(lp: &Loop, mode: RunMode, ms: u64) -> bool {
     dog.unref();
     dog.start(ms, 0, move |_| panic!("watchdog: the loop still runs after {ms} ms")).unwrap();
     let alive = lp.run(mode);
+    // A stopped handle that was never given an OS resource may simply be dropped.
     dog.stop();
     alive
 }

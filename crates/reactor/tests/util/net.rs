@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use millrace_reactor::{Async, AsyncSender, Handle, Loop, Pipe, ReadEvent, RunMode, Tcp, Timer};
+use millrace_reactor::{Async, AsyncSender, Handle, Loop, Pipe, ReadEvent, RunMode, Tcp};
 
 use super::TempPath;
 
@@ -28,13 +28,7 @@ pub fn localhost() -> SocketAddr {
 /// is still running after [`WATCHDOG_MS`]. The watchdog is an unreferenced timer, so it
 /// does not keep the loop alive, and it is gone again when this returns.
 pub fn run(lp: &Loop) -> bool {
-    let dog = Timer::new(lp);
-    dog.unref();
-    dog.start(WATCHDOG_MS, 0, |_| panic!("watchdog: the loop still runs after {WATCHDOG_MS} ms")).unwrap();
-    let alive = lp.run(RunMode::Default);
-    // A stopped handle that was never given an OS resource may simply be dropped.
-    dog.stop();
-    alive
+    super::run_watched(lp, RunMode::Default, WATCHDOG_MS)
 }
 
 /// A connected pair of blocking `std` sockets on loopback.
