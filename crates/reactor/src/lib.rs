@@ -71,7 +71,7 @@ pub use fs_poll::FsPoll;
 pub use handle::{guess_handle, Handle, HandleType};
 pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
-pub use pipe::{pipe, Pipe, PipeFlags};
+pub use pipe::{pipe, IpcHandle, Pipe, PipeFlags};
 pub use poll::{Poll, PollEvents};
 pub use process::{kill, Process, ProcessOptions, StdioContainer};
 pub use signal::Signal;

@@ -20,11 +20,18 @@
 //!
 //! [`open_fd`](Pipe::open_fd) also takes descriptors that are not sockets (anonymous
 //! pipes from [`pipe`], FIFOs, terminals), as `uv_pipe_open` does: the same stream over
-//! `read(2)` and `writev(2)`. IPC (passing handles over the pipe) is not supported.
+//! `read(2)` and `writev(2)`.
+//!
+//! An IPC pipe ([`Pipe::new_ipc`], `uv_pipe_init(…, 1)`) also carries handles: a
+//! [`write2`](Pipe::write2) attaches a TCP, pipe or UDP handle's descriptor to its bytes
+//! (`sendmsg` with `SCM_RIGHTS`); reads use `recvmsg` and keep what arrives until
+//! [`accept_pending`](Pipe::accept_pending) makes a handle of it. Node's `child_process`
+//! channel and `cluster` are built on this.
 
+use std::collections::VecDeque;
 use std::ffi::OsStr;
 use std::fmt;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -32,10 +39,11 @@ use std::path::{Path, PathBuf};
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
 use crate::error::{Error, Result};
-use crate::handle::{sealed::HandleImpl, HandleCore};
+use crate::handle::{sealed::HandleImpl, Handle, HandleCore, HandleType};
 use crate::loop_::Loop;
 use crate::sock::Conn;
 use crate::tcp::{Sock, Tcp};
+use crate::udp::Udp;
 
 /// `sizeof(sockaddr_un.sun_path)` on Linux.
 const SUN_PATH: usize = 108;
@@ -48,7 +56,8 @@ pub struct PipeFlags {
     pub no_truncate: bool,
 }
 
-/// A Unix domain socket handle (`uv_pipe_t`, `ipc` 0): a listener or a byte stream.
+/// A Unix domain socket handle (`uv_pipe_t`): a listener or a byte stream, and with
+/// [`new_ipc`](Pipe::new_ipc) a channel for handles.
 ///
 /// ```
 /// use millrace_reactor::{Handle, Loop, Pipe, ReadEvent, RunMode};
@@ -132,6 +141,117 @@ impl Pipe {
     /// ```
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
         self.0.adopt(fd)
+    }
+
+    /// `uv_pipe_init(loop, pipe, 1)`: an IPC pipe, which can carry handles along with
+    /// its bytes ([`write2`](Pipe::write2), [`accept_pending`](Pipe::accept_pending)).
+    /// Give it a connected Unix socket: [`open_fd`](Pipe::open_fd) on one end of a
+    /// socket pair, a child's [`StdioContainer::CreatePipe`](crate::StdioContainer), or
+    /// [`connect`](Pipe::connect).
+    pub fn new_ipc(lp: &Loop) -> Pipe {
+        let p = Pipe::new(lp);
+        p.0 .0.st.borrow_mut().ipc = Some(Box::default());
+        p
+    }
+
+    /// `pipe->ipc`.
+    pub fn is_ipc(&self) -> bool {
+        self.st().ipc.is_some()
+    }
+
+    /// `uv_write2`: [`write`](Pipe::write) with `send`'s descriptor attached to the
+    /// first of these bytes (`SCM_RIGHTS`); the peer's IPC pipe reads the bytes with a
+    /// pending handle ([`pending_count`](Pipe::pending_count)). Each request that
+    /// carries a handle leaves in a `sendmsg` of its own bytes, so every descriptor
+    /// arrives with its own request's data. The sender keeps its handle (close it when
+    /// the callback has run, as Node does).
+    ///
+    /// `EBADF` if this pipe or `send` has no descriptor, `EPIPE` if this pipe is not
+    /// writable, `EINVAL` if it is not an IPC pipe, or for a request of no bytes (the
+    /// descriptor would travel with nothing; libuv asserts). If `send` is closing when
+    /// its turn to be written comes, the request fails with `EBADF`, as in libuv.
+    pub fn write2<I>(
+        &self,
+        bufs: I,
+        send: impl Into<IpcHandle>,
+        cb: impl FnOnce(&Pipe, Result<()>) + 'static,
+    ) -> Result<crate::WriteReq>
+    where
+        I: IntoIterator<Item = bytes::Bytes>,
+    {
+        let send = send.into();
+        {
+            let st = self.st();
+            if matches!(st.sock, Sock::Empty) {
+                return Err(Error::EBADF);
+            }
+            if !st.writable {
+                return Err(Error::EPIPE);
+            }
+            if st.ipc.is_none() {
+                return Err(Error::EINVAL);
+            }
+        }
+        if send.fileno().is_none() {
+            return Err(Error::EBADF);
+        }
+        let bufs: Vec<bytes::Bytes> = bufs.into_iter().filter(|b| !b.is_empty()).collect();
+        if bufs.is_empty() {
+            return Err(Error::EINVAL);
+        }
+        let wrap = self.rewrap();
+        self.0.write_with(bufs, Some(Box::new(send)), Box::new(move |t: &Tcp, r| cb(&wrap(t), r)))
+    }
+
+    /// `uv_pipe_pending_count`: descriptors received and not yet accepted (0 on a
+    /// pipe that is not IPC).
+    pub fn pending_count(&self) -> usize {
+        self.st().ipc.as_ref().map_or(0, |i| i.pending.len())
+    }
+
+    /// `uv_pipe_pending_type`: what the next [`accept_pending`](Pipe::accept_pending)
+    /// makes: [`HandleType::Tcp`], [`HandleType::NamedPipe`] (a Unix stream socket),
+    /// [`HandleType::Udp`], or [`HandleType::Unknown`] when nothing is pending (or the
+    /// descriptor is none of those).
+    pub fn pending_type(&self) -> HandleType {
+        let st = self.st();
+        let Some(fd) = st.ipc.as_ref().and_then(|i| i.pending.front()) else { return HandleType::Unknown };
+        match crate::handle::guess_handle(fd.as_fd()) {
+            t @ (HandleType::Tcp | HandleType::NamedPipe | HandleType::Udp) => t,
+            _ => HandleType::Unknown,
+        }
+    }
+
+    /// `uv_accept` on an IPC pipe: the next received descriptor as a new handle of its
+    /// kind on this loop (see [`pending_type`](Pipe::pending_type)), opened as
+    /// `uv_tcp_open`, `uv_pipe_open` or `uv_udp_open` would: a connected socket is a
+    /// stream at once, a bound or listening one is ready for `listen`. `EAGAIN` if none
+    /// is pending; `EINVAL` (the descriptor closed) for one of another kind.
+    pub fn accept_pending(&self) -> Result<IpcHandle> {
+        let kind = self.pending_type();
+        let fd = {
+            let mut st = self.0 .0.st.borrow_mut();
+            st.ipc.as_mut().and_then(|i| i.pending.pop_front()).ok_or(Error::EAGAIN)?
+        };
+        let lp = self.0.lp();
+        match kind {
+            HandleType::Tcp => {
+                let t = Tcp::new(lp);
+                t.open_fd(fd)?;
+                Ok(IpcHandle::Tcp(t))
+            }
+            HandleType::NamedPipe => {
+                let p = Pipe::new(lp);
+                p.open_fd(fd)?;
+                Ok(IpcHandle::Pipe(p))
+            }
+            HandleType::Udp => {
+                let u = Udp::new(lp);
+                u.open_fd(fd)?;
+                Ok(IpcHandle::Udp(u))
+            }
+            _ => Err(Error::EINVAL),
+        }
     }
 
     /// The handle's `uv_stream_t` side. The reactor's stream calls live on [`Tcp`],
@@ -299,6 +419,62 @@ impl Pipe {
     fn st(&self) -> std::cell::Ref<'_, crate::tcp::TcpState> {
         self.0 .0.st.borrow()
     }
+}
+
+/// A handle that travels over an IPC pipe: what [`Pipe::write2`] sends (any of the
+/// three converts into it) and what [`Pipe::accept_pending`] makes of a received one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IpcHandle {
+    /// A TCP socket: a connection, or a bound or listening server.
+    Tcp(Tcp),
+    /// A Unix domain socket (an IPC pipe itself arrives as a plain pipe).
+    Pipe(Pipe),
+    /// A UDP socket.
+    Udp(Udp),
+}
+
+impl IpcHandle {
+    /// `uv_fileno` of the handle.
+    pub fn fileno(&self) -> Option<RawFd> {
+        match self {
+            IpcHandle::Tcp(t) => t.fileno(),
+            IpcHandle::Pipe(p) => p.fileno(),
+            IpcHandle::Udp(u) => u.fileno().ok(),
+        }
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        match self {
+            IpcHandle::Tcp(t) => t.is_closing(),
+            IpcHandle::Pipe(p) => p.is_closing(),
+            IpcHandle::Udp(u) => u.is_closing(),
+        }
+    }
+}
+
+impl From<&Tcp> for IpcHandle {
+    fn from(t: &Tcp) -> IpcHandle {
+        IpcHandle::Tcp(t.clone())
+    }
+}
+
+impl From<&Pipe> for IpcHandle {
+    fn from(p: &Pipe) -> IpcHandle {
+        IpcHandle::Pipe(p.clone())
+    }
+}
+
+impl From<&Udp> for IpcHandle {
+    fn from(u: &Udp) -> IpcHandle {
+        IpcHandle::Udp(u.clone())
+    }
+}
+
+/// What an IPC pipe keeps beyond a plain one: the descriptors received and not yet
+/// accepted, oldest first (libuv's `accepted_fd` and `queued_fds`).
+#[derive(Default)]
+pub(crate) struct IpcState {
+    pub(crate) pending: VecDeque<OwnedFd>,
 }
 
 /// `uv_pipe(fds, read_flags, write_flags)`: an anonymous pipe, (read end, write end),

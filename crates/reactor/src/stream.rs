@@ -147,6 +147,20 @@ impl Tcp {
     where
         I: IntoIterator<Item = Bytes>,
     {
+        self.write_with(bufs, None, Box::new(cb))
+    }
+
+    /// [`write`](Tcp::write) with `uv_write2`'s send handle (an IPC pipe's; checked by
+    /// the caller).
+    pub(crate) fn write_with<I>(
+        &self,
+        bufs: I,
+        send: Option<Box<crate::pipe::IpcHandle>>,
+        cb: Box<ReqCb>,
+    ) -> Result<WriteReq>
+    where
+        I: IntoIterator<Item = Bytes>,
+    {
         let mut st = self.0.st.borrow_mut();
         if matches!(st.sock, Sock::Empty) || self.0.core.is_closing() {
             return Err(Error::EBADF);
@@ -163,7 +177,7 @@ impl Tcp {
                 st.write_bufs.push_back(b);
             }
         }
-        st.write_reqs.push_back(WriteEntry { remaining: len, cb: Box::new(cb) });
+        st.write_reqs.push_back(WriteEntry { remaining: len, cb, send });
         st.write_queue_size += len;
         let connecting = st.connect_cb.is_some();
         let corked = st.corked;
@@ -370,15 +384,32 @@ fn flush(t: &Rc<TcpInner>) {
         }
         let Sock::Stream(stream) = &st.sock else { return };
         let count = st.write_bufs.len().min(IOV_MAX);
-        let res = match gather(st.write_bufs.iter(), |iov| write_syscall(&lp, stream, iov)) {
-            Some((r, offered)) => r.map(|n| (n, offered)),
-            None => return,
+        let sends = st.ipc.is_some() && st.write_reqs.iter().any(|r| r.send.is_some());
+        let res = if sends {
+            match ipc_write(&lp, st, stream) {
+                Some(r) => r,
+                None => {
+                    consume(st, 0); // an empty request before one that carries a handle
+                    continue;
+                }
+            }
+        } else {
+            match gather(st.write_bufs.iter(), |iov| write_syscall(&lp, stream, iov)) {
+                Some((r, offered)) => r.map(|n| (n, offered)),
+                None => return,
+            }
         };
         st.stats.write_calls += 1;
         match res {
             Ok((n, offered)) => {
                 tracing::trace!(target: "millrace::reactor", bytes = n, offered, bufs = count, "writev");
                 st.stats.bytes_written += n as u64;
+                if sends {
+                    // The handle went with these bytes: never send it again.
+                    if let Some(head) = st.write_reqs.front_mut() {
+                        head.send = None;
+                    }
+                }
                 consume(st, n);
                 if n < offered {
                     // The kernel buffer is full: an edge will come (unless the peer is
@@ -414,6 +445,56 @@ fn flush(t: &Rc<TcpInner>) {
     if more {
         queue_ready(t);
     }
+}
+
+/// An IPC pipe's write while a queued request carries a handle (libuv writes one
+/// request per `sendmsg`): the head request's handle, if it has one, goes with its first
+/// bytes, and the write stops where the next request with a handle starts, so every
+/// descriptor arrives with its own request's bytes. `None` if there is nothing to write
+/// before that request (an empty head request); a head request whose handle is closing
+/// fails with `EBADF`, as in libuv.
+fn ipc_write(lp: &crate::Loop, st: &TcpState, stream: &Conn) -> Option<Result<(usize, usize)>> {
+    let head = st.write_reqs.front()?;
+    let mut limit = head.remaining;
+    for r in st.write_reqs.iter().skip(1) {
+        if r.send.is_some() {
+            break;
+        }
+        limit += r.remaining;
+    }
+    let fd = match head.send.as_deref() {
+        Some(h) => match h.fileno() {
+            Some(fd) if !h.is_closing() => Some(fd),
+            _ => return Some(Err(Error::EBADF)),
+        },
+        None => None,
+    };
+    let mut before = 0;
+    let bufs = st.write_bufs.iter().take_while(|b| {
+        let go = before < limit;
+        before += b.len();
+        go
+    });
+    let (r, offered) = gather(bufs, |iov| match fd {
+        Some(fd) => {
+            let sock = std::os::fd::AsRawFd::as_raw_fd(stream);
+            let r = crate::sys::sendmsg_fd(sock, iov, fd);
+            lp.inner().metrics.bump(|m| m.writev += 1);
+            match r {
+                Ok(n) => {
+                    lp.inner().metrics.bump(|m| m.bytes_written += n as u64);
+                    Ok(n)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    lp.inner().metrics.bump(|m| m.write_eagain += 1);
+                    Err(Error::EAGAIN)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        None => write_syscall(lp, stream, iov),
+    })?;
+    Some(r.map(|n| (n, offered)))
 }
 
 /// Drops `n` bytes from the front of the buffer queue.
@@ -502,6 +583,8 @@ fn drain(t: &Rc<TcpInner>) {
 fn read(t: &Rc<TcpInner>) {
     let lp = t.core.lp.clone();
     let tcp = Tcp(t.clone());
+    // Descriptors that came with a read of an IPC pipe (no allocation otherwise).
+    let mut received = Vec::new();
     for _ in 0..READS_PER_EVENT {
         let res = {
             let st = t.st.borrow();
@@ -517,21 +600,36 @@ fn read(t: &Rc<TcpInner>) {
                 buf.resize(cap, 0);
             }
             let want = buf.len().min(READ_SIZE);
-            let r = loop {
-                match stream.read(&mut buf[..want]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    r => break r,
+            let r = if st.ipc.is_some() {
+                let sock = std::os::fd::AsRawFd::as_raw_fd(stream);
+                crate::sys::recvmsg_fds(sock, &mut buf[..want], &mut received)
+            } else {
+                loop {
+                    match stream.read(&mut buf[..want]) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        r => break r,
+                    }
                 }
             };
             lp.inner().metrics.bump(|m| m.read += 1);
             // A terminal's short read may leave lines (or an EOF) behind that no new
             // edge will announce: ask the descriptor (libuv's level-triggered poll would).
-            let drained =
-                |n: usize| n < want && !(st.tty && crate::sys::readable_now(std::os::fd::AsRawFd::as_raw_fd(stream)));
+            // An IPC pipe's read stops after bytes that carried descriptors, whatever
+            // follows them: only EAGAIN says it is drained.
+            let drained = |n: usize| {
+                n < want
+                    && st.ipc.is_none()
+                    && !(st.tty && crate::sys::readable_now(std::os::fd::AsRawFd::as_raw_fd(stream)))
+            };
             r.map(|n| (buf.split_to(n).freeze(), drained(n)))
         };
         let mut st = t.st.borrow_mut();
         st.stats.read_calls += 1;
+        if !received.is_empty() {
+            if let Some(ipc) = st.ipc.as_mut() {
+                ipc.pending.extend(received.drain(..));
+            }
+        }
         let event = match res {
             Ok((data, _)) if data.is_empty() => {
                 // EOF: stop reading; the handle stays readable (libuv), and the EOF

@@ -324,3 +324,88 @@ pub(crate) fn inotify_rm_watch(fd: BorrowedFd<'_>, wd: i32) -> io::Result<()> {
     cvt(unsafe { libc::inotify_rm_watch(fd.as_raw_fd(), wd) })?;
     Ok(())
 }
+
+/// The most descriptors one `recvmsg` takes (libuv's `UV__CMSG_FD_COUNT`).
+const CMSG_FD_COUNT: usize = 64;
+
+/// Room for one `cmsghdr` carrying `CMSG_FD_COUNT` descriptors, aligned as `cmsghdr`
+/// needs (its first field is a `size_t`).
+#[repr(C, align(8))]
+struct CmsgSpace([u8; 16 + 4 * CMSG_FD_COUNT]);
+
+/// `sendmsg(2)` of `iov` with `fd` attached as `SCM_RIGHTS` (libuv's `uv__try_write`
+/// with a send handle): the bytes written. The peer receives a new descriptor for the
+/// same open file along with the first of these bytes.
+pub(crate) fn sendmsg_fd(sock: RawFd, iov: &[std::io::IoSlice<'_>], fd: RawFd) -> io::Result<usize> {
+    let mut space = CmsgSpace([0; 16 + 4 * CMSG_FD_COUNT]);
+    // SAFETY: an all-zero msghdr is valid (null pointers, zero lengths).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_ptr() as *mut libc::iovec; // IoSlice is ABI-compatible with iovec
+    msg.msg_iovlen = iov.len() as _;
+    msg.msg_control = space.0.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as _;
+    // SAFETY: msg_control points at `space`, aligned for cmsghdr and larger than
+    // msg_controllen, so CMSG_FIRSTHDR is non-null and CMSG_DATA has room for one int.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+    }
+    let n = retry(|| {
+        // SAFETY: `msg` points at `iov` (read-only for sendmsg) and at `space`, both
+        // alive across the call.
+        let r = unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(r as usize)
+        }
+    })?;
+    Ok(n)
+}
+
+/// `recvmsg(2)` into `buf` with room for descriptors (libuv's `uv__read` on an IPC
+/// pipe): the bytes read; every descriptor that came with them, made close-on-exec by
+/// the kernel (`MSG_CMSG_CLOEXEC`), is pushed onto `fds`.
+pub(crate) fn recvmsg_fds(sock: RawFd, buf: &mut [u8], fds: &mut Vec<OwnedFd>) -> io::Result<usize> {
+    let mut space = CmsgSpace([0; 16 + 4 * CMSG_FD_COUNT]);
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: an all-zero msghdr is valid (null pointers, zero lengths).
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = space.0.as_mut_ptr().cast();
+    msg.msg_controllen = space.0.len() as _;
+    let n = loop {
+        // SAFETY: `msg` points at `iov` (which points at `buf`) and at `space`, all alive
+        // and writable across the call; the kernel writes at most their lengths.
+        let r = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if r >= 0 {
+            break r as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    // SAFETY: the kernel filled msg_control up to msg_controllen with well-formed
+    // headers; CMSG_FIRSTHDR/CMSG_NXTHDR walk only within it, and each SCM_RIGHTS
+    // header's data holds (cmsg_len - CMSG_LEN(0)) / 4 new descriptors that are ours.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / std::mem::size_of::<RawFd>();
+                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                for i in 0..count {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok(n)
+}

@@ -77,6 +77,9 @@ pub(crate) struct WriteEntry {
     /// Bytes of this request not yet written.
     pub(crate) remaining: usize,
     pub(crate) cb: Box<ReqCb>,
+    /// `uv_write2`'s send handle, until its descriptor has gone out with the first of
+    /// the request's bytes.
+    pub(crate) send: Option<Box<crate::pipe::IpcHandle>>,
 }
 
 pub(crate) struct TcpState {
@@ -117,6 +120,9 @@ pub(crate) struct TcpState {
     /// A terminal: a read returns at most one line in canonical mode, so a short read
     /// does not mean the input is drained (see `stream.rs`'s `read`).
     pub(crate) tty: bool,
+    /// An IPC pipe (`uv_pipe_init(…, 1)`): reads use `recvmsg` and keep the descriptors
+    /// that arrive (`accepted_fd` and `queued_fds` in libuv).
+    pub(crate) ipc: Option<Box<crate::pipe::IpcState>>,
 }
 
 pub(crate) struct TcpInner {
@@ -195,6 +201,7 @@ impl Tcp {
                 pipe: false,
                 pipe_fname: None,
                 tty: false,
+                ipc: None,
             }),
             read_cb: CallbackSlot::empty(),
             connection_cb: CallbackSlot::empty(),
@@ -680,6 +687,9 @@ impl HandleImpl for Tcp {
         st.readable = false;
         st.writable = false;
         st.accepted = None;
+        if let Some(ipc) = st.ipc.as_mut() {
+            ipc.pending.clear(); // libuv closes `accepted_fd` and `queued_fds`
+        }
         let key = st.io_key.take();
         let sock = std::mem::replace(&mut st.sock, Sock::Empty);
         let fname = st.pipe_fname.take();

@@ -634,6 +634,15 @@ impl HandleImpl for Udp {
     }
 }
 
+/// Handles compare by identity, like JavaScript object references.
+impl PartialEq for Udp {
+    fn eq(&self, other: &Udp) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Udp {}
+
 impl fmt::Debug for Udp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Udp")
