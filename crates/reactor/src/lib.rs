@@ -73,7 +73,7 @@ pub use loop_::{Loop, RunMode, TickTarget};
 pub use metrics::{Metrics, StreamStats};
 pub use pipe::{pipe, IpcHandle, Pipe, PipeFlags};
 pub use poll::{Poll, PollEvents};
-pub use process::{kill, Process, ProcessOptions, StdioContainer};
+pub use process::{kill, take_inherited_fd, Process, ProcessOptions, StdioContainer};
 pub use signal::Signal;
 pub use stream::{WriteReq, IOV_MAX};
 pub use tcp::{BindOptions, Family, ReadEvent, Tcp};

@@ -304,6 +304,15 @@ impl Pipe {
         self.0.accept().map(Pipe)
     }
 
+    /// `uv_accept` into a pipe made with `uv_pipe_init(…, 1)`: the connection as a new
+    /// IPC pipe, which can carry handles ([`write2`](Pipe::write2),
+    /// [`accept_pending`](Pipe::accept_pending)).
+    pub fn accept_ipc(&self) -> Result<Pipe> {
+        let p = self.accept()?;
+        p.0 .0.st.borrow_mut().ipc = Some(Box::default());
+        Ok(p)
+    }
+
     /// `uv_pipe_connect`: `cb(handle, status)` runs when the connection is made or
     /// fails, always later. Every failure of `connect(2)` reaches `cb` (`ENOENT` for no
     /// such path, `ECONNREFUSED` for a socket nobody listens on, `ENOTSOCK` for a file

@@ -289,6 +289,29 @@ pub fn kill(pid: i32, signum: i32) -> Result<()> {
     Ok(crate::sys::kill(pid, signum)?)
 }
 
+/// Takes ownership of descriptor `fd`, which this process inherited from its parent
+/// (a number handed over in the environment, as Node's `NODE_CHANNEL_FD`), so that a
+/// handle can be opened on it (`uv_pipe_open(pipe, fd)` with the number). It is made
+/// close-on-exec, so this process's own children do not inherit it too.
+///
+/// The contract is the caller's: nothing else in the process may own `fd` (the
+/// descriptor is closed when the returned value is dropped). To keep one number from
+/// being taken twice through here, a second call for the same number is `EBUSY`; a
+/// number that is not open is `EBADF`, and a negative one `EINVAL`.
+pub fn take_inherited_fd(fd: RawFd) -> Result<OwnedFd> {
+    static TAKEN: std::sync::Mutex<Vec<RawFd>> = std::sync::Mutex::new(Vec::new());
+    if fd < 0 {
+        return Err(Error::EINVAL);
+    }
+    let mut taken = TAKEN.lock().unwrap_or_else(|e| e.into_inner());
+    if taken.contains(&fd) {
+        return Err(Error::EBUSY);
+    }
+    let owned = crate::sys::own_inherited(fd)?;
+    taken.push(fd);
+    Ok(owned)
+}
+
 fn inherit(fd: Option<RawFd>) -> Result<OwnedFd> {
     match fd {
         Some(fd) if fd >= 0 => Ok(crate::sys::dup_at_least(fd, 3)?),

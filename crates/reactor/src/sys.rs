@@ -409,3 +409,17 @@ pub(crate) fn recvmsg_fds(sock: RawFd, buf: &mut [u8], fds: &mut Vec<OwnedFd>) -
     }
     Ok(n)
 }
+
+/// Owns inherited descriptor `fd` (see `take_inherited_fd`): checks that it is open
+/// (`F_GETFD`), then sets `FD_CLOEXEC` on it.
+pub(crate) fn own_inherited(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_GETFD only reads the descriptor's flags; a number that is not open is
+    // EBADF and touches nothing.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    // SAFETY: as above, F_SETFD only writes the flags of an open descriptor.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) })?;
+    // SAFETY: `fd` is open (F_GETFD succeeded), and the caller's contract (see
+    // `take_inherited_fd`, which also refuses a number twice) is that nothing else in
+    // the process owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

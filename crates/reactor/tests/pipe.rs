@@ -6,9 +6,10 @@
 //!
 //! Anonymous pipes and other descriptors opened into a `Pipe` are in pipe_open.rs.
 //!
+//! `pipe_sendmsg` and the `ipc_*` tests (handles sent over a pipe) are in ipc.rs.
+//!
 //! Not ported: `pipe_getsockname_blocking` (Windows only), `pipe_pending_instances` (a
-//! no-op on Unix), `pipe_close_stdout_read_stdin` (it forks), `pipe_sendmsg` and the
-//! `ipc_*` tests (handle passing is not supported).
+//! no-op on Unix), `pipe_close_stdout_read_stdin` (it forks).
 
 mod util;
 

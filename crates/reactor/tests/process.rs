@@ -8,7 +8,8 @@
 //! binary runs itself again as the child, and `main` dispatches on `argv[1]`. A helper
 //! name makes it that helper; otherwise it runs the table of tests one after another,
 //! each on a fresh `Loop`, catching a panic per test, with libtest's substring filter
-//! (arguments starting with `-` are ignored, but for `--skip NAME` and `--list`).
+//! (arguments starting with `-` are ignored, but for `--skip NAME` and `--list`): the
+//! runner in tests/util/runner.rs, shared with ipc.rs.
 //!
 //! libuv runs each test in a process of its own; here they share one, so:
 //! - the descriptors 0, 1 and 2 are saved before each test and put back after it (some
@@ -65,11 +66,9 @@ mod util;
 use std::cell::RefCell;
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -78,6 +77,7 @@ use millrace_reactor::{
     fs, kill, Error, Family, Handle, Loop, Pipe, Process, ProcessOptions, ReadEvent, RunMode, StdioContainer, Tcp,
     Timer,
 };
+use util::runner::{self, reap_children, skip, spawn, Outcome, Skip};
 use util::{do_close, make_valgrind_happy, Counter, TempPath};
 
 use StdioContainer::{CreatePipe, Ignore, InheritFd, InheritStream};
@@ -89,17 +89,7 @@ fn run(lp: &Loop) -> bool {
 }
 
 // ---------------------------------------------------------------------------------
-// The test runner.
-
-/// What a test that did not fail returns: `Err` if it could not run here.
-type Outcome = Result<(), Skip>;
-
-/// Why a test could not run (libuv's `RETURN_SKIP`).
-struct Skip(String);
-
-fn skip(why: &str) -> Outcome {
-    Err(Skip(why.to_string()))
-}
+// The test runner (util::runner, plus the tests that run in a process of their own).
 
 /// Where the test runs.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -161,10 +151,6 @@ const TESTS: &[Test] = &[
     here("spawn_setuid_setgid", spawn_setuid_setgid),
 ];
 
-/// The message of the last panic, kept by the panic hook (stderr may be a test's file
-/// when it happens).
-static LAST_PANIC: Mutex<String> = Mutex::new(String::new());
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if let Some(name) = args.get(1) {
@@ -175,91 +161,27 @@ fn main() -> ExitCode {
             return run_isolated_child(&args[2], PathBuf::from(&args[3]));
         }
     }
-
-    let mut filters = Vec::new();
-    let mut skips = Vec::new();
-    let mut list = false;
-    let mut rest = args.iter().skip(1);
-    while let Some(a) = rest.next() {
-        match a.as_str() {
-            "--list" => list = true,
-            "--skip" => skips.extend(rest.next().cloned()),
-            // libtest options that take a value.
-            "--test-threads" | "--color" | "--format" | "--logfile" | "--shuffle-seed" | "-Z" => {
-                rest.next();
-            }
-            _ if a.starts_with('-') => {}
-            _ => filters.push(a.clone()),
-        }
-    }
-    let selected: Vec<&Test> = TESTS
-        .iter()
-        .filter(|t| filters.is_empty() || filters.iter().any(|f| t.name.contains(f.as_str())))
-        .filter(|t| !skips.iter().any(|s| t.name.contains(s.as_str())))
-        .collect();
-    if list {
-        for t in &selected {
-            println!("{}: test", t.name);
-        }
-        return ExitCode::SUCCESS;
-    }
-
-    std::panic::set_hook(Box::new(|info| {
-        *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = info.to_string();
-    }));
-    let start = Instant::now();
-    println!("\nrunning {} tests", selected.len());
-    let (mut passed, mut failed, mut skipped) = (0, Vec::new(), 0);
-    for t in selected {
-        use std::io::Write;
-        print!("test {} ... ", t.name);
-        std::io::stdout().flush().unwrap();
-        let t0 = Instant::now();
-        let result = match t.place {
+    runner::run_tests(
+        TESTS,
+        &args,
+        |t| t.name,
+        |t| match t.place {
             Place::Here => run_here(t),
             Place::Own => run_in_own_process(t),
-        };
-        let ms = t0.elapsed().as_millis();
-        match result {
-            Ok(Ok(())) => {
-                passed += 1;
-                println!("ok");
-            }
-            Ok(Err(Skip(why))) => {
-                skipped += 1;
-                println!("skipped: {why}");
-            }
-            Err(msg) => {
-                println!("FAILED ({ms} ms)\n    {}", msg.replace('\n', "\n    "));
-                failed.push(t.name);
-            }
-        }
-    }
-    let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {verdict}. {passed} passed; {} failed; {skipped} skipped; finished in {:.2}s\n",
-        failed.len(),
-        start.elapsed().as_secs_f64()
-    );
-    if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        println!("failures:\n    {}\n", failed.join("\n    "));
-        ExitCode::FAILURE
-    }
+        },
+    )
 }
 
 /// Runs `t` in this process on a fresh loop: its outcome, or the panic's message.
 fn run_here(t: &Test) -> Result<Outcome, String> {
     let saved = save_stdio();
-    LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    let r = catch_unwind(AssertUnwindSafe(|| {
+    let r = runner::catch(|| {
         let lp = Loop::new().expect("Loop::new");
         (t.f)(&lp)
-    }));
+    });
     restore_stdio(saved);
     reap_children();
-    r.map_err(|_| std::mem::take(&mut *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner())))
+    r
 }
 
 /// Runs `t` in a child of this binary (`run_isolated NAME RESULT_FILE`), which writes
@@ -297,9 +219,7 @@ fn run_isolated_child(name: &str, result: PathBuf) -> ExitCode {
     use std::io::Write;
     // Opened now: the test may give up the rights it takes to open it.
     let mut file = std::fs::File::create(result).expect("the result file");
-    std::panic::set_hook(Box::new(|info| {
-        *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) = info.to_string();
-    }));
+    runner::set_panic_hook();
     let Some(t) = TESTS.iter().find(|t| t.name == name) else {
         let _ = write!(file, "failed\tno test named {name}");
         return ExitCode::FAILURE;
@@ -330,41 +250,6 @@ fn restore_stdio(saved: [Option<OwnedFd>; 3]) {
             // 0, 1 or 2 is replaced by what was there before it.
             let r = unsafe { libc::dup2(copy.as_raw_fd(), fd as RawFd) };
             assert_eq!(r, fd as RawFd, "restoring descriptor {fd}");
-        }
-    }
-}
-
-thread_local! {
-    /// Every child the tests spawned (by [`spawn`]).
-    static CHILDREN: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
-}
-
-/// `uv_spawn`, remembering the child so that [`reap_children`] can end it.
-fn spawn(
-    lp: &Loop,
-    options: &ProcessOptions,
-    exit_cb: impl FnOnce(&Process, i64, i32) + 'static,
-) -> Result<Process, Error> {
-    let r = Process::spawn(lp, options, exit_cb);
-    if let Ok(p) = &r {
-        CHILDREN.with(|c| c.borrow_mut().push(p.pid()));
-    }
-    r
-}
-
-/// Kills (SIGKILL) and reaps every child a test left running, and reaps those left
-/// as zombies. A child the loop reaped already is `ECHILD` to `waitpid` and is left
-/// alone: its number may belong to another process by now.
-fn reap_children() {
-    for pid in CHILDREN.with(|c| std::mem::take(&mut *c.borrow_mut())) {
-        let mut status = 0;
-        // SAFETY: waitpid writes one int through the pointer, which points at `status`.
-        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if r == 0 {
-            // SAFETY: `pid` is our child and not yet reaped, so the number is still its.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            // SAFETY: as above.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
         }
     }
 }

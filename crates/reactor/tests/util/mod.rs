@@ -4,6 +4,7 @@
 
 pub mod net;
 pub mod pool;
+pub mod runner;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
