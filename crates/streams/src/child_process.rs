@@ -41,6 +41,7 @@ use millrace_reactor::{self as reactor, Handle, Loop, Pipe, Process, ProcessOpti
 
 use crate::errors::{Code, Error};
 use crate::events::{Emitter, Event, Handler, ListenerId};
+use crate::ipc::{Channel, Message};
 use crate::net::{Socket, SocketOptions};
 
 /// What one descriptor of the child is (an entry of Node's `stdio` option).
@@ -56,6 +57,11 @@ pub enum Stdio {
     Inherit,
     /// A number: that descriptor of the parent's.
     Fd(RawFd),
+    /// `'ipc'`: the IPC channel (at most one): a socket pair whose parent end is the
+    /// child process's [`channel`](ChildProcess::channel), and whose number the child
+    /// finds in `NODE_CHANNEL_FD` ([`process_channel`](crate::ipc::process_channel),
+    /// or Node's `process.send`). Not allowed in the synchronous calls.
+    Ipc,
 }
 
 /// `child_process.spawn`'s options.
@@ -115,6 +121,7 @@ struct Inner {
     closes_got: Cell<u32>,
     timer: RefCell<Option<Timer>>,
     ev: Emitter<ChildProcess, ()>,
+    channel: Option<Channel>,
 }
 
 /// Node's `ChildProcess` (see the [module docs](self)).
@@ -148,7 +155,73 @@ where
     S: Into<OsString>,
 {
     let (file, argv) = normalize(file.into(), args.into_iter().map(Into::into).collect(), &opts)?;
+    if opts.stdio.iter().filter(|s| **s == Stdio::Ipc).count() > 1 {
+        return Err(Error::node(Code::ERR_IPC_ONE_PIPE, ""));
+    }
     ChildProcess::start(file, argv, opts)
+}
+
+/// `child_process.fork`'s options.
+#[derive(Clone, Debug, Default)]
+pub struct ForkOptions {
+    /// `execPath`: the program to run (default: this process's own executable, as
+    /// Node's default is `process.execPath`; give `node` to fork a Node script).
+    pub exec_path: Option<PathBuf>,
+    /// `execArgv`: arguments for the program, before the module path.
+    pub exec_argv: Vec<OsString>,
+    /// `silent`: the child's 0, 1 and 2 are pipes (`stdin`, `stdout`, `stderr`) instead
+    /// of this process's own.
+    pub silent: bool,
+    /// Everything else, as for [`spawn`]. An empty `stdio` is `[0, 1, 2, 'ipc']` (or
+    /// three pipes and `'ipc'` when `silent`); one given must include [`Stdio::Ipc`]
+    /// (`ERR_CHILD_PROCESS_IPC_REQUIRED`). `shell` is ignored, as in Node.
+    pub spawn: SpawnOptions,
+}
+
+/// `child_process.fork(modulePath, args, options)`: runs `exec_path` with `exec_argv`,
+/// `module` and `args`, and an IPC channel ([`ChildProcess::send`],
+/// [`on_message`](ChildProcess::on_message)). The child finds the channel with
+/// [`process_channel`](crate::ipc::process_channel) (or, if it is Node, as
+/// `process.send`).
+///
+/// ```no_run
+/// use millrace_streams::child_process::{fork, ForkOptions};
+///
+/// let lp = millrace_reactor::Loop::new()?;
+/// lp.enter(|| -> Result<(), millrace_streams::Error> {
+///     let opts = ForkOptions { exec_path: Some("node".into()), ..ForkOptions::default() };
+///     let child = fork("worker.js", ["--fast"], opts)?;
+///     child.on_message(|child, msg| {
+///         println!("worker says {msg}");
+///         child.disconnect();
+///     });
+///     child.send(&serde_json::json!({ "job": 1 }));
+///     Ok(())
+/// })?;
+/// lp.run(millrace_reactor::RunMode::Default);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn fork<I, S>(module: impl Into<OsString>, args: I, opts: ForkOptions) -> Result<ChildProcess, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<OsString>,
+{
+    let ForkOptions { exec_path, exec_argv, silent, spawn: mut spawn_opts } = opts;
+    let exec_path = match exec_path {
+        Some(p) => p,
+        None => std::env::current_exe().map_err(|e| Error::sys(e.into(), "fork"))?,
+    };
+    if spawn_opts.stdio.is_empty() {
+        let std = if silent { Stdio::Pipe } else { Stdio::Inherit };
+        spawn_opts.stdio = vec![std, std, std, Stdio::Ipc];
+    } else if !spawn_opts.stdio.contains(&Stdio::Ipc) {
+        return Err(Error::node(Code::ERR_CHILD_PROCESS_IPC_REQUIRED, "options.stdio"));
+    }
+    spawn_opts.shell = None;
+    let mut argv: Vec<OsString> = exec_argv;
+    argv.push(module.into());
+    argv.extend(args.into_iter().map(Into::into));
+    spawn(exec_path, argv, spawn_opts)
 }
 
 /// Node's `normalizeSpawnArguments`: the program and the whole argument vector, the
@@ -188,7 +261,14 @@ fn process_options(
     while stdio.len() < 3 {
         stdio.push(Stdio::Pipe);
     }
-    let pipes: Vec<Option<Pipe>> = stdio.iter().map(|s| (*s == Stdio::Pipe).then(|| Pipe::new(lp))).collect();
+    let pipes: Vec<Option<Pipe>> = stdio
+        .iter()
+        .map(|s| match s {
+            Stdio::Pipe => Some(Pipe::new(lp)),
+            Stdio::Ipc => Some(Pipe::new_ipc(lp)),
+            _ => None,
+        })
+        .collect();
     let containers = stdio
         .iter()
         .zip(&pipes)
@@ -197,21 +277,28 @@ fn process_options(
             (Stdio::Pipe, Some(pipe)) => {
                 StdioContainer::CreatePipe { pipe: pipe.clone(), readable: i == 0, writable: i != 0 }
             }
+            (Stdio::Ipc, Some(pipe)) => {
+                StdioContainer::CreatePipe { pipe: pipe.clone(), readable: true, writable: true }
+            }
             (Stdio::Inherit, _) => StdioContainer::InheritFd(i as RawFd),
             (Stdio::Fd(fd), _) => StdioContainer::InheritFd(*fd),
             _ => StdioContainer::Ignore,
         })
         .collect();
-    let env = opts.env.as_ref().map(|env| {
-        env.iter()
-            .map(|(k, v)| {
-                let mut e = k.clone();
-                e.push("=");
-                e.push(v);
-                e
-            })
-            .collect()
-    });
+    let pair = |k: &std::ffi::OsStr, v: &std::ffi::OsStr| {
+        let mut e = k.to_owned();
+        e.push("=");
+        e.push(v);
+        e
+    };
+    let mut env: Option<Vec<OsString>> = opts.env.as_ref().map(|env| env.iter().map(|(k, v)| pair(k, v)).collect());
+    if let Some(fd) = stdio.iter().position(|s| *s == Stdio::Ipc) {
+        // Node's `envPairs` are always given when there is a channel: the options' or
+        // this process's environment, and the channel's two variables after them.
+        let env = env.get_or_insert_with(|| std::env::vars_os().map(|(k, v)| pair(&k, &v)).collect());
+        env.push(format!("NODE_CHANNEL_FD={fd}").into());
+        env.push("NODE_CHANNEL_SERIALIZATION_MODE=json".into());
+    }
     let options = ProcessOptions {
         file: file.clone(),
         args: argv.to_vec(),
@@ -267,10 +354,20 @@ impl ChildProcess {
         };
         let pid = handle.as_ref().map(Process::pid);
         let no_stdio = matches!(err, Some(reactor::Error::EMFILE | reactor::Error::ENFILE));
+        let ipc_at = opts.stdio.iter().position(|s| *s == Stdio::Ipc);
+        let mut channel = None;
         let sockets: Vec<Option<Socket>> = pipes
             .into_iter()
             .enumerate()
             .map(|(i, pipe)| match pipe {
+                Some(pipe) if Some(i) == ipc_at && !no_stdio => {
+                    // Node's `setupChannel(this, ipc)`: the channel, not a socket.
+                    match Channel::setup(&lp, pipe.clone(), false) {
+                        Ok(ch) => channel = Some(ch),
+                        Err(_) => pipe.close(|_| {}),
+                    }
+                    None
+                }
                 Some(pipe) if !no_stdio && pipe.stream().fileno().is_some() => {
                     Some(Socket::from_pipe(pipe, SocketOptions { readable: i > 0, ..SocketOptions::default() }))
                 }
@@ -295,7 +392,24 @@ impl ChildProcess {
             closes_got: Cell::new(0),
             timer: RefCell::new(None),
             ev: Emitter::default(),
+            channel,
         }));
+        if let Some(ch) = &child.0.channel {
+            child.0.closes_needed.set(child.0.closes_needed.get() + 1);
+            let (to_error, to_close) = (Rc::downgrade(&child.0), Rc::downgrade(&child.0));
+            ch.attach(
+                Rc::new(move |e: &Error| {
+                    if let Some(c) = to_error.upgrade() {
+                        ChildProcess(c).emit_error(e);
+                    }
+                }),
+                Box::new(move || {
+                    if let Some(c) = to_close.upgrade() {
+                        ChildProcess(c).maybe_close();
+                    }
+                }),
+            );
+        }
         for (i, s) in child.0.stdio.iter().enumerate() {
             if let (true, Some(s)) = (i > 0, s) {
                 child.0.closes_needed.set(child.0.closes_needed.get() + 1);
@@ -376,6 +490,9 @@ impl ChildProcess {
         if i.closes_got.get() == i.closes_needed.get() {
             i.ev.emit_plain(Event::Close, self);
             i.ev.clear();
+            if let Some(ch) = &i.channel {
+                ch.clear_listeners();
+            }
         }
     }
 
@@ -495,7 +612,58 @@ impl ChildProcess {
 
     /// Removes a listener.
     pub fn off(&self, id: ListenerId) -> bool {
-        self.0.ev.remove(id)
+        match (id.event(), &self.0.channel) {
+            (Event::Message | Event::Disconnect, Some(ch)) => ch.off(id),
+            _ => self.0.ev.remove(id),
+        }
+    }
+
+    /// `subprocess.channel`: the IPC channel, if `stdio` had [`Stdio::Ipc`] (its
+    /// `ref_`/`unref`, `fd`).
+    pub fn channel(&self) -> Option<&Channel> {
+        self.0.channel.as_ref()
+    }
+
+    /// `subprocess.connected`: a channel that is not disconnected.
+    pub fn connected(&self) -> bool {
+        self.0.channel.as_ref().is_some_and(Channel::connected)
+    }
+
+    /// `subprocess.send(message)`: see [`Channel::send`]. Without a channel, false
+    /// (Node has no `send` method then).
+    pub fn send(&self, msg: &Message) -> bool {
+        self.0.channel.as_ref().is_some_and(|ch| ch.send(msg))
+    }
+
+    /// `subprocess.send(message, callback)`: see [`Channel::send_cb`].
+    pub fn send_cb(&self, msg: &Message, cb: impl FnOnce(Option<Error>) + 'static) -> bool {
+        self.0.channel.as_ref().is_some_and(|ch| ch.send_cb(msg, cb))
+    }
+
+    /// `subprocess.disconnect()`: see [`Channel::disconnect`]. Without a channel,
+    /// nothing.
+    pub fn disconnect(&self) {
+        if let Some(ch) = &self.0.channel {
+            ch.disconnect();
+        }
+    }
+
+    /// `'message'`: a message from the child. Without a channel the listener is never
+    /// called.
+    pub fn on_message(&self, f: impl Fn(&ChildProcess, Message) + 'static) -> ListenerId {
+        match &self.0.channel {
+            Some(ch) => ch.on_message_weak(Rc::downgrade(&self.0), move |c, msg| f(&ChildProcess(c.clone()), msg)),
+            None => ListenerId { event: Event::Message, id: self.0.ev.next_id() },
+        }
+    }
+
+    /// `'disconnect'`: the channel closed (this side disconnected, or the child did, or
+    /// it exited).
+    pub fn on_disconnect(&self, f: impl Fn(&ChildProcess) + 'static) -> ListenerId {
+        match &self.0.channel {
+            Some(ch) => ch.on_disconnect_weak(Rc::downgrade(&self.0), move |c| f(&ChildProcess(c.clone()))),
+            None => ListenerId { event: Event::Disconnect, id: self.0.ev.next_id() },
+        }
     }
 
     fn plain(&self, event: Event, f: Rc<dyn Fn(&ChildProcess)>) -> ListenerId {
@@ -949,6 +1117,9 @@ where
     S: Into<OsString>,
 {
     let (file, argv) = normalize(file.into(), args.into_iter().map(Into::into).collect(), &opts.spawn)?;
+    if opts.spawn.stdio.contains(&Stdio::Ipc) {
+        return Err(Error::node(Code::ERR_IPC_SYNC_FORK, ""));
+    }
     let lp = Loop::new().map_err(|e| Error::sys(e, "spawnSync"))?;
     let (options, pipes) = process_options(&lp, &file, &argv, &opts.spawn);
     let run = Rc::new(SyncRun {

@@ -68,6 +68,16 @@ pub enum Code {
     /// `exec`/`execFile`: the child wrote more than `maxBuffer` to stdout or stderr; the
     /// detail names which.
     ERR_CHILD_PROCESS_STDIO_MAXBUFFER,
+    /// `send` on an IPC channel that is disconnected.
+    ERR_IPC_CHANNEL_CLOSED,
+    /// `disconnect` on an IPC channel that is disconnected already.
+    ERR_IPC_DISCONNECTED,
+    /// More than one `'ipc'` entry in a child's `stdio`.
+    ERR_IPC_ONE_PIPE,
+    /// An `'ipc'` entry in a synchronous spawn's `stdio`.
+    ERR_IPC_SYNC_FORK,
+    /// `fork` with a `stdio` that has no `'ipc'` entry.
+    ERR_CHILD_PROCESS_IPC_REQUIRED,
 }
 
 impl Code {
@@ -98,6 +108,11 @@ impl Code {
             Code::ERR_SOCKET_BAD_PORT => "ERR_SOCKET_BAD_PORT",
             Code::ERR_UNKNOWN_SIGNAL => "ERR_UNKNOWN_SIGNAL",
             Code::ERR_CHILD_PROCESS_STDIO_MAXBUFFER => "ERR_CHILD_PROCESS_STDIO_MAXBUFFER",
+            Code::ERR_IPC_CHANNEL_CLOSED => "ERR_IPC_CHANNEL_CLOSED",
+            Code::ERR_IPC_DISCONNECTED => "ERR_IPC_DISCONNECTED",
+            Code::ERR_IPC_ONE_PIPE => "ERR_IPC_ONE_PIPE",
+            Code::ERR_IPC_SYNC_FORK => "ERR_IPC_SYNC_FORK",
+            Code::ERR_CHILD_PROCESS_IPC_REQUIRED => "ERR_CHILD_PROCESS_IPC_REQUIRED",
         }
     }
 }
@@ -185,6 +200,13 @@ impl Error {
             Code::ERR_SOCKET_BAD_PORT => format!("Port should be > 0 and < 65536. Received {what}."),
             Code::ERR_UNKNOWN_SIGNAL => format!("Unknown signal: {what}"),
             Code::ERR_CHILD_PROCESS_STDIO_MAXBUFFER => format!("{what} maxBuffer length exceeded"),
+            Code::ERR_IPC_CHANNEL_CLOSED => "Channel closed".to_owned(),
+            Code::ERR_IPC_DISCONNECTED => "IPC channel is already disconnected".to_owned(),
+            Code::ERR_IPC_ONE_PIPE => "Child process can have only one IPC pipe".to_owned(),
+            Code::ERR_IPC_SYNC_FORK => "IPC cannot be used with synchronous forks".to_owned(),
+            Code::ERR_CHILD_PROCESS_IPC_REQUIRED => {
+                format!("Forked processes must have an IPC channel, missing value 'ipc' in {what}")
+            }
         };
         Error(Arc::new(Repr::Node { code, message }))
     }

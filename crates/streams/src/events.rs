@@ -65,6 +65,8 @@ pub enum Event {
     Spawn,
     /// `'exit'` (child processes).
     Exit,
+    /// `'disconnect'` (an IPC channel, and the child process it belongs to).
+    Disconnect,
 }
 
 /// One listener registration, returned by every `on_*`/`once_*`; give it to `off`.

@@ -57,6 +57,7 @@ mod finished;
 mod from;
 pub mod fs;
 mod fs_watch;
+pub mod ipc;
 pub mod net;
 mod pipe;
 mod pipeline;

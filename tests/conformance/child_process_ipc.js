@@ -1,0 +1,179 @@
+// child_process.fork and the IPC channel ('json' serialization): messages of every JSON
+// type both ways, send's return value and callback, messages that arrive before there
+// is a 'message' listener, a burst of small messages, large messages in both
+// directions, disconnect by either side (a parent that disconnects itself never sees
+// 'close'), send and disconnect after disconnecting (ERR_IPC_CHANNEL_CLOSED,
+// ERR_IPC_DISCONNECTED), a child that exits while connected, a child that listens for
+// nothing (its channel does not keep it alive), and the errors thrown for 'ipc' twice,
+// 'ipc' in spawnSync and fork without 'ipc'.
+//
+// The child is tests/node/ipc_child.js, run by `node` (or by IPC_CHILD_EXEC: the Rust
+// test runs this script against its own child too). Each scenario's channel events
+// ('ipc') and process events ('proc') are collected apart and printed when the child
+// has exited and disconnected: a child's exit and its channel's end of file race.
+'use strict';
+const { fork, spawn, spawnSync } = require('child_process');
+const path = require('path');
+const { log } = require('./trace');
+
+const CHILD = path.join(__dirname, '..', 'node', 'ipc_child.js');
+const execPath = process.env.IPC_CHILD_EXEC || process.execPath;
+
+const scenarios = [];
+const scenario = (name, f) => scenarios.push([name, f]);
+const next = () => {
+  const s = scenarios.shift();
+  if (s) run(s[0], s[1]);
+};
+
+function run(name, f) {
+  const lines = { ipc: [], proc: [] };
+  const rec = (who, ...parts) => lines[who].push(parts.join(' '));
+  let exited = false;
+  let disconnected = false;
+  const start = (args, opts = {}, listen = true) => {
+    const child = fork(CHILD, args, {
+      execPath,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      ...opts,
+    });
+    rec('proc', 'connected', child.connected, 'stdio', child.stdio.map((s) => (s ? 'socket' : 'null')).join(','));
+    child.on('spawn', () => rec('proc', 'spawn'));
+    child.on('exit', (code, signal) => {
+      rec('proc', 'exit', code, signal);
+      exited = true;
+    });
+    child.on('close', (code, signal) => rec('proc', 'close', code, signal));
+    child.on('error', (e) => rec('ipc', 'error', e.code, e.message));
+    child.on('disconnect', () => {
+      rec('ipc', 'disconnect', 'connected', child.connected);
+      disconnected = true;
+    });
+    if (listen) child.on('message', (m) => rec('ipc', 'message', JSON.stringify(m)));
+    return child;
+  };
+  const done = () => {
+    const wait = () => setImmediate(() => {
+      if (!exited || !disconnected) return wait();
+      log(`-- ${name}`);
+      for (const who of Object.keys(lines)) for (const l of lines[who]) log(who, l);
+      next();
+    });
+    wait();
+  };
+  f(start, rec, done);
+}
+
+const VALUES = [
+  1, -7, 1.5, 0.1, 2 ** 53, 'text', 'ünïcødé ✓ 𝄞', 'line\nbreak "quoted" \\ \u0001\t', '',
+  null, true, false, [], {}, [1, [2, [3]]], { b: 1, a: { d: [null], c: 'x' }, z: [] },
+];
+
+scenario('echo every JSON type', (start, rec, done) => {
+  const child = start(['serve'], { env: { ...process.env, FOO: 'bar' } });
+  child.once('message', () => {
+    for (const v of VALUES) rec('ipc', 'send', JSON.stringify(v), child.send({ cmd: 'echo', v }));
+    child.send({ cmd: 'disconnect' });
+  });
+  done();
+});
+
+scenario('send callback', (start, rec, done) => {
+  const child = start(['serve']);
+  child.once('message', () => {
+    rec('ipc', 'send returned', child.send({ cmd: 'cb' }, (err) => rec('ipc', 'send cb', err)));
+    child.on('message', (m) => {
+      if (m.callback !== undefined) child.send({ cmd: 'disconnect' });
+    });
+  });
+  done();
+});
+
+scenario('parent disconnects', (start, rec, done) => {
+  const child = start(['serve']);
+  child.once('message', () => {
+    rec('ipc', 'connected', child.connected);
+    child.disconnect();
+    rec('ipc', 'connected', child.connected);
+    rec('ipc', 'send returned', child.send({ x: 1 }));
+    rec('ipc', 'send returned', child.send({ x: 2 }, (err) => rec('ipc', 'send cb', err.code, err.message)));
+    child.disconnect();
+    rec('ipc', 'after second disconnect');
+  });
+  done();
+});
+
+scenario('child exits while connected', (start, rec, done) => {
+  const child = start(['serve']);
+  child.once('message', () => child.send({ cmd: 'exit', code: 3 }));
+  done();
+});
+
+scenario('burst of small messages', (start, rec, done) => {
+  const child = start(['serve'], {}, false);
+  let count = 0;
+  let inOrder = true;
+  child.on('message', (m) => {
+    if (m.ready) {
+      child.send({ cmd: 'burst', n: 500 });
+    } else if (m.burstDone !== undefined) {
+      rec('ipc', 'burst', count, 'of', m.burstDone, 'in order', inOrder);
+      child.send({ cmd: 'disconnect' });
+    } else {
+      if (m.i !== count) inOrder = false;
+      count++;
+    }
+  });
+  done();
+});
+
+scenario('large messages both ways', (start, rec, done) => {
+  const child = start(['serve'], {}, false);
+  child.on('message', (m) => {
+    if (m.ready) {
+      const r = child.send({ cmd: 'big', s: 'x'.repeat(1 << 20), reply: 2 << 20 }, (err) => rec('ipc', 'big sent', err));
+      rec('ipc', 'send returned', r);
+    } else if (m.len !== undefined) {
+      rec('ipc', 'child got length', m.len);
+    } else {
+      rec('ipc', 'reply length', m.s.length, 'all y', /^y*$/.test(m.s));
+      child.send({ cmd: 'disconnect' });
+    }
+  });
+  done();
+});
+
+scenario('messages before a listener', (start, rec, done) => {
+  const child = start(['serve'], {}, false);
+  child.on('spawn', () => setTimeout(() => {
+    rec('ipc', 'listening now');
+    child.on('message', (m) => {
+      rec('ipc', 'message', JSON.stringify(m));
+      child.send({ cmd: 'disconnect' });
+    });
+  }, 300));
+  done();
+});
+
+scenario('child listens for nothing', (start, rec, done) => {
+  start(['oneshot']);
+  done();
+});
+
+scenario('thrown errors', (start, rec, done) => {
+  const tryIt = (what, f) => {
+    try {
+      f();
+      log('thrown', what, 'nothing');
+    } catch (e) {
+      log('thrown', what, e.code, e.message);
+    }
+  };
+  log('-- thrown errors');
+  tryIt('two ipc', () => spawn(execPath, [CHILD], { stdio: ['ipc', 'ipc'] }));
+  tryIt('spawnSync ipc', () => spawnSync(execPath, [CHILD], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] }));
+  tryIt('fork without ipc', () => fork(CHILD, [], { execPath, stdio: ['pipe', 'pipe', 'pipe'] }));
+  next();
+});
+
+next();
