@@ -26,8 +26,12 @@
 //! [`exec_file`] and [`exec`] collect a child's output and call back once it closed,
 //! with Node's errors ([`ExecError`]). [`spawn_sync`], [`exec_file_sync`] and
 //! [`exec_sync`] block until the child ended, running a loop of their own (Node's
-//! `SyncProcessRunner`). Not here: the IPC channel (`'ipc'`, `fork`, `send`), and
-//! passing a stream as a descriptor.
+//! `SyncProcessRunner`).
+//!
+//! [`Stdio::Ipc`] and [`fork`] give the child an IPC channel ([`crate::ipc`]):
+//! [`send`](ChildProcess::send), [`on_message`](ChildProcess::on_message),
+//! [`disconnect`](ChildProcess::disconnect); its end of file counts towards `close`.
+//! Not here: passing a stream as a descriptor, and sending handles over the channel.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;

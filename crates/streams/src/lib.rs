@@ -4,7 +4,8 @@
 //! PassThrough with Node 20's backpressure, event order and error codes; `pipe`,
 //! `pipeline` and `finished`; TCP sockets and file streams that bridge reactor handles
 //! into streams (Node's `stream_wrap`); terminal streams, `process.stdin`/`stdout`
-//! ([`stdio`]), UDP sockets ([`dgram`]) and child processes ([`child_process`]).
+//! ([`stdio`]), UDP sockets ([`dgram`]), child processes ([`child_process`]) and
+//! the IPC channel between a parent and a child ([`ipc`]).
 //!
 //! Every stream is a [`Stream<R, W, E>`]: `R` is what it yields, `W` what it accepts
 //! (either may be [`Absent`]), `E` an extension value. Streams are cheap `Rc` clones,
