@@ -8,7 +8,9 @@
 //! 3. a millrace parent forking a millrace child.
 //!
 //! Each must print Node's golden line for line: the wire format, the order of events,
-//! the references that let a child exit, and the errors, from both ends.
+//! the references that let a child exit, the errors, and the handle protocol (a socket
+//! and a server sent with messages, acknowledged, and a server's close waiting for the
+//! socket it gave away), from both ends.
 //!
 //! There is no libtest harness here (`harness = false`): the binary is its own child,
 //! and the child's standard output must stay its own. The runs that need `node` say
@@ -22,10 +24,12 @@ use std::process::{Command, ExitCode, Stdio as Std};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use millrace::reactor::{Handle, Loop, RunMode, Timer};
 use millrace::streams::child_process::SpawnSyncOptions;
 use millrace::streams::child_process::{fork, spawn, spawn_sync, ChildProcess, ForkOptions, SpawnOptions, Stdio};
-use millrace::streams::ipc::{process_channel, Message};
+use millrace::streams::ipc::{process_channel, Message, SentHandle};
+use millrace::streams::net::{create_server, Server, Socket};
 use serde_json::json;
 
 fn root() -> PathBuf {
@@ -111,7 +115,28 @@ fn child(mode: &str) -> ExitCode {
         }
         let fd = if std::env::var_os("NODE_CHANNEL_FD").is_some() { "string" } else { "undefined" };
         ch.send(&json!({ "ready": true, "fd": fd, "foo": std::env::var("FOO").ok() }));
-        ch.on_message(|ch, m| match m["cmd"].as_str() {
+        let server: Rc<RefCell<Option<Server>>> = Rc::default();
+        ch.on_message_handle(move |ch, m, handle| match m["cmd"].as_str() {
+            Some("socket") => {
+                let Some(SentHandle::Socket(s)) = handle else { panic!("'socket' came without a socket") };
+                s.end_with(Bytes::from_static(b"hello from child\n"));
+                ch.send(&json!({ "socketDone": true }));
+            }
+            Some("server") => {
+                let Some(SentHandle::Server(srv)) = handle else { panic!("'server' came without a server") };
+                srv.on_connection(|_, c| {
+                    c.end_with(Bytes::from_static(b"served by child\n"));
+                });
+                ch.send(&json!({ "serverListening": srv.listening() }));
+                *server.borrow_mut() = Some(srv);
+            }
+            Some("closeServer") => {
+                let srv = server.borrow_mut().take().expect("a server to close");
+                let ch = ch.clone();
+                srv.close(move |_, _| {
+                    ch.send(&json!({ "serverClosed": true }));
+                });
+            }
             Some("echo") => {
                 ch.send(&json!({ "echo": m["v"] }));
             }
@@ -156,6 +181,7 @@ type Lines = Rc<RefCell<Vec<String>>>;
 #[derive(Default)]
 struct Rec {
     ipc: RefCell<Vec<String>>,
+    net: RefCell<Vec<String>>,
     proc_: RefCell<Vec<String>>,
     exited: Cell<bool>,
     disconnected: Cell<bool>,
@@ -164,6 +190,9 @@ struct Rec {
 impl Rec {
     fn ipc(&self, line: impl Into<String>) {
         self.ipc.borrow_mut().push(line.into());
+    }
+    fn net(&self, line: impl Into<String>) {
+        self.net.borrow_mut().push(line.into());
     }
     fn proc_(&self, line: impl Into<String>) {
         self.proc_.borrow_mut().push(line.into());
@@ -239,6 +268,7 @@ fn done(ctx: Rc<Ctx>, rec: Rc<Rec>, name: String) {
         let mut out = ctx.out.borrow_mut();
         out.push(format!("-- {name}"));
         out.extend(rec.ipc.borrow().iter().map(|l| format!("ipc {l}")));
+        out.extend(rec.net.borrow().iter().map(|l| format!("net {l}")));
         out.extend(rec.proc_.borrow().iter().map(|l| format!("proc {l}")));
         drop(out);
         next(&ctx);
@@ -423,6 +453,78 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
         }),
     ));
     list.push((
+        "send a socket",
+        Box::new(|ctx, rec| {
+            let child = start(ctx, rec, &["serve"], false, true);
+            let r = rec.clone();
+            once_message(&child, move |c| {
+                let (r2, c2) = (r.clone(), c.clone());
+                let server = create_server(move |server, s| {
+                    let r3 = r2.clone();
+                    let cb = Box::new(move |err: Option<millrace::streams::Error>| {
+                        r3.ipc(format!("send cb {}", err.map_or(String::new(), |e| e.to_string())))
+                    });
+                    let sent =
+                        c2.send_handle(&json!({ "cmd": "socket" }), SentHandle::Socket(s.clone()), false, Some(cb));
+                    r2.ipc(format!("send returned {sent}"));
+                    let r3 = r2.clone();
+                    server.close(move |_, _| r3.net("server close"));
+                });
+                let (r2, c2) = (r.clone(), c.clone());
+                server
+                    .listen("127.0.0.1:0".parse().unwrap(), move |server| {
+                        let port = server.address().expect("an address").port();
+                        client(&r2, port, {
+                            let c2 = c2.clone();
+                            move || {
+                                c2.send(&json!({ "cmd": "disconnect" }));
+                            }
+                        });
+                    })
+                    .expect("listen");
+            });
+        }),
+    ));
+    list.push((
+        "send a server",
+        Box::new(|ctx, rec| {
+            let child = start(ctx, rec, &["serve"], false, false);
+            let server = create_server(|_, _| {});
+            let port = Rc::new(Cell::new(0));
+            let r = rec.clone();
+            child.on_message(move |c, m| {
+                r.ipc(format!("message {}", js(&m)));
+                if m.get("ready").is_some() {
+                    let (r, c, port, srv) = (r.clone(), c.clone(), port.clone(), server.clone());
+                    server
+                        .listen("127.0.0.1:0".parse().unwrap(), move |server| {
+                            port.set(server.address().expect("an address").port());
+                            let (r, srv) = (r.clone(), srv.clone());
+                            let cb = Box::new(move |err: Option<millrace::streams::Error>| {
+                                r.ipc(format!("send cb {}", err.map_or(String::new(), |e| e.to_string())));
+                                let r = r.clone();
+                                srv.close(move |_, _| r.net("parent server close"));
+                            });
+                            c.send_handle(
+                                &json!({ "cmd": "server" }),
+                                SentHandle::Server(server.clone()),
+                                false,
+                                Some(cb),
+                            );
+                        })
+                        .expect("listen");
+                } else if m.get("serverListening").is_some() {
+                    let c = c.clone();
+                    client(&r, port.get(), move || {
+                        c.send(&json!({ "cmd": "closeServer" }));
+                    });
+                } else if m.get("serverClosed").is_some() {
+                    c.send(&json!({ "cmd": "disconnect" }));
+                }
+            });
+        }),
+    ));
+    list.push((
         "thrown errors",
         Box::new(|ctx, _| {
             let mut out = ctx.out.borrow_mut();
@@ -456,6 +558,22 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
         }),
     ));
     list
+}
+
+/// The scenarios' client: connects to `port`, logs what it reads at its end and its
+/// close, then calls `closed`.
+fn client(rec: &Rc<Rec>, port: u16, closed: impl Fn() + 'static) {
+    let client = Socket::connect(([127, 0, 0, 1], port).into());
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let g = got.clone();
+    client.on_data(move |_, d| g.borrow_mut().extend_from_slice(&d));
+    let r = rec.clone();
+    client.on_end(move |_| r.net(format!("client end {}", js(&json!(String::from_utf8_lossy(&got.borrow()))))));
+    let r = rec.clone();
+    client.on_close(move |_| {
+        r.net("client close");
+        closed();
+    });
 }
 
 /// The parent script's scenarios on millrace, forking `exec` (`node`, or this binary).

@@ -4,8 +4,10 @@
 // directions, disconnect by either side (a parent that disconnects itself never sees
 // 'close'), send and disconnect after disconnecting (ERR_IPC_CHANNEL_CLOSED,
 // ERR_IPC_DISCONNECTED), a child that exits while connected, a child that listens for
-// nothing (its channel does not keep it alive), and the errors thrown for 'ipc' twice,
-// 'ipc' in spawnSync and fork without 'ipc'.
+// nothing (its channel does not keep it alive), the errors thrown for 'ipc' twice,
+// 'ipc' in spawnSync and fork without 'ipc', and handles sent with messages: a
+// connection the parent accepted, which the child answers and ends, and a listening
+// server, which the parent then closes and the child serves.
 //
 // The child is tests/node/ipc_child.js, run by `node` (or by IPC_CHILD_EXEC: the Rust
 // test runs this script against its own child too). Each scenario's channel events
@@ -13,6 +15,7 @@
 // has exited and disconnected: a child's exit and its channel's end of file race.
 'use strict';
 const { fork, spawn, spawnSync } = require('child_process');
+const net = require('net');
 const path = require('path');
 const { log } = require('./trace');
 
@@ -27,7 +30,7 @@ const next = () => {
 };
 
 function run(name, f) {
-  const lines = { ipc: [], proc: [] };
+  const lines = { ipc: [], net: [], proc: [] };
   const rec = (who, ...parts) => lines[who].push(parts.join(' '));
   let exited = false;
   let disconnected = false;
@@ -157,6 +160,58 @@ scenario('messages before a listener', (start, rec, done) => {
 
 scenario('child listens for nothing', (start, rec, done) => {
   start(['oneshot']);
+  done();
+});
+
+scenario('send a socket', (start, rec, done) => {
+  const child = start(['serve']);
+  child.once('message', () => {
+    const server = net.createServer((s) => {
+      const r = child.send({ cmd: 'socket' }, s, (err) => rec('ipc', 'send cb', err));
+      rec('ipc', 'send returned', r);
+      server.close(() => rec('net', 'server close'));
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const client = net.connect(server.address().port, '127.0.0.1');
+      let got = '';
+      client.on('data', (d) => { got += d; });
+      client.on('end', () => rec('net', 'client end', JSON.stringify(got)));
+      client.on('close', () => {
+        rec('net', 'client close');
+        child.send({ cmd: 'disconnect' });
+      });
+    });
+  });
+  done();
+});
+
+scenario('send a server', (start, rec, done) => {
+  const child = start(['serve'], {}, false);
+  const server = net.createServer();
+  let port = 0;
+  child.on('message', (m) => {
+    rec('ipc', 'message', JSON.stringify(m));
+    if (m.ready) {
+      server.listen(0, '127.0.0.1', () => {
+        port = server.address().port;
+        child.send({ cmd: 'server' }, server, (err) => {
+          rec('ipc', 'send cb', err);
+          server.close(() => rec('net', 'parent server close'));
+        });
+      });
+    } else if (m.serverListening) {
+      const client = net.connect(port, '127.0.0.1');
+      let got = '';
+      client.on('data', (d) => { got += d; });
+      client.on('end', () => rec('net', 'client end', JSON.stringify(got)));
+      client.on('close', () => {
+        rec('net', 'client close');
+        child.send({ cmd: 'closeServer' });
+      });
+    } else if (m.serverClosed) {
+      child.send({ cmd: 'disconnect' });
+    }
+  });
   done();
 });
 

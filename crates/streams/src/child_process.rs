@@ -30,8 +30,9 @@
 //!
 //! [`Stdio::Ipc`] and [`fork`] give the child an IPC channel ([`crate::ipc`]):
 //! [`send`](ChildProcess::send), [`on_message`](ChildProcess::on_message),
-//! [`disconnect`](ChildProcess::disconnect); its end of file counts towards `close`.
-//! Not here: passing a stream as a descriptor, and sending handles over the channel.
+//! [`disconnect`](ChildProcess::disconnect), sockets and servers sent along with
+//! [`send_handle`](ChildProcess::send_handle); its end of file counts towards `close`.
+//! Not here: passing a stream as a descriptor.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsString;
@@ -45,7 +46,7 @@ use millrace_reactor::{self as reactor, Handle, Loop, Pipe, Process, ProcessOpti
 
 use crate::errors::{Code, Error};
 use crate::events::{Emitter, Event, Handler, ListenerId};
-use crate::ipc::{Channel, Message};
+use crate::ipc::{Channel, Message, SentHandle};
 use crate::net::{Socket, SocketOptions};
 
 /// What one descriptor of the child is (an entry of Node's `stdio` option).
@@ -655,10 +656,29 @@ impl ChildProcess {
     /// `'message'`: a message from the child. Without a channel the listener is never
     /// called.
     pub fn on_message(&self, f: impl Fn(&ChildProcess, Message) + 'static) -> ListenerId {
+        self.on_message_handle(move |c, msg, _| f(c, msg))
+    }
+
+    /// `'message'` with the handle the child sent along (`(message, sendHandle)`).
+    pub fn on_message_handle(&self, f: impl Fn(&ChildProcess, Message, Option<SentHandle>) + 'static) -> ListenerId {
         match &self.0.channel {
-            Some(ch) => ch.on_message_weak(Rc::downgrade(&self.0), move |c, msg| f(&ChildProcess(c.clone()), msg)),
+            Some(ch) => {
+                ch.on_message_weak(Rc::downgrade(&self.0), move |c, msg, h| f(&ChildProcess(c.clone()), msg, h))
+            }
             None => ListenerId { event: Event::Message, id: self.0.ev.next_id() },
         }
+    }
+
+    /// `subprocess.send(message, sendHandle, { keepOpen }, callback)`: see
+    /// [`Channel::send_handle`].
+    pub fn send_handle(
+        &self,
+        msg: &Message,
+        handle: SentHandle,
+        keep_open: bool,
+        cb: Option<Box<dyn FnOnce(Option<Error>)>>,
+    ) -> bool {
+        self.0.channel.as_ref().is_some_and(|ch| ch.send_handle(msg, handle, keep_open, cb))
     }
 
     /// `'disconnect'`: the channel closed (this side disconnected, or the child did, or

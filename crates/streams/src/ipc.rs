@@ -31,6 +31,16 @@
 //!   peer (it disconnected or exited) does the same, and counts towards the child
 //!   process's `'close'`. As in Node, a parent that disconnects by itself never sees
 //!   `'close'`: only the end of file counts, and its own close stops the reading.
+//! - **Handles.** [`send_handle`](Channel::send_handle) sends a socket or a listening
+//!   server as Node's `NODE_HANDLE` message with the descriptor attached. Until the peer
+//!   answers `NODE_HANDLE_ACK`, later sends wait in order; a socket's descriptor is
+//!   closed here once acknowledged (unless `keep_open`), a server keeps listening here
+//!   too. A received handle is acknowledged and becomes a [`Socket`] or a listening
+//!   [`Server`] for the `'message'` listeners ([`on_message_handle`](Channel::on_message_handle)).
+//!   Sockets a server accepted carry its key: closing that server then waits until the
+//!   peer reports them all closed (Node's `SocketListSend`/`SocketListReceive`,
+//!   `NODE_SOCKET_NOTIFY_CLOSE` and `NODE_SOCKET_ALL_CLOSED`; `NODE_SOCKET_GET_COUNT` is
+//!   answered too).
 //! - **References.** The parent's channel keeps the loop alive until it is
 //!   disconnected. The child's does only while `'message'` or `'disconnect'` listeners
 //!   are registered (or a send is queued); [`ref_`](Channel::ref_) and
@@ -39,10 +49,14 @@
 //! Where this differs from Node:
 //! - Only the `'json'` serialization; `'advanced'` (V8's serializer) is
 //!   not supported, and a child started with it gets an error from [`process_channel`].
-//! - Handles cannot be sent. One that arrives (Node's `NODE_HANDLE` message) is closed
-//!   and answered with Node's `NODE_HANDLE_NACK`, as Node answers a message whose handle
-//!   did not come through, so the sender does not wait for an acknowledgement forever;
-//!   other internal (`NODE_…`) messages are dropped.
+//! - Only sockets and servers travel (Node's `net.Socket` and `net.Server`): a UDP
+//!   socket or a bare handle that arrives is closed (it is acknowledged, as Node's
+//!   would be). A `NODE_HANDLE_NACK` resends the handle, at most three times, as Node
+//!   does, without Node's warning when it gives up. A server does not forget a peer
+//!   whose process exited (Node drops it from `_workers` at `'exit'`); its `close`
+//!   stops waiting for that peer once the channel is disconnected, which an exit
+//!   brings. `server.getConnections` does not count the connections sent away.
+//!   Cluster's internal messages are not acted on.
 //! - A line that is not JSON is an `'error'` (Node throws from inside its read
 //!   callback, which ends the process), and the lines after it are still read.
 //! - `disconnect` while a message is half received: Node waits for that message,
@@ -56,10 +70,11 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Buf, Bytes};
-use millrace_reactor::{self as reactor, Handle, IpcHandle, Loop, Pipe, ReadEvent};
+use millrace_reactor::{self as reactor, Handle, IpcHandle, Loop, Pipe, ReadEvent, Tcp};
 
 use crate::errors::{Code, Error};
 use crate::events::{Emitter, Event, Handler, ListenerId};
+use crate::net::{Server, Socket, SocketOptions};
 
 /// One IPC message: any JSON value (Node's `JSON.parse` of a line).
 pub type Message = serde_json::Value;
@@ -73,6 +88,60 @@ type SendCallback = Box<dyn FnOnce(Option<Error>)>;
 /// Where a child process's channel reports its errors.
 type ErrorSink = Rc<dyn Fn(&Error)>;
 
+/// What a `'message'` listener receives: the message, and the handle sent with it.
+type Received = (Message, Option<SentHandle>);
+
+/// Node gives up on a handle its peer did not receive after this many retries.
+const MAX_HANDLE_RETRANSMISSIONS: u32 = 3;
+
+/// A handle that travels with a message (Node's `sendHandle`): a socket, which leaves
+/// the sender (unless `keep_open`), or a listening server, which then listens in both
+/// processes.
+#[derive(Clone)]
+pub enum SentHandle {
+    /// A `net.Socket` (TCP or Unix domain).
+    Socket(Socket),
+    /// A listening `net.Server`.
+    Server(Server),
+}
+
+impl fmt::Debug for SentHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SentHandle::Socket(_) => f.write_str("SentHandle::Socket"),
+            SentHandle::Server(_) => f.write_str("SentHandle::Server"),
+        }
+    }
+}
+
+/// A send waiting for the acknowledgement of the handle sent before it (Node's
+/// `_handleQueue` entries).
+struct Queued {
+    msg: Message,
+    handle: Option<SentHandle>,
+    keep_open: bool,
+    cb: Option<SendCallback>,
+}
+
+/// A `SocketListSend` request: its key, the `cmd` of the answer, and what to call.
+type Request = (String, &'static str, Box<dyn FnOnce(bool)>);
+
+/// Node's `SocketListReceive`: how many of a server's sockets received here are open,
+/// and how many `NODE_SOCKET_NOTIFY_CLOSE` requests wait for them to close.
+#[derive(Default)]
+struct GotList {
+    connections: Cell<usize>,
+    waiting: Cell<usize>,
+}
+
+/// A socket's handle that went out and waits for `NODE_HANDLE_ACK` to be closed
+/// (Node's `_pendingMessage`).
+struct PendingMessage {
+    wrapped: Message,
+    native: Tcp,
+    retransmissions: u32,
+}
+
 struct Inner {
     lp: Loop,
     /// The channel's pipe (Node's `target.channel` and `kChannelHandle`); `None` once
@@ -82,7 +151,7 @@ struct Inner {
     /// The start of a message whose `'\n'` has not arrived (Node's `kJSONBuffer`).
     partial: RefCell<Vec<u8>>,
     /// Messages that arrived while no one listened (Node's `kPendingMessages`).
-    unheard: RefCell<Vec<Message>>,
+    unheard: RefCell<Vec<Received>>,
     /// Node's `Control`: references counted for listeners and queued sends, unless
     /// `ref_`/`unref` set them for good.
     refs: Cell<u32>,
@@ -90,7 +159,22 @@ struct Inner {
     /// The child's end: adding or removing a `'message'` or `'disconnect'` listener
     /// counts as a reference (Node's `newListener` hook on `process`).
     counted: bool,
-    ev: Emitter<Channel, Message>,
+    ev: Emitter<Channel, Received>,
+    /// Sends held until the handle sent last is acknowledged (Node's `_handleQueue`:
+    /// `Some` from a handle's send until its `NODE_HANDLE_ACK`).
+    handle_queue: RefCell<Option<Vec<Queued>>>,
+    pending_message: RefCell<Option<PendingMessage>>,
+    /// A handle received and not yet claimed by its `NODE_HANDLE` message.
+    pending_handle: RefCell<Option<IpcHandle>>,
+    /// The servers whose connections were sent here, by key (Node's
+    /// `sockets.send`): each asks this channel's peer before it closes.
+    sent_keys: RefCell<Vec<String>>,
+    /// Requests waiting for the peer's answer (Node's `SocketListSend._request`): the
+    /// key, the answer's `cmd`, and what to call (`true` if answered, `false` if the
+    /// channel disconnected first).
+    requests: RefCell<Vec<Request>>,
+    /// The sockets received here, by key (Node's `SocketListReceive`).
+    got: RefCell<Vec<(String, Rc<GotList>)>>,
     /// Where `'error'` goes when the channel belongs to a child process.
     error_to: RefCell<Option<ErrorSink>>,
     /// Called once at end of file (the child process's `maybeClose`).
@@ -178,6 +262,12 @@ impl Channel {
             ref_explicit: Cell::new(false),
             counted,
             ev: Emitter::default(),
+            handle_queue: RefCell::new(None),
+            pending_message: RefCell::new(None),
+            pending_handle: RefCell::new(None),
+            sent_keys: RefCell::new(Vec::new()),
+            requests: RefCell::new(Vec::new()),
+            got: RefCell::new(Vec::new()),
             error_to: RefCell::new(None),
             on_eof: RefCell::new(None),
         }));
@@ -205,28 +295,35 @@ impl Channel {
             ReadEvent::Data(data) => data,
             _ => return self.on_end(pipe),
         };
-        // A handle came with these bytes: Node's `NODE_HANDLE` message carries it.
-        let mut handles = Vec::new();
+        // A handle came with these bytes: the `NODE_HANDLE` message among them (or
+        // after them) claims it. Linux ends a read after bytes that carried one, so
+        // there is at most one per read (Node relies on that too).
         while pipe.pending_count() > 0 {
             match pipe.accept_pending() {
-                Ok(h) => handles.push(h),
+                Ok(h) => {
+                    if let Some(old) = self.0.pending_handle.borrow_mut().replace(h) {
+                        close_ipc_handle(&old);
+                    }
+                }
                 Err(_) => break,
             }
         }
-        let messages = self.split(&data);
-        for line in messages {
+        for line in self.split(&data) {
             match serde_json::from_slice::<Message>(&line) {
-                Ok(msg) if is_internal(&msg) => self.internal_message(&msg, &mut handles),
-                Ok(msg) => self.handle_message(msg),
+                Ok(msg) if is_internal(&msg) => {
+                    let handle = match msg.get("cmd").and_then(Message::as_str) {
+                        Some("NODE_HANDLE") => self.0.pending_handle.borrow_mut().take(),
+                        _ => None,
+                    };
+                    self.handle_message(msg, handle, true);
+                }
+                Ok(msg) => self.handle_message(msg, None, false),
                 Err(e) => {
                     let err = Error::msg(format!("IPC message is not valid JSON: {e}"));
                     let c = self.clone();
                     self.0.lp.next_tick(move || c.emit_error(&err));
                 }
             }
-        }
-        for h in handles {
-            close_ipc_handle(&h);
         }
     }
 
@@ -245,28 +342,192 @@ impl Channel {
         lines
     }
 
-    /// A `NODE_…` message. Only `NODE_HANDLE` needs an answer: handles are not taken
-    /// here, so its descriptor is closed (by the caller) and the sender told so.
-    fn internal_message(&self, msg: &Message, _handles: &mut Vec<IpcHandle>) {
-        if msg.get("cmd").and_then(Message::as_str) == Some("NODE_HANDLE") {
-            self.write_message(&serde_json::json!({ "cmd": "NODE_HANDLE_NACK" }), None, true);
-        }
-    }
-
-    /// Node's `handleMessage`: emitted on a tick of its own, or kept for the first
-    /// listener.
-    fn handle_message(&self, msg: Message) {
+    /// Node's `handleMessage`: emitted on a tick of its own (an internal one to the
+    /// channel itself), or kept for the first listener.
+    fn handle_message(&self, msg: Message, handle: Option<IpcHandle>, internal: bool) {
         if self.0.pipe.borrow().is_none() {
+            if let Some(h) = handle {
+                close_ipc_handle(&h);
+            }
             return;
         }
         let c = self.clone();
         self.0.lp.next_tick(move || {
-            if c.0.ev.has(Event::Message) {
-                c.0.ev.emit_value(Event::Message, &c, msg);
+            if internal {
+                c.internal_message(msg, handle);
             } else {
-                c.0.unheard.borrow_mut().push(msg);
+                c.emit_message(msg, None);
             }
         });
+    }
+
+    /// Node's `emit`: to the `'message'` listeners, or kept for the first one.
+    fn emit_message(&self, msg: Message, handle: Option<SentHandle>) {
+        if self.0.ev.has(Event::Message) {
+            self.0.ev.emit_value(Event::Message, self, (msg, handle));
+        } else {
+            self.0.unheard.borrow_mut().push((msg, handle));
+        }
+    }
+
+    /// Node's `internalMessage` listener: the handle protocol. `NODE_HANDLE_ACK` (or
+    /// `_NACK`) ends the wait for the handle sent last and lets the queued sends go;
+    /// `NODE_HANDLE` brings a handle, which is acknowledged and turned into a socket or
+    /// a server for the `'message'` listeners.
+    fn internal_message(&self, msg: Message, handle: Option<IpcHandle>) {
+        let cmd = msg.get("cmd").and_then(Message::as_str).unwrap_or("");
+        if cmd == "NODE_HANDLE_ACK" || cmd == "NODE_HANDLE_NACK" {
+            let resend = {
+                let mut pending = self.0.pending_message.borrow_mut();
+                let give_up = match pending.as_mut() {
+                    Some(_) if cmd == "NODE_HANDLE_ACK" => true,
+                    Some(p) => {
+                        p.retransmissions += 1;
+                        p.retransmissions > MAX_HANDLE_RETRANSMISSIONS
+                    }
+                    None => false,
+                };
+                if give_up {
+                    if let Some(p) = pending.take() {
+                        p.native.close(|_| {});
+                    }
+                }
+                pending.as_ref().map(|p| (p.wrapped.clone(), p.native.clone()))
+            };
+            let queue = self.0.handle_queue.borrow_mut().take().unwrap_or_default();
+            if let Some((wrapped, native)) = resend {
+                self.write_line(&wrapped, Some(native), None, true);
+            }
+            for q in queue {
+                self.send_inner(q.msg, q.handle, q.keep_open, q.cb);
+            }
+            if !self.0.connected.get() && self.0.pipe.borrow().is_some() && self.0.handle_queue.borrow().is_none() {
+                self.close_channel();
+            }
+            return;
+        }
+        let key = msg.get("key").and_then(Message::as_str).map(str::to_owned);
+        match (cmd, key) {
+            ("NODE_SOCKET_ALL_CLOSED" | "NODE_SOCKET_COUNT", Some(key)) => {
+                let answered = {
+                    let mut requests = self.0.requests.borrow_mut();
+                    let at = requests.iter().position(|(k, c, _)| *k == key && *c == cmd);
+                    at.map(|i| requests.remove(i).2)
+                };
+                if let Some(f) = answered {
+                    f(true);
+                }
+                return;
+            }
+            ("NODE_SOCKET_NOTIFY_CLOSE", Some(key)) => {
+                if let Some(list) = self.got_list(&key, false) {
+                    if list.connections.get() == 0 {
+                        self.all_closed(&key);
+                    } else {
+                        list.waiting.set(list.waiting.get() + 1);
+                    }
+                }
+                return;
+            }
+            ("NODE_SOCKET_GET_COUNT", Some(key)) => {
+                if let Some(list) = self.got_list(&key, false) {
+                    if self.0.connected.get() {
+                        let count = list.connections.get();
+                        let reply = serde_json::json!({ "cmd": "NODE_SOCKET_COUNT", "key": key, "count": count });
+                        self.send_inner(reply, None, false, None);
+                    }
+                }
+                return;
+            }
+            ("NODE_HANDLE", _) => {}
+            _ => return,
+        }
+        let Some(handle) = handle else {
+            self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_NACK" }), None, None, true);
+            return;
+        };
+        self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_ACK" }), None, None, true);
+        let inner = msg.get("msg").cloned().unwrap_or(Message::Null);
+        let internal = is_internal(&inner);
+        let deliver = move |c: &Channel, h: SentHandle| {
+            if internal {
+                return; // a cluster message: nothing here listens for those
+            }
+            c.emit_message_later(inner.clone(), h);
+        };
+        let opts = SocketOptions { readable: true, writable: true, ..SocketOptions::default() };
+        let key = msg.get("key").and_then(Message::as_str).map(str::to_owned);
+        let track = |c: &Channel, s: Socket| {
+            if let Some(list) = key.as_ref().and_then(|k| c.got_list(k, true)) {
+                list.connections.set(list.connections.get() + 1);
+                let (weak, key) = (Rc::downgrade(&c.0), key.clone().unwrap_or_default());
+                s.once_close(move |_| {
+                    list.connections.set(list.connections.get() - 1);
+                    if list.connections.get() == 0 {
+                        if let Some(c) = weak.upgrade() {
+                            for _ in 0..list.waiting.replace(0) {
+                                Channel(c.clone()).all_closed(&key);
+                            }
+                        }
+                    }
+                });
+            }
+            SentHandle::Socket(s)
+        };
+        match (msg.get("type").and_then(Message::as_str), handle) {
+            (Some("net.Socket"), IpcHandle::Tcp(t)) => deliver(self, track(self, Socket::from_tcp(t, opts))),
+            (Some("net.Socket"), IpcHandle::Pipe(p)) => deliver(self, track(self, Socket::from_pipe(p, opts))),
+            (Some("net.Server"), IpcHandle::Tcp(t)) => {
+                let server = Server::new(SocketOptions::default(), |_, _| {});
+                let c = self.clone();
+                let deliver = Rc::new(deliver);
+                let _ = server.listen_handle(t, move |server| deliver(&c, SentHandle::Server(server.clone())));
+            }
+            (_, h) => close_ipc_handle(&h), // dgram and native handles are not taken here
+        }
+    }
+
+    /// The received sockets of `key` (made if `make`: Node's `getSocketList('got')`).
+    fn got_list(&self, key: &str, make: bool) -> Option<Rc<GotList>> {
+        let mut got = self.0.got.borrow_mut();
+        if let Some((_, l)) = got.iter().find(|(k, _)| k == key) {
+            return Some(l.clone());
+        }
+        if !make {
+            return None;
+        }
+        let l = Rc::new(GotList::default());
+        got.push((key.to_owned(), l.clone()));
+        Some(l)
+    }
+
+    /// `SocketListReceive`'s `onempty`: tells the sender that none of its server's
+    /// sockets is open here any more.
+    fn all_closed(&self, key: &str) {
+        if self.0.connected.get() {
+            self.send_inner(serde_json::json!({ "cmd": "NODE_SOCKET_ALL_CLOSED", "key": key }), None, false, None);
+        }
+    }
+
+    /// `SocketListSend.close`: asks the peer to tell when the sockets of `key` it took
+    /// are closed; `done` runs then, or when the channel disconnects (at once if it is).
+    fn notify_close(&self, key: String, done: Box<dyn FnOnce()>) {
+        if !self.0.connected.get() {
+            return done();
+        }
+        let msg = serde_json::json!({ "cmd": "NODE_SOCKET_NOTIFY_CLOSE", "key": key });
+        self.send_inner(msg, None, false, None);
+        self.0.requests.borrow_mut().push((key, "NODE_SOCKET_ALL_CLOSED", Box::new(move |_| done())));
+    }
+
+    /// `handleMessage(message.msg, handle)` once a received handle is a socket or a
+    /// server: emitted on the next tick.
+    fn emit_message_later(&self, msg: Message, handle: SentHandle) {
+        if self.0.pipe.borrow().is_none() {
+            return;
+        }
+        let c = self.clone();
+        self.0.lp.next_tick(move || c.emit_message(msg, Some(handle)));
     }
 
     /// The read callback's end of file or error.
@@ -286,7 +547,7 @@ impl Channel {
 
     /// `send(message)`: see [`send_cb`](Channel::send_cb).
     pub fn send(&self, msg: &Message) -> bool {
-        self.send_with(msg, None)
+        self.send_with(msg.clone(), None, false, None)
     }
 
     /// `send(message, callback)`: writes `msg` as one JSON line. The callback gets
@@ -294,24 +555,118 @@ impl Channel {
     /// the error. False if the channel is disconnected (`ERR_IPC_CHANNEL_CLOSED`) or
     /// more than 128 KiB are queued: wait before sending more.
     pub fn send_cb(&self, msg: &Message, cb: impl FnOnce(Option<Error>) + 'static) -> bool {
-        self.send_with(msg, Some(Box::new(cb)))
+        self.send_with(msg.clone(), None, false, Some(Box::new(cb)))
     }
 
-    fn send_with(&self, msg: &Message, cb: Option<SendCallback>) -> bool {
+    /// `send(message, sendHandle, { keepOpen }, callback)`: `msg` with a socket or a
+    /// listening server, as Node's `NODE_HANDLE` message, so the peer may be Node. A
+    /// socket leaves this side at once (it stops reading, has no handle any more, and
+    /// no longer counts as its server's connection), and its descriptor is closed when
+    /// the peer acknowledges it, unless `keep_open`. A server keeps listening here too.
+    /// Until the acknowledgement comes, later sends wait in order (the return value is
+    /// then true only for the first of them). A socket that has no handle (destroyed,
+    /// or sent already) goes as a plain message.
+    pub fn send_handle(
+        &self,
+        msg: &Message,
+        handle: SentHandle,
+        keep_open: bool,
+        cb: Option<Box<dyn FnOnce(Option<Error>)>>,
+    ) -> bool {
+        self.send_with(msg.clone(), Some(handle), keep_open, cb)
+    }
+
+    fn send_with(&self, msg: Message, handle: Option<SentHandle>, keep_open: bool, cb: Option<SendCallback>) -> bool {
         if self.0.connected.get() {
-            return self.write_message(msg, cb, false);
+            return self.send_inner(msg, handle, keep_open, cb);
         }
         let err = Error::node(Code::ERR_IPC_CHANNEL_CLOSED, "");
         self.report(err, cb);
         false
     }
 
-    /// Node's `_send` without a handle: `JSON.stringify(message) + '\n'`.
-    fn write_message(&self, msg: &Message, cb: Option<SendCallback>, swallow_errors: bool) -> bool {
+    /// Node's `_send`.
+    fn send_inner(&self, msg: Message, handle: Option<SentHandle>, keep_open: bool, cb: Option<SendCallback>) -> bool {
+        if self.0.pipe.borrow().is_none() {
+            return false;
+        }
+        {
+            let mut queue = self.0.handle_queue.borrow_mut();
+            if let Some(q) = queue.as_mut() {
+                q.push(Queued { msg, handle, keep_open, cb });
+                return q.len() == 1;
+            }
+        }
+        let Some(handle) = handle else { return self.write_line(&msg, None, cb, false) };
+        let mut key = None;
+        let (kind, native) = match &handle {
+            SentHandle::Socket(s) => {
+                // A server's connection: the server must ask this channel's peer before
+                // it closes (`_setupWorker`, once per server and channel).
+                if let (Some(server), true) = (s.server(), s.tcp().is_some()) {
+                    let k = server.connection_key();
+                    if !self.0.sent_keys.borrow().contains(&k) {
+                        self.0.sent_keys.borrow_mut().push(k.clone());
+                        let (weak, k2) = (Rc::downgrade(&self.0), k.clone());
+                        server.setup_worker(Rc::new(move |done: Box<dyn FnOnce()>| match weak.upgrade() {
+                            Some(c) => Channel(c).notify_close(k2.clone(), done),
+                            None => done(),
+                        }));
+                    }
+                    key = Some(k);
+                }
+                ("net.Socket", if keep_open { s.tcp() } else { s.detach_handle() })
+            }
+            SentHandle::Server(s) => ("net.Server", s.handle()),
+        };
+        let Some(native) = native else { return self.write_line(&msg, None, cb, false) };
+        let mut wrapped = serde_json::json!({ "cmd": "NODE_HANDLE", "type": kind, "msg": msg });
+        if let Some(k) = key {
+            wrapped["key"] = Message::String(k);
+        }
+        let ok = self.write_line(&wrapped, Some(native.clone()), cb, false);
+        if self.0.handle_queue.borrow().is_none() && self.0.pipe.borrow().is_some() {
+            // Written: wait for the acknowledgement (`postSend` keeps a socket's handle
+            // to close it then).
+            *self.0.handle_queue.borrow_mut() = Some(Vec::new());
+            if matches!(handle, SentHandle::Socket(_)) && !keep_open {
+                *self.0.pending_message.borrow_mut() = Some(PendingMessage { wrapped, native, retransmissions: 0 });
+            }
+        }
+        ok
+    }
+
+    /// Writes one message line, with `native`'s descriptor if given (`uv_write2`, whose
+    /// callback always comes later, so the channel is referenced until then), else
+    /// as far as the socket takes it at once. A failed write of a handle closes the
+    /// socket's handle (Node's `postSend` on error).
+    fn write_line(&self, msg: &Message, native: Option<Tcp>, cb: Option<SendCallback>, swallow_errors: bool) -> bool {
         let Some(pipe) = self.0.pipe.borrow().clone() else { return false };
         let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
         line.push(b'\n');
         let mut data = Bytes::from(line);
+        if let Some(native) = native {
+            let c = self.clone();
+            let written = pipe.write2([data], &native, move |_, _| {
+                c.unref_counted();
+                if let Some(cb) = cb {
+                    cb(None);
+                }
+            });
+            match written {
+                Ok(_) => self.ref_counted(),
+                Err(e) => {
+                    native.close(|_| {});
+                    if !swallow_errors {
+                        self.report(Error::sys(e, "write"), None);
+                    }
+                    // Not waiting for an acknowledgement of what did not go.
+                    self.0.handle_queue.borrow_mut().get_or_insert_with(Vec::new);
+                    self.0.pending_message.borrow_mut().take();
+                }
+            }
+            return pipe.write_queue_size() < SEND_BACKLOG;
+        }
         let written = match pipe.try_write(std::slice::from_ref(&data)) {
             Ok(n) => n,
             Err(reactor::Error::EAGAIN) => 0,
@@ -384,12 +739,28 @@ impl Channel {
             return;
         }
         self.0.connected.set(false);
-        // Node's `_disconnect`.
+        // Queued sends go first: the acknowledgement they wait for disconnects.
+        if self.0.handle_queue.borrow().is_none() {
+            self.close_channel();
+        }
+    }
+
+    /// Node's `_disconnect`: the channel is gone; it closes, and `'disconnect'` is
+    /// emitted, on the next tick.
+    fn close_channel(&self) {
         let Some(pipe) = self.0.pipe.borrow_mut().take() else { return };
+        if let Some(p) = self.0.pending_message.borrow_mut().take() {
+            p.native.close(|_| {});
+        }
         let c = self.clone();
         self.0.lp.next_tick(move || {
             if !pipe.is_closing() {
                 pipe.close(|_| {});
+            }
+            // `SocketListSend`'s requests end with the channel (Node's `once('disconnect')`).
+            let requests = std::mem::take(&mut *c.0.requests.borrow_mut());
+            for (_, _, f) in requests {
+                f(false);
             }
             c.0.ev.emit_plain(Event::Disconnect, &c);
         });
@@ -441,7 +812,12 @@ impl Channel {
     /// `'message'`: one received message. Messages that arrived before the first
     /// listener are delivered to it on the next tick.
     pub fn on_message(&self, f: impl Fn(&Channel, Message) + 'static) -> ListenerId {
-        let id = self.0.ev.on(Event::Message, false, Handler::Data(Rc::new(f)));
+        self.on_message_handle(move |c, msg, _| f(c, msg))
+    }
+
+    /// `'message'` with the handle that came with it (`(message, sendHandle)`).
+    pub fn on_message_handle(&self, f: impl Fn(&Channel, Message, Option<SentHandle>) + 'static) -> ListenerId {
+        let id = self.0.ev.on(Event::Message, false, Handler::Data(Rc::new(move |c, (m, h)| f(c, m, h))));
         self.listener_added(Event::Message);
         id
     }
@@ -481,8 +857,8 @@ impl Channel {
                     return;
                 }
                 let unheard = std::mem::take(&mut *c.0.unheard.borrow_mut());
-                for msg in unheard {
-                    c.0.ev.emit_value(Event::Message, &c, msg);
+                for received in unheard {
+                    c.0.ev.emit_value(Event::Message, &c, received);
                 }
             });
         }
@@ -492,11 +868,11 @@ impl Channel {
     pub(crate) fn on_message_weak<T: 'static>(
         &self,
         owner: Weak<T>,
-        f: impl Fn(&Rc<T>, Message) + 'static,
+        f: impl Fn(&Rc<T>, Message, Option<SentHandle>) + 'static,
     ) -> ListenerId {
-        self.on_message(move |_, msg| {
+        self.on_message_handle(move |_, msg, handle| {
             if let Some(o) = owner.upgrade() {
-                f(&o, msg)
+                f(&o, msg, handle)
             }
         })
     }

@@ -475,6 +475,28 @@ impl Socket {
         self.ext().tcp.borrow().clone()
     }
 
+    /// What `handleConversion['net.Socket'].send` does to a socket sent over an IPC
+    /// channel without `keepOpen`: its handle stops reading and leaves the socket
+    /// (`socket._handle = null`, no more timeout), and a server's count of connections
+    /// no longer includes it. The socket object stays, handle-less, as in Node; the
+    /// handle is closed once the receiver acknowledges it.
+    /// The server that accepted this socket (Node's `socket.server`).
+    pub(crate) fn server(&self) -> Option<Server> {
+        self.ext().server.borrow().clone()
+    }
+
+    pub(crate) fn detach_handle(&self) -> Option<Tcp> {
+        let tcp = self.ext().tcp.borrow_mut().take()?;
+        tcp.read_stop();
+        self.ext().reading.set(false);
+        self.set_timeout(0);
+        let server = self.ext().server.borrow_mut().take();
+        if let Some(server) = server {
+            server.0.connections.set(server.0.connections.get() - 1);
+        }
+        Some(tcp)
+    }
+
     /// `socket.resetAndDestroy()`: closes with a RST instead of a FIN.
     pub fn reset_and_destroy(&self) {
         let tcp = self.ext().tcp.borrow_mut().take();
@@ -786,9 +808,16 @@ pub(crate) struct ServerInner {
     on_drop: RefCell<Vec<Rc<DropFn>>>,
     next_id: Cell<u64>,
     lp: reactor::Loop,
+    /// Processes this server's connections were sent to (Node's `_workers`, each a
+    /// `SocketListSend`): `close` asks each to close them first.
+    workers: RefCell<Vec<WorkerClose>>,
 }
 
 type DropFn = dyn Fn(&Server, &DropInfo);
+
+/// A worker's `close(callback)`: asks the process that took this server's sockets to
+/// close them, and calls back once it says they are (or it is gone).
+pub(crate) type WorkerClose = Rc<dyn Fn(Box<dyn FnOnce()>)>;
 
 /// What a `'drop'` listener learns of the connection it was not given (Node's `data`:
 /// `localAddress`, `localPort`, `localFamily`, `remoteAddress`, … of the closed socket).
@@ -834,6 +863,7 @@ impl Server {
             on_drop: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
             lp: reactor::Loop::current(),
+            workers: RefCell::new(Vec::new()),
         }));
         s.on_connection(on_connection);
         s
@@ -995,6 +1025,27 @@ impl Server {
         Ok(())
     }
 
+    /// `server.listen(handle, cb)` on a listening (or bound) socket handle this process
+    /// was given: what a server sent over an IPC channel becomes in the receiver
+    /// (`handleConversion['net.Server'].got`). `listening` comes on the next tick, as
+    /// for every `listen`; a failure of `listen(2)` is `error` then.
+    pub(crate) fn listen_handle(&self, tcp: Tcp, cb: impl Fn(&Server) + 'static) -> Result<(), Error> {
+        self.begin_listen(cb)?;
+        let me = self.clone(); // the listening handle keeps the server alive
+        if let Err(e) = tcp.listen(511, move |tcp, status| me.on_incoming(tcp, status)) {
+            tcp.close(|_| {});
+            self.emit_listen_error(Error::sys(e, "listen"));
+            return Ok(());
+        }
+        self.listening_on(tcp);
+        Ok(())
+    }
+
+    /// The listening handle (Node's `server._handle`), to send over an IPC channel.
+    pub(crate) fn handle(&self) -> Option<Tcp> {
+        self.0.tcp.borrow().clone()
+    }
+
     /// A listen that failed: `error` on the next tick.
     fn emit_listen_error(&self, err: Error) {
         let me = self.clone();
@@ -1104,7 +1155,42 @@ impl Server {
         if let Some(tcp) = tcp {
             tcp.close(|_| {});
         }
-        self.emit_close_if_drained();
+        let workers = self.0.workers.borrow().clone();
+        if workers.is_empty() {
+            self.emit_close_if_drained();
+            return;
+        }
+        // `_usingWorkers`: `close` waits for every process that took connections.
+        let left = Rc::new(Cell::new(workers.len()));
+        self.0.connections.set(self.0.connections.get() + 1);
+        for close in workers {
+            let (me, left) = (self.clone(), left.clone());
+            close(Box::new(move || {
+                left.set(left.get() - 1);
+                if left.get() == 0 {
+                    me.0.connections.set(0);
+                    me.emit_close_if_drained();
+                }
+            }));
+        }
+    }
+
+    /// `server._setupWorker(socketList)`: connections of this server went to another
+    /// process, whose sockets `close` must wait for.
+    pub(crate) fn setup_worker(&self, close: WorkerClose) {
+        self.0.workers.borrow_mut().push(close);
+    }
+
+    /// Node's `_connectionKey` ("4:127.0.0.1:8080", "-1:/tmp/app.sock:-1"), which
+    /// names a server's connections sent to another process.
+    pub(crate) fn connection_key(&self) -> String {
+        if let Some(path) = self.0.path.borrow().as_ref() {
+            return format!("-1:{}:-1", path.display());
+        }
+        match self.address() {
+            Some(a) => format!("{}:{}:{}", if a.is_ipv4() { 4 } else { 6 }, a.ip(), a.port()),
+            None => "-1:null:-1".to_owned(),
+        }
     }
 
     /// `_emitCloseIfDrained`.
