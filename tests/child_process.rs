@@ -2,7 +2,8 @@
 //! emitter's events collected apart, as the script does, and printed per scenario),
 //! and what the golden cannot show: pipes that carry a lot both ways, `unref`, a
 //! `kill` refused, an empty program name, the error that is returned rather than
-//! emitted, and nothing left behind once the children are gone.
+//! emitted, nothing left behind once the children are gone, and an IPC channel fed raw
+//! lines by a child that is not Node (`tests/conformance_ipc.rs` has the IPC golden).
 
 mod util;
 
@@ -658,4 +659,59 @@ fn spawn_sync_inside_a_running_loop() {
         });
     });
     assert_eq!(*got.borrow(), ["inner 2 \"inner\"", "outer exit 6"]);
+}
+
+// The IPC channel from a child that is not Node: `sh` writes raw lines to descriptor 3.
+// A line that is not JSON is an `error` (Node would throw from its read callback), the
+// next line still arrives, a line split across two writes is joined, and the end of
+// file disconnects; the channel's handle is closed with the rest.
+#[test]
+fn ipc_lines_from_a_raw_writer() {
+    let lp = Loop::new().unwrap();
+    let dog = watchdog(&lp, 10_000);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    lp.enter(|| {
+        let script = r#"printf 'not json\n{"a":' >&3; sleep 0.1; printf '1}\n[2]\n' >&3"#;
+        let opts = SpawnOptions {
+            stdio: vec![Stdio::Ignore, Stdio::Ignore, Stdio::Inherit, Stdio::Ipc],
+            ..SpawnOptions::default()
+        };
+        let child = spawn("sh", sh(script), opts).unwrap();
+        assert!(child.connected());
+        assert!(child.stdio(3).is_none(), "the channel is not a socket of stdio");
+        let l = log.clone();
+        child.on_message(move |_, m| l.borrow_mut().push(format!("message {m}")));
+        let l = log.clone();
+        child.on_error(move |_, e| {
+            l.borrow_mut().push(format!("error {}", e.message().split(':').next().unwrap_or("")))
+        });
+        let l = log.clone();
+        child.on_disconnect(move |c| l.borrow_mut().push(format!("disconnect {}", c.connected())));
+        let l = log.clone();
+        child.on_close(move |_, code, _| l.borrow_mut().push(format!("close {code:?}")));
+    });
+    lp.run(millrace::reactor::RunMode::Default);
+    dog.close(|_| {});
+    lp.run(millrace::reactor::RunMode::Default);
+    let log = log.borrow();
+    assert_eq!(log[0], "error IPC message is not valid JSON");
+    assert_eq!(log[1..3], ["message {\"a\":1}", "message [2]"]);
+    assert!(log.contains(&"disconnect false".to_owned()), "{log:?}");
+    assert_eq!(log.last().map(String::as_str), Some("close Some(0)"), "{log:?}");
+    assert_eq!(lp.handle_count(), 0, "the channel, the pipes and the process are closed");
+}
+
+// `send` on a child without a channel does nothing and says so; `Stdio::Ipc` twice and
+// in the synchronous calls are refused (the golden checks the messages).
+#[test]
+fn ipc_refusals() {
+    run_bounded(|_| {
+        let child = spawn("true", Vec::<String>::new(), SpawnOptions::default()).unwrap();
+        assert!(!child.connected());
+        assert!(!child.send(&serde_json::json!(1)));
+        assert!(child.channel().is_none());
+        let two = SpawnOptions { stdio: vec![Stdio::Ipc, Stdio::Ipc], ..SpawnOptions::default() };
+        let err = spawn("true", Vec::<String>::new(), two).unwrap_err();
+        assert!(err.is(Code::ERR_IPC_ONE_PIPE));
+    });
 }
