@@ -715,3 +715,28 @@ fn ipc_refusals() {
         assert!(err.is(Code::ERR_IPC_ONE_PIPE));
     });
 }
+
+// A `NODE_HANDLE` message whose descriptor did not come is answered with Node's
+// `NODE_HANDLE_NACK` (so a Node sender retries instead of waiting forever) and is not
+// a `message`; `sh` reads the answer back from descriptor 3 and reports it.
+#[test]
+fn ipc_handle_message_without_a_handle_is_nacked() {
+    let lp = Loop::new().unwrap();
+    let dog = watchdog(&lp, 10_000);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    lp.enter(|| {
+        let script = r#"printf '{"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"x":1}}\n' >&3
+            read line <&3; printf '{"got":%s}\n' "$line" >&3"#;
+        let opts = SpawnOptions {
+            stdio: vec![Stdio::Ignore, Stdio::Ignore, Stdio::Inherit, Stdio::Ipc],
+            ..SpawnOptions::default()
+        };
+        let child = spawn("sh", sh(script), opts).unwrap();
+        let l = log.clone();
+        child.on_message_handle(move |_, m, h| l.borrow_mut().push(format!("message {m} handle {}", h.is_some())));
+    });
+    lp.run(millrace::reactor::RunMode::Default);
+    dog.close(|_| {});
+    lp.run(millrace::reactor::RunMode::Default);
+    assert_eq!(*log.borrow(), ["message {\"got\":{\"cmd\":\"NODE_HANDLE_NACK\"}} handle false"]);
+}

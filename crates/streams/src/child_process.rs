@@ -46,7 +46,7 @@ use millrace_reactor::{self as reactor, Handle, Loop, Pipe, Process, ProcessOpti
 
 use crate::errors::{Code, Error};
 use crate::events::{Emitter, Event, Handler, ListenerId};
-use crate::ipc::{Channel, Message, SentHandle};
+use crate::ipc::{Channel, Message, SendCallback, SentHandle};
 use crate::net::{Socket, SocketOptions};
 
 /// What one descriptor of the child is (an entry of Node's `stdio` option).
@@ -671,13 +671,7 @@ impl ChildProcess {
 
     /// `subprocess.send(message, sendHandle, { keepOpen }, callback)`: see
     /// [`Channel::send_handle`].
-    pub fn send_handle(
-        &self,
-        msg: &Message,
-        handle: SentHandle,
-        keep_open: bool,
-        cb: Option<Box<dyn FnOnce(Option<Error>)>>,
-    ) -> bool {
+    pub fn send_handle(&self, msg: &Message, handle: SentHandle, keep_open: bool, cb: Option<SendCallback>) -> bool {
         self.0.channel.as_ref().is_some_and(|ch| ch.send_handle(msg, handle, keep_open, cb))
     }
 

@@ -82,8 +82,9 @@ pub type Message = serde_json::Value;
 /// Past this many queued bytes `send` returns false (Node's `65536 * 2`).
 const SEND_BACKLOG: usize = 65536 * 2;
 
-/// `callback(err)` of [`Channel::send_cb`].
-type SendCallback = Box<dyn FnOnce(Option<Error>)>;
+/// `callback(err)` of a send with a handle ([`Channel::send_handle`]): `None` once
+/// written, or the error.
+pub type SendCallback = Box<dyn FnOnce(Option<Error>)>;
 
 /// Where a child process's channel reports its errors.
 type ErrorSink = Rc<dyn Fn(&Error)>;
@@ -272,12 +273,13 @@ impl Channel {
             on_eof: RefCell::new(None),
         }));
         // The pipe's read callback holds the channel only weakly: the pipe belongs to
-        // the channel, and a channel no one holds any more has no one to tell.
+        // the channel, and a channel no one holds any more has no one to tell; its pipe
+        // still closes at the end of file, as the channel would have closed it.
         let weak = Rc::downgrade(&ch.0);
-        pipe.read_start(move |p, ev| {
-            if let Some(inner) = weak.upgrade() {
-                Channel(inner).on_read(p, ev);
-            }
+        pipe.read_start(move |p, ev| match weak.upgrade() {
+            Some(inner) => Channel(inner).on_read(p, ev),
+            None if !matches!(ev, ReadEvent::Data(_)) && !p.is_closing() => p.close(|_| {}),
+            None => {}
         })?;
         Ok(ch)
     }
@@ -396,7 +398,11 @@ impl Channel {
             };
             let queue = self.0.handle_queue.borrow_mut().take().unwrap_or_default();
             if let Some((wrapped, native)) = resend {
-                self.write_line(&wrapped, Some(native), None, true);
+                // Node's `_send` of the pending message: it waits for an answer again,
+                // and the sends taken from the queue queue up behind it.
+                if self.write_handle(&wrapped, &native, false, None).0 {
+                    *self.0.handle_queue.borrow_mut() = Some(Vec::new());
+                }
             }
             for q in queue {
                 self.send_inner(q.msg, q.handle, q.keep_open, q.cb);
@@ -443,10 +449,10 @@ impl Channel {
             _ => return,
         }
         let Some(handle) = handle else {
-            self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_NACK" }), None, None, true);
+            self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_NACK" }), None, true);
             return;
         };
-        self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_ACK" }), None, None, true);
+        self.write_line(&serde_json::json!({ "cmd": "NODE_HANDLE_ACK" }), None, true);
         let inner = msg.get("msg").cloned().unwrap_or(Message::Null);
         let internal = is_internal(&inner);
         let deliver = move |c: &Channel, h: SentHandle| {
@@ -566,13 +572,7 @@ impl Channel {
     /// Until the acknowledgement comes, later sends wait in order (the return value is
     /// then true only for the first of them). A socket that has no handle (destroyed,
     /// or sent already) goes as a plain message.
-    pub fn send_handle(
-        &self,
-        msg: &Message,
-        handle: SentHandle,
-        keep_open: bool,
-        cb: Option<Box<dyn FnOnce(Option<Error>)>>,
-    ) -> bool {
+    pub fn send_handle(&self, msg: &Message, handle: SentHandle, keep_open: bool, cb: Option<SendCallback>) -> bool {
         self.send_with(msg.clone(), Some(handle), keep_open, cb)
     }
 
@@ -597,7 +597,7 @@ impl Channel {
                 return q.len() == 1;
             }
         }
-        let Some(handle) = handle else { return self.write_line(&msg, None, cb, false) };
+        let Some(handle) = handle else { return self.write_line(&msg, cb, false) };
         let mut key = None;
         let (kind, native) = match &handle {
             SentHandle::Socket(s) => {
@@ -619,54 +619,70 @@ impl Channel {
             }
             SentHandle::Server(s) => ("net.Server", s.handle()),
         };
-        let Some(native) = native else { return self.write_line(&msg, None, cb, false) };
+        let Some(native) = native else { return self.write_line(&msg, cb, false) };
         let mut wrapped = serde_json::json!({ "cmd": "NODE_HANDLE", "type": kind, "msg": msg });
         if let Some(k) = key {
             wrapped["key"] = Message::String(k);
         }
-        let ok = self.write_line(&wrapped, Some(native.clone()), cb, false);
-        if self.0.handle_queue.borrow().is_none() && self.0.pipe.borrow().is_some() {
-            // Written: wait for the acknowledgement (`postSend` keeps a socket's handle
-            // to close it then).
+        let close_on_error = matches!(handle, SentHandle::Socket(_)) && !keep_open;
+        let (written, ok) = self.write_handle(&wrapped, &native, close_on_error, cb);
+        if written && self.0.handle_queue.borrow().is_none() {
+            // Wait for the acknowledgement (`postSend` keeps a socket's handle to close
+            // it then).
             *self.0.handle_queue.borrow_mut() = Some(Vec::new());
-            if matches!(handle, SentHandle::Socket(_)) && !keep_open {
+            if close_on_error {
                 *self.0.pending_message.borrow_mut() = Some(PendingMessage { wrapped, native, retransmissions: 0 });
             }
         }
         ok
     }
 
-    /// Writes one message line, with `native`'s descriptor if given (`uv_write2`, whose
-    /// callback always comes later, so the channel is referenced until then), else
-    /// as far as the socket takes it at once. A failed write of a handle closes the
-    /// socket's handle (Node's `postSend` on error).
-    fn write_line(&self, msg: &Message, native: Option<Tcp>, cb: Option<SendCallback>, swallow_errors: bool) -> bool {
+    /// Writes a `NODE_HANDLE` line with `native`'s descriptor (`uv_write2`, whose
+    /// callback always comes later, so the channel is referenced until then): whether
+    /// it was queued, and whether the queue is below the backlog. A write refused at
+    /// once reports its error (to `cb`, else as `'error'`), and closes a socket's handle
+    /// if `close_on_error` (Node's `postSend` without a target).
+    fn write_handle(
+        &self,
+        msg: &Message,
+        native: &Tcp,
+        close_on_error: bool,
+        cb: Option<SendCallback>,
+    ) -> (bool, bool) {
+        let Some(pipe) = self.0.pipe.borrow().clone() else { return (false, false) };
+        let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
+        line.push(b'\n');
+        let cb = Rc::new(RefCell::new(cb));
+        let (c, done) = (self.clone(), cb.clone());
+        let written = pipe.write2([Bytes::from(line)], native, move |_, _| {
+            c.unref_counted();
+            if let Some(cb) = done.borrow_mut().take() {
+                cb(None);
+            }
+        });
+        let queued = match written {
+            Ok(_) => {
+                self.ref_counted();
+                true
+            }
+            Err(e) => {
+                if close_on_error {
+                    native.close(|_| {});
+                }
+                let cb = cb.borrow_mut().take();
+                self.report(Error::sys(e, "write"), cb);
+                false
+            }
+        };
+        (queued, pipe.write_queue_size() < SEND_BACKLOG)
+    }
+
+    /// Writes one message line as far as the socket takes it at once, the rest queued.
+    fn write_line(&self, msg: &Message, cb: Option<SendCallback>, swallow_errors: bool) -> bool {
         let Some(pipe) = self.0.pipe.borrow().clone() else { return false };
         let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
         line.push(b'\n');
         let mut data = Bytes::from(line);
-        if let Some(native) = native {
-            let c = self.clone();
-            let written = pipe.write2([data], &native, move |_, _| {
-                c.unref_counted();
-                if let Some(cb) = cb {
-                    cb(None);
-                }
-            });
-            match written {
-                Ok(_) => self.ref_counted(),
-                Err(e) => {
-                    native.close(|_| {});
-                    if !swallow_errors {
-                        self.report(Error::sys(e, "write"), None);
-                    }
-                    // Not waiting for an acknowledgement of what did not go.
-                    self.0.handle_queue.borrow_mut().get_or_insert_with(Vec::new);
-                    self.0.pending_message.borrow_mut().take();
-                }
-            }
-            return pipe.write_queue_size() < SEND_BACKLOG;
-        }
         let written = match pipe.try_write(std::slice::from_ref(&data)) {
             Ok(n) => n,
             Err(reactor::Error::EAGAIN) => 0,
