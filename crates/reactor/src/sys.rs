@@ -1,6 +1,7 @@
 //! The few system calls std, mio and socket2 do not offer safely: a descriptor's access
 //! mode and file type, `O_NONBLOCK` on any descriptor, `pipe2`, a `poll(2)` that does
-//! not wait, and the terminal calls (settings, window size, pseudo-terminals). The only
+//! not wait, the terminal calls (settings, window size, pseudo-terminals), and the UDP
+//! options socket2 lacks (`IP_RECVERR`, source-specific IPv6 multicast). The only
 //! `unsafe` code in the crate lives here, each block with its reason.
 #![allow(unsafe_code)]
 
@@ -422,4 +423,56 @@ pub(crate) fn own_inherited(fd: RawFd) -> io::Result<OwnedFd> {
     // `take_inherited_fd`, which also refuses a number twice) is that nothing else in
     // the process owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `setsockopt(2)` of an `int` option that socket2 does not name (`IP_RECVERR`,
+/// `IPV6_RECVERR`).
+pub(crate) fn setsockopt_int(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: setsockopt reads `len` bytes behind the pointer, which points at `value`
+    // for the whole call; `fd` is open for the borrow's lifetime.
+    cvt(unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, (&value as *const libc::c_int).cast(), len) })?;
+    Ok(())
+}
+
+/// `setsockopt(fd, IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP or MCAST_LEAVE_SOURCE_GROUP)`
+/// (libuv's `uv__udp_set_source_membership6`): `group` and `source` as `sockaddr_in6`s
+/// of port and scope 0 in a `group_source_req`, on interface `interface` (0: the
+/// kernel's choice).
+pub(crate) fn mcast_source_group6(
+    fd: BorrowedFd<'_>,
+    join: bool,
+    interface: u32,
+    group: &std::net::Ipv6Addr,
+    source: &std::net::Ipv6Addr,
+) -> io::Result<()> {
+    fn sockaddr6(ip: &std::net::Ipv6Addr) -> libc::sockaddr_in6 {
+        // SAFETY: `sockaddr_in6` is plain old data, for which all zeroes is valid.
+        let mut sin6: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+        sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+        sin6.sin6_addr.s6_addr = ip.octets();
+        sin6
+    }
+    // SAFETY: `group_source_req` is plain old data, for which all zeroes is valid.
+    let mut req: libc::group_source_req = unsafe { std::mem::zeroed() };
+    req.gsr_interface = interface;
+    // SAFETY: a `sockaddr_storage` is larger than a `sockaddr_in6` and aligned at least
+    // as strictly (that is its purpose), so each write stays inside its field.
+    unsafe {
+        std::ptr::write((&mut req.gsr_group as *mut libc::sockaddr_storage).cast(), sockaddr6(group));
+        std::ptr::write((&mut req.gsr_source as *mut libc::sockaddr_storage).cast(), sockaddr6(source));
+    }
+    let name = if join { libc::MCAST_JOIN_SOURCE_GROUP } else { libc::MCAST_LEAVE_SOURCE_GROUP };
+    let len = std::mem::size_of::<libc::group_source_req>() as libc::socklen_t;
+    // SAFETY: setsockopt reads `len` bytes behind the pointer, which points at `req` for
+    // the whole call; `fd` is open for the borrow's lifetime.
+    cvt(unsafe {
+        libc::setsockopt(fd.as_raw_fd(), libc::IPPROTO_IPV6, name, (&req as *const libc::group_source_req).cast(), len)
+    })?;
+    Ok(())
 }

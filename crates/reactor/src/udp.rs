@@ -18,13 +18,20 @@
 //!   the wildcard address of the family (`0.0.0.0:0` to receive), as libuv does.
 //! - **Connected.** After [`Udp::connect`], sends go to that peer only: a send with an
 //!   address is `EISCONN`; without a connection, a send without one is `EDESTADDRREQ`.
+//! - **Multicast.** Groups are joined and left per socket, IPv4 ([`Udp::set_membership`],
+//!   [`Udp::set_source_membership`]) and IPv6 ([`Udp::set_membership6`],
+//!   [`Udp::set_source_membership6`]); a handle with no socket yet is first bound to the
+//!   family's wildcard address with `reuse_addr`, as libuv does. Where libuv takes an
+//!   IPv6 interface as an address whose scope it uses (`"::1%lo0"`), these take the
+//!   interface's index (`None` for libuv's `NULL`: the kernel chooses).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::IoSlice;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -40,6 +47,8 @@ use crate::loop_::{IoEntry, Loop, Pending, Ready};
 const READS_PER_EVENT: usize = 32;
 /// The buffer each datagram is read into (libuv's `alloc_cb` is asked for 64 KiB).
 const RECV_BUFFER: usize = 64 * 1024;
+/// `uv_udp_init_ex`'s extra flag `UV_UDP_RECVMMSG`.
+const UV_UDP_RECVMMSG: u32 = 0x100;
 
 /// One received datagram (`uv_udp_recv_cb`'s `nread`, `buf` and `addr`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +84,8 @@ type RecvCb = dyn FnMut(&Udp, Result<UdpRecv>);
 
 struct SendReq {
     bufs: Vec<Bytes>,
-    addr: Option<SocketAddr>,
+    /// An IP address, or a path (`send_unix`); `None` on a connected handle.
+    addr: Option<SockAddr>,
     cb: SendCb,
 }
 
@@ -154,23 +164,52 @@ impl Udp {
     /// `uv_udp_init_ex` with `AF_INET` (`ipv6: false`) or `AF_INET6`: the socket is made
     /// now.
     pub fn new_with_family(lp: &Loop, ipv6: bool) -> Result<Udp> {
+        let domain = if ipv6 { libc::AF_INET6 } else { libc::AF_INET };
+        Udp::new_ex(lp, domain as u32)
+    }
+
+    /// `uv_udp_init_ex(loop, handle, flags)`, flags as libuv's: the low 8 bits are the
+    /// domain, `AF_UNSPEC` (no socket until one is needed, as [`Udp::new`]), `AF_INET`
+    /// or `AF_INET6` (the socket is made now); the higher bits may hold
+    /// `UV_UDP_RECVMMSG` (`0x100`), which is accepted and has no effect here (each
+    /// datagram is read by its own `recvfrom`). `EINVAL` for another domain or another
+    /// flag; the error of `socket(2)`.
+    pub fn new_ex(lp: &Loop, flags: u32) -> Result<Udp> {
+        let domain = (flags & 0xFF) as libc::c_int;
+        if domain != libc::AF_INET && domain != libc::AF_INET6 && domain != libc::AF_UNSPEC {
+            return Err(Error::EINVAL);
+        }
+        if flags & !0xFF & !UV_UDP_RECVMMSG != 0 {
+            return Err(Error::EINVAL);
+        }
+        let sock = match domain {
+            libc::AF_UNSPEC => None,
+            libc::AF_INET => Some(Socket::new(Domain::IPV4, Type::DGRAM, None)?),
+            _ => Some(Socket::new(Domain::IPV6, Type::DGRAM, None)?),
+        };
         let u = Udp::new(lp);
-        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-        let sock = Socket::new(domain, Type::DGRAM, None)?;
-        sock.set_nonblocking(true)?;
-        u.adopt(sock.into())?;
+        if let Some(sock) = sock {
+            sock.set_nonblocking(true)?;
+            u.adopt(sock.into())?;
+        }
         Ok(u)
     }
 
-    /// `uv_udp_open`: a UDP socket this process already has. `EEXIST` if the handle has
-    /// a socket; a socket already bound or connected is taken as such.
+    /// `uv_udp_open`: a UDP socket this process already has, made non-blocking, with
+    /// `SO_REUSEADDR` set (libuv's `uv__set_reuse`); a socket already bound or connected
+    /// is taken as such. `EBUSY` if the handle has a socket. (libuv's `EEXIST`, for a
+    /// descriptor another handle of the loop watches, cannot happen: the handle owns
+    /// `fd`.)
     pub fn open_fd(&self, fd: OwnedFd) -> Result<()> {
         if self.0.sock.borrow().is_some() {
-            return Err(Error::EEXIST);
+            return Err(Error::EBUSY);
         }
         let sock = UdpSocket::from(fd);
         sock.set_nonblocking(true)?;
-        self.0.connected.set(sock.peer_addr().is_ok());
+        let sref = SockRef::from(&sock);
+        sref.set_reuse_address(true)?;
+        // libuv's `uv__udp_is_connected`: `getpeername` succeeds, whatever the family.
+        self.0.connected.set(sref.peer_addr().is_ok());
         self.adopt(sock)
     }
 
@@ -188,16 +227,33 @@ impl Udp {
     /// The socket, made and bound to the wildcard address of `v6`'s family if there is
     /// none (`uv__udp_maybe_deferred_bind`).
     fn ensure_bound(&self, v6: bool) -> Result<()> {
+        self.ensure_bound_with(v6, UdpBindFlags::default())
+    }
+
+    fn ensure_bound_with(&self, v6: bool, flags: UdpBindFlags) -> Result<()> {
         if self.0.sock.borrow().is_some() {
             return Ok(());
         }
         let addr: SocketAddr = if v6 { (Ipv6Addr::UNSPECIFIED, 0).into() } else { (Ipv4Addr::UNSPECIFIED, 0).into() };
-        self.bind(addr, UdpBindFlags::default())
+        self.bind(addr, flags)
     }
 
     /// `uv_udp_bind`. `EADDRINUSE` for a port taken without `reuse_addr` on both sides;
-    /// `EINVAL` if already bound, or for `ipv6_only` on an IPv4 address.
+    /// `EINVAL` if already bound, for `ipv6_only` on an IPv4 address, or for an address
+    /// of the other family than a socket made early ([`Udp::new_ex`]).
     pub fn bind(&self, addr: SocketAddr, flags: UdpBindFlags) -> Result<()> {
+        self.bind_impl(addr, flags, false)
+    }
+
+    /// `uv_udp_bind` with `UV_UDP_LINUX_RECVERR` among the flags: sets `IP_RECVERR` (or
+    /// `IPV6_RECVERR`) first, so that ICMP errors reach an unconnected socket too (a send
+    /// or a read after a datagram to a closed port fails with `ECONNREFUSED`). Errors as
+    /// [`bind`](Udp::bind)'s.
+    pub fn bind_recverr(&self, addr: SocketAddr, flags: UdpBindFlags) -> Result<()> {
+        self.bind_impl(addr, flags, true)
+    }
+
+    fn bind_impl(&self, addr: SocketAddr, flags: UdpBindFlags, recverr: bool) -> Result<()> {
         if self.0.core.is_closing() {
             return Err(Error::EINVAL);
         }
@@ -212,15 +268,28 @@ impl Udp {
             self.adopt(sock.into())?;
         }
         let guard = self.0.sock.borrow();
-        let sock = SockRef::from(guard.as_ref().ok_or(Error::EBADF)?);
+        let std = guard.as_ref().ok_or(Error::EBADF)?;
+        let sock = SockRef::from(std);
+        if recverr {
+            // libuv's `uv__set_recverr`, by the address's family.
+            let (level, name) = if addr.is_ipv6() {
+                (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
+            } else {
+                (libc::IPPROTO_IP, libc::IP_RECVERR)
+            };
+            crate::sys::setsockopt_int(std.as_fd(), level, name, 1)?;
+        }
         if flags.reuse_addr {
             sock.set_reuse_address(true)?;
         }
         if addr.is_ipv6() {
             sock.set_only_v6(flags.ipv6_only)?;
         }
-        sock.bind(&addr.into())?;
-        Ok(())
+        match sock.bind(&addr.into()) {
+            // The BSDs' answer for an address of the other family, as libuv maps it.
+            Err(e) if e.raw_os_error() == Some(libc::EAFNOSUPPORT) => Err(Error::EINVAL),
+            r => Ok(r?),
+        }
     }
 
     /// `uv_udp_connect`: `Some(addr)` connects (`EISCONN` if connected); `None`
@@ -282,17 +351,48 @@ impl Udp {
         addr: Option<SocketAddr>,
         cb: impl FnOnce(&Udp, Result<()>) + 'static,
     ) -> Result<()> {
-        let p = &self.0;
-        if p.core.is_closing() {
+        if self.0.core.is_closing() {
             return Err(Error::EINVAL);
         }
         self.check_dest(addr)?;
         self.ensure_bound(addr.is_some_and(|a| a.is_ipv6()))?;
+        self.queue_send(bufs, addr.map(SockAddr::from), Box::new(cb));
+        Ok(())
+    }
+
+    /// `uv_udp_send` to a `sockaddr_un`: queues `bufs` as one datagram to the socket at
+    /// `path`, as [`send`](Udp::send) does (its result in `cb`, later). The handle must
+    /// have a socket of its own (`EINVAL` otherwise: libuv has no deferred bind for
+    /// `AF_UNIX`, and aborts); `EISCONN` if connected; `EINVAL` for a path too long for
+    /// `sun_path`.
+    pub fn send_unix(
+        &self,
+        bufs: Vec<Bytes>,
+        path: impl AsRef<Path>,
+        cb: impl FnOnce(&Udp, Result<()>) + 'static,
+    ) -> Result<()> {
+        if self.0.core.is_closing() {
+            return Err(Error::EINVAL);
+        }
+        if self.0.connected.get() {
+            return Err(Error::EISCONN);
+        }
+        if self.0.sock.borrow().is_none() {
+            return Err(Error::EINVAL);
+        }
+        let to = SockAddr::unix(path).map_err(|_| Error::EINVAL)?;
+        self.queue_send(bufs, Some(to), Box::new(cb));
+        Ok(())
+    }
+
+    /// `uv__udp_send` once the destination is checked and the socket exists.
+    fn queue_send(&self, bufs: Vec<Bytes>, addr: Option<SockAddr>, cb: SendCb) {
+        let p = &self.0;
         let was_empty = p.queue_count.get() == 0;
         let size: usize = bufs.iter().map(Bytes::len).sum();
         p.queue_size.set(p.queue_size.get() + size);
         p.queue_count.set(p.queue_count.get() + 1);
-        p.queue.borrow_mut().push_back(SendReq { bufs, addr, cb: Box::new(cb) });
+        p.queue.borrow_mut().push_back(SendReq { bufs, addr, cb });
         p.core.lp.req_register(); // a send keeps the loop alive until its callback
         p.core.start();
         if was_empty {
@@ -302,7 +402,6 @@ impl Udp {
                 p.core.lp.push_pending(Pending::Udp(p.clone()));
             }
         }
-        Ok(())
     }
 
     /// `uv_udp_try_send`: sends now and returns the bytes sent; `EAGAIN` while sends are
@@ -313,7 +412,7 @@ impl Udp {
         }
         self.check_dest(addr)?;
         self.ensure_bound(addr.is_some_and(|a| a.is_ipv6()))?;
-        send_now(self, bufs, addr)
+        send_now(self, bufs, addr.map(SockAddr::from).as_ref())
     }
 
     /// `uv_udp_recv_start`: `cb` for every datagram (and "nothing more for now", see the
@@ -413,9 +512,14 @@ impl Udp {
         }
     }
 
-    /// `uv_udp_set_membership` for IPv4: joins or leaves `group` on `interface` (any
-    /// interface if `None`).
+    /// `uv_udp_set_membership` for an IPv4 group: joins or leaves `group` on the
+    /// interface that has address `interface` (`None`, libuv's `NULL`: `INADDR_ANY`, the
+    /// kernel chooses by route). Binds to `0.0.0.0:0` with `reuse_addr` first if the
+    /// handle has no socket. `EINVAL` for an address that is not multicast; `ENODEV` if
+    /// no interface can be chosen (no route to the group); `EADDRNOTAVAIL` for leaving a
+    /// group not joined.
     pub fn set_membership(&self, group: Ipv4Addr, interface: Option<Ipv4Addr>, m: Membership) -> Result<()> {
+        self.ensure_bound_with(false, UdpBindFlags { reuse_addr: true, ..Default::default() })?;
         if !group.is_multicast() {
             return Err(Error::EINVAL);
         }
@@ -424,6 +528,84 @@ impl Udp {
             Membership::Join => self.with_sock(|s| s.join_multicast_v4(&group, &iface)),
             Membership::Leave => self.with_sock(|s| s.leave_multicast_v4(&group, &iface)),
         }
+    }
+
+    /// `uv_udp_set_membership` for an IPv6 group (`IPV6_ADD_MEMBERSHIP`,
+    /// `IPV6_DROP_MEMBERSHIP`): joins or leaves `group` on the interface of index
+    /// `interface` (libuv takes an address and uses its scope, `"::1%lo0"`; `None`, its
+    /// `NULL`, is index 0: the kernel chooses by route). Binds to `[::]:0` with
+    /// `reuse_addr` first if the handle has no socket. `EINVAL` for an address that is
+    /// not multicast; `ENODEV` if no interface can be chosen; `EADDRNOTAVAIL` for
+    /// leaving a group not joined.
+    pub fn set_membership6(&self, group: Ipv6Addr, interface: Option<u32>, m: Membership) -> Result<()> {
+        self.ensure_bound_with(true, UdpBindFlags { reuse_addr: true, ..Default::default() })?;
+        let index = interface.unwrap_or(0);
+        match m {
+            Membership::Join => self.with_sock(|s| s.join_multicast_v6(&group, index)),
+            Membership::Leave => self.with_sock(|s| s.leave_multicast_v6(&group, index)),
+        }
+    }
+
+    /// `uv_udp_set_source_membership` for an IPv4 group (IGMPv3,
+    /// `IP_ADD_SOURCE_MEMBERSHIP`, `IP_DROP_SOURCE_MEMBERSHIP`): receives what `source`
+    /// sends to `group`, on the interface that has address `interface` (`None`:
+    /// `INADDR_ANY`). Binds to `0.0.0.0:0` with `reuse_addr` first if the handle has no
+    /// socket. `EINVAL` for a group that is not multicast, or for leaving a group not
+    /// joined (Linux); `ENODEV` if no interface can be chosen.
+    pub fn set_source_membership(
+        &self,
+        group: Ipv4Addr,
+        interface: Option<Ipv4Addr>,
+        source: Ipv4Addr,
+        m: Membership,
+    ) -> Result<()> {
+        self.ensure_bound_with(false, UdpBindFlags { reuse_addr: true, ..Default::default() })?;
+        let iface = interface.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        match m {
+            Membership::Join => self.with_sock(|s| s.join_ssm_v4(&source, &group, &iface)),
+            Membership::Leave => self.with_sock(|s| s.leave_ssm_v4(&source, &group, &iface)),
+        }
+    }
+
+    /// `uv_udp_set_source_membership` for an IPv6 group (MLDv2,
+    /// `MCAST_JOIN_SOURCE_GROUP`, `MCAST_LEAVE_SOURCE_GROUP`): receives what `source`
+    /// sends to `group`, on the interface of index `interface` (`None`: 0, the kernel
+    /// chooses). Binds to `[::]:0` with `reuse_addr` first if the handle has no socket.
+    /// `EINVAL` for a group that is not multicast, or for leaving a group not joined
+    /// (Linux); `ENODEV` if no interface can be chosen.
+    pub fn set_source_membership6(
+        &self,
+        group: Ipv6Addr,
+        interface: Option<u32>,
+        source: Ipv6Addr,
+        m: Membership,
+    ) -> Result<()> {
+        self.ensure_bound_with(true, UdpBindFlags { reuse_addr: true, ..Default::default() })?;
+        let guard = self.0.sock.borrow();
+        let sock = guard.as_ref().ok_or(Error::EBADF)?;
+        let join = m == Membership::Join;
+        Ok(crate::sys::mcast_source_group6(sock.as_fd(), join, interface.unwrap_or(0), &group, &source)?)
+    }
+
+    /// `uv_udp_set_multicast_interface` with an IPv4 address: multicast datagrams leave
+    /// by the interface that has `interface` (`IP_MULTICAST_IF`). `None` is libuv's
+    /// `NULL`: the kernel's choice, `INADDR_ANY` on an IPv4 handle, index 0 on an IPv6
+    /// one (a handle bound to an IPv6 address). `EBADF` without a socket;
+    /// `EADDRNOTAVAIL` for an address no interface has.
+    pub fn set_multicast_interface(&self, interface: Option<Ipv4Addr>) -> Result<()> {
+        match interface {
+            None if self.is_v6()? => self.with_sock(|s| s.set_multicast_if_v6(0)),
+            None => self.with_sock(|s| s.set_multicast_if_v4(&Ipv4Addr::UNSPECIFIED)),
+            Some(addr) => self.with_sock(|s| s.set_multicast_if_v4(&addr)),
+        }
+    }
+
+    /// `uv_udp_set_multicast_interface` with an IPv6 address, of which libuv uses only
+    /// the scope (`"::1%lo0"`): multicast datagrams leave by the interface of index
+    /// `interface` (`IPV6_MULTICAST_IF`; `None`: 0, the kernel's choice). `EBADF`
+    /// without a socket; `ENODEV` for an index no interface has.
+    pub fn set_multicast_interface6(&self, interface: Option<u32>) -> Result<()> {
+        self.with_sock(|s| s.set_multicast_if_v6(interface.unwrap_or(0)))
     }
 
     /// `uv_recv_buffer_size`: `None` reads it; `Some(n)` sets it (Linux keeps double).
@@ -444,13 +626,12 @@ impl Udp {
 }
 
 /// One `sendmsg` of `bufs` as one datagram (retried on `EINTR`, which sent nothing).
-fn send_now(u: &Udp, bufs: &[Bytes], addr: Option<SocketAddr>) -> Result<usize> {
+fn send_now(u: &Udp, bufs: &[Bytes], to: Option<&SockAddr>) -> Result<usize> {
     let guard = u.0.sock.borrow();
     let sock = SockRef::from(guard.as_ref().ok_or(Error::EBADF)?);
     let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
-    let to = addr.map(SockAddr::from);
     loop {
-        let r = match &to {
+        let r = match to {
             Some(a) => sock.send_to_vectored(&slices, a),
             None => sock.send_vectored(&slices),
         };
@@ -476,11 +657,11 @@ fn send_queued(u: &Udp) {
         let next = {
             let q = p.queue.borrow();
             match q.front() {
-                Some(req) => (req.bufs.clone(), req.addr),
+                Some(req) => (req.bufs.clone(), req.addr.clone()),
                 None => break,
             }
         };
-        let result = send_now(u, &next.0, next.1);
+        let result = send_now(u, &next.0, next.1.as_ref());
         if result == Err(Error::EAGAIN) {
             p.writable.set(false);
             break;

@@ -281,3 +281,29 @@ pub fn can_ipv6() -> bool {
     }
     ok
 }
+
+/// libuv's `can_ipv6_external()` (test-udp-multicast-join6.c): whether an interface that
+/// is not a loopback one (`uv_interface_addresses`' `is_internal`) has an IPv6 address.
+pub fn can_ipv6_external() -> bool {
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs writes a list it allocated into `head`, or fails and writes
+    // nothing; libuv assumes no IPv6 on failure.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return false;
+    }
+    let mut found = false;
+    let mut p = head;
+    while !p.is_null() {
+        // SAFETY: `p` is a node of the list getifaddrs made, freed only below; its
+        // `ifa_addr` is null or points at a sockaddr whose family field can be read.
+        let ifa = unsafe { &*p };
+        let internal = ifa.ifa_flags & libc::IFF_LOOPBACK as libc::c_uint != 0;
+        // SAFETY: as above.
+        let v6 = !ifa.ifa_addr.is_null() && i32::from(unsafe { (*ifa.ifa_addr).sa_family }) == libc::AF_INET6;
+        found |= v6 && !internal;
+        p = ifa.ifa_next;
+    }
+    // SAFETY: `head` is the list getifaddrs made, not used after this.
+    unsafe { libc::freeifaddrs(head) };
+    found
+}
