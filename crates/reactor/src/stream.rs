@@ -614,15 +614,15 @@ fn read(t: &Rc<TcpInner>) {
             lp.inner().metrics.bump(|m| m.read += 1);
             // A terminal's short read may leave lines (or an EOF) behind that no new
             // edge will announce: ask the descriptor (libuv's level-triggered poll would).
-            // An IPC pipe's read stops after bytes that carried descriptors, whatever
-            // follows them: only EAGAIN says it is drained.
-            let drained = |n: usize| {
-                n < want
-                    && st.ipc.is_none()
-                    && !(st.tty && crate::sys::readable_now(std::os::fd::AsRawFd::as_raw_fd(stream)))
-            };
+            let drained =
+                |n: usize| n < want && !(st.tty && crate::sys::readable_now(std::os::fd::AsRawFd::as_raw_fd(stream)));
             r.map(|n| (buf.split_to(n).freeze(), drained(n)))
         };
+        // An IPC pipe's read stops after bytes that carried descriptors, whatever follows
+        // them, so its short read does not say it is drained. As libuv does after any
+        // short read, it stops reading for this poll phase, and comes back in the next
+        // (the ready list stands in for the level-triggered poll that would report it).
+        let mut again = false;
         let mut st = t.st.borrow_mut();
         st.stats.read_calls += 1;
         if !received.is_empty() {
@@ -640,7 +640,9 @@ fn read(t: &Rc<TcpInner>) {
             Ok((data, short)) => {
                 st.stats.bytes_read += data.len() as u64;
                 lp.inner().metrics.bump(|m| m.bytes_read += data.len() as u64);
-                if short {
+                if short && st.ipc.is_some() {
+                    again = true;
+                } else if short {
                     // Drained: only EOF (already announced) can still be there.
                     st.ready_r = st.hup_r;
                 }
@@ -670,6 +672,16 @@ fn read(t: &Rc<TcpInner>) {
         }
         lp.run_next_ticks();
         if stop {
+            return;
+        }
+        if again {
+            let more = {
+                let st = t.st.borrow();
+                st.reading && st.ready_r
+            };
+            if more {
+                queue_ready(t);
+            }
             return;
         }
     }
