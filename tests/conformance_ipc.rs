@@ -28,6 +28,7 @@ use bytes::Bytes;
 use millrace::reactor::{Handle, Loop, RunMode, Timer};
 use millrace::streams::child_process::SpawnSyncOptions;
 use millrace::streams::child_process::{fork, spawn, spawn_sync, ChildProcess, ForkOptions, SpawnOptions, Stdio};
+use millrace::streams::dgram::{create_socket, SocketType};
 use millrace::streams::ipc::{process_channel, Message, SentHandle};
 use millrace::streams::net::{create_server, Server, Socket};
 use serde_json::json;
@@ -130,6 +131,21 @@ fn child(mode: &str) -> ExitCode {
                 ch.send(&json!({ "serverListening": srv.listening() }));
                 *server.borrow_mut() = Some(srv);
             }
+            Some("dgram") => {
+                let Some(SentHandle::Dgram(sock)) = handle else { panic!("'dgram' came without a socket") };
+                let c = ch.clone();
+                sock.on_message(move |sock, m| {
+                    let text = String::from_utf8_lossy(&m.data).into_owned();
+                    c.send(&json!({ "dgramMessage": text, "family": m.rinfo.family }));
+                    let c = c.clone();
+                    sock.close_cb(move |_| {
+                        c.send(&json!({ "dgramClosed": true }));
+                    })
+                    .expect("close");
+                });
+                let kind = if sock.kind() == SocketType::Udp4 { "udp4" } else { "udp6" };
+                ch.send(&json!({ "dgramReady": kind }));
+            }
             Some("closeServer") => {
                 let srv = server.borrow_mut().take().expect("a server to close");
                 let ch = ch.clone();
@@ -182,6 +198,7 @@ type Lines = Rc<RefCell<Vec<String>>>;
 struct Rec {
     ipc: RefCell<Vec<String>>,
     net: RefCell<Vec<String>>,
+    cli: RefCell<Vec<String>>,
     proc_: RefCell<Vec<String>>,
     exited: Cell<bool>,
     disconnected: Cell<bool>,
@@ -189,7 +206,11 @@ struct Rec {
 
 impl Rec {
     fn ipc(&self, line: impl Into<String>) {
-        self.ipc.borrow_mut().push(line.into());
+        let line = line.into();
+        if std::env::var_os("MILLRACE_TRACE_LIVE").is_some() {
+            eprintln!("ipc {line}");
+        }
+        self.ipc.borrow_mut().push(line);
     }
     fn net(&self, line: impl Into<String>) {
         self.net.borrow_mut().push(line.into());
@@ -269,6 +290,7 @@ fn done(ctx: Rc<Ctx>, rec: Rc<Rec>, name: String) {
         out.push(format!("-- {name}"));
         out.extend(rec.ipc.borrow().iter().map(|l| format!("ipc {l}")));
         out.extend(rec.net.borrow().iter().map(|l| format!("net {l}")));
+        out.extend(rec.cli.borrow().iter().map(|l| format!("cli {l}")));
         out.extend(rec.proc_.borrow().iter().map(|l| format!("proc {l}")));
         drop(out);
         next(&ctx);
@@ -474,7 +496,7 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
                 server
                     .listen("127.0.0.1:0".parse().unwrap(), move |server| {
                         let port = server.address().expect("an address").port();
-                        client(&r2, port, {
+                        client(&r2, port, true, {
                             let c2 = c2.clone();
                             move || {
                                 c2.send(&json!({ "cmd": "disconnect" }));
@@ -515,10 +537,47 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
                         .expect("listen");
                 } else if m.get("serverListening").is_some() {
                     let c = c.clone();
-                    client(&r, port.get(), move || {
+                    client(&r, port.get(), false, move || {
                         c.send(&json!({ "cmd": "closeServer" }));
                     });
                 } else if m.get("serverClosed").is_some() {
+                    c.send(&json!({ "cmd": "disconnect" }));
+                }
+            });
+        }),
+    ));
+    list.push((
+        "send a dgram socket",
+        Box::new(|ctx, rec| {
+            let child = start(ctx, rec, &["serve"], false, false);
+            let sock = create_socket(SocketType::Udp4);
+            let port = Rc::new(Cell::new(0));
+            let r = rec.clone();
+            child.on_message(move |c, m| {
+                r.ipc(format!("message {}", js(&m)));
+                if m.get("ready").is_some() {
+                    let (r, c, port) = (r.clone(), c.clone(), port.clone());
+                    sock.bind_cb(0, Some([127, 0, 0, 1].into()), move |sock| {
+                        port.set(sock.address().expect("an address").port());
+                        let (r, s) = (r.clone(), sock.clone());
+                        let cb = Box::new(move |err: Option<millrace::streams::Error>| {
+                            r.ipc(format!("send cb {}", err.map_or(String::new(), |e| e.to_string())));
+                            let r = r.clone();
+                            s.close_cb(move |_| r.net("parent dgram close")).expect("close");
+                        });
+                        c.send_handle(&json!({ "cmd": "dgram" }), SentHandle::Dgram(sock.clone()), false, Some(cb));
+                    })
+                    .expect("bind");
+                } else if m.get("dgramReady").is_some() {
+                    let client = create_socket(SocketType::Udp4);
+                    let r = r.clone();
+                    client
+                        .send(vec![Bytes::from_static(b"ping")], Some((port.get(), None)), move |client, err, _| {
+                            r.net(format!("client sent {}", err.map_or(String::new(), |e| e.to_string())));
+                            client.close().expect("close");
+                        })
+                        .expect("send");
+                } else if m.get("dgramClosed").is_some() {
                     c.send(&json!({ "cmd": "disconnect" }));
                 }
             });
@@ -561,8 +620,8 @@ fn scenarios() -> Vec<(&'static str, Scenario)> {
 }
 
 /// The scenarios' client: connects to `port`, logs what it reads at its end and its
-/// close, then calls `closed`.
-fn client(rec: &Rc<Rec>, port: u16, closed: impl Fn() + 'static) {
+/// close (apart, in `cli`, if `apart`), then calls `closed`.
+fn client(rec: &Rc<Rec>, port: u16, apart: bool, closed: impl Fn() + 'static) {
     let client = Socket::connect(([127, 0, 0, 1], port).into());
     let got = Rc::new(RefCell::new(Vec::new()));
     let g = got.clone();
@@ -571,7 +630,11 @@ fn client(rec: &Rc<Rec>, port: u16, closed: impl Fn() + 'static) {
     client.on_end(move |_| r.net(format!("client end {}", js(&json!(String::from_utf8_lossy(&got.borrow()))))));
     let r = rec.clone();
     client.on_close(move |_| {
-        r.net("client close");
+        if apart {
+            r.cli.borrow_mut().push("client close".to_owned());
+        } else {
+            r.net("client close");
+        }
         closed();
     });
 }

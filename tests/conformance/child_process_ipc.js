@@ -6,8 +6,9 @@
 // ERR_IPC_DISCONNECTED), a child that exits while connected, a child that listens for
 // nothing (its channel does not keep it alive), the errors thrown for 'ipc' twice,
 // 'ipc' in spawnSync and fork without 'ipc', and handles sent with messages: a
-// connection the parent accepted, which the child answers and ends, and a listening
-// server, which the parent then closes and the child serves.
+// connection the parent accepted, which the child answers and ends, a listening
+// server, which the parent then closes and the child serves, and a bound UDP socket,
+// which the parent then closes and the child receives on.
 //
 // The child is tests/node/ipc_child.js, run by `node` (or by IPC_CHILD_EXEC: the Rust
 // test runs this script against its own child too). Each scenario's channel events
@@ -16,6 +17,7 @@
 'use strict';
 const { fork, spawn, spawnSync } = require('child_process');
 const net = require('net');
+const dgram = require('dgram');
 const path = require('path');
 const { log } = require('./trace');
 
@@ -30,7 +32,7 @@ const next = () => {
 };
 
 function run(name, f) {
-  const lines = { ipc: [], net: [], proc: [] };
+  const lines = { ipc: [], net: [], cli: [], proc: [] };
   const rec = (who, ...parts) => lines[who].push(parts.join(' '));
   let exited = false;
   let disconnected = false;
@@ -176,8 +178,10 @@ scenario('send a socket', (start, rec, done) => {
       let got = '';
       client.on('data', (d) => { got += d; });
       client.on('end', () => rec('net', 'client end', JSON.stringify(got)));
+      // Apart: the client's close and the child's report that its socket closed
+      // (which the server's close waits for) race.
       client.on('close', () => {
-        rec('net', 'client close');
+        rec('cli', 'client close');
         child.send({ cmd: 'disconnect' });
       });
     });
@@ -209,6 +213,33 @@ scenario('send a server', (start, rec, done) => {
         child.send({ cmd: 'closeServer' });
       });
     } else if (m.serverClosed) {
+      child.send({ cmd: 'disconnect' });
+    }
+  });
+  done();
+});
+
+scenario('send a dgram socket', (start, rec, done) => {
+  const child = start(['serve'], {}, false);
+  const sock = dgram.createSocket('udp4');
+  let port = 0;
+  child.on('message', (m) => {
+    rec('ipc', 'message', JSON.stringify(m));
+    if (m.ready) {
+      sock.bind(0, '127.0.0.1', () => {
+        port = sock.address().port;
+        child.send({ cmd: 'dgram' }, sock, (err) => {
+          rec('ipc', 'send cb', err);
+          sock.close(() => rec('net', 'parent dgram close'));
+        });
+      });
+    } else if (m.dgramReady) {
+      const client = dgram.createSocket('udp4');
+      client.send('ping', port, '127.0.0.1', (err) => {
+        rec('net', 'client sent', err);
+        client.close();
+      });
+    } else if (m.dgramClosed) {
       child.send({ cmd: 'disconnect' });
     }
   });

@@ -2,7 +2,7 @@
 // IPC channel only (its stdout is ignored). tests/conformance_ipc.rs has the same child
 // in Rust, and runs the parent script against both.
 //   serve:   sends {ready, fd, foo}, then answers commands until it is disconnected;
-//            'socket' and 'server' come with a handle
+//            'socket', 'server' and 'dgram' come with a handle
 //   oneshot: sends {bye: true} and listens for nothing, so its channel lets it exit
 'use strict';
 const mode = process.argv[2] || 'serve';
@@ -21,6 +21,13 @@ if (mode === 'oneshot') {
         server = handle;
         server.on('connection', (c) => c.end('served by child\n'));
         process.send({ serverListening: server.listening });
+        break;
+      case 'dgram':
+        handle.on('message', (d, rinfo) => {
+          process.send({ dgramMessage: d.toString(), family: rinfo.family });
+          handle.close(() => process.send({ dgramClosed: true }));
+        });
+        process.send({ dgramReady: handle.type });
         break;
       case 'closeServer':
         server.close(() => process.send({ serverClosed: true }));

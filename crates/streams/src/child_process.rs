@@ -401,18 +401,17 @@ impl ChildProcess {
         }));
         if let Some(ch) = &child.0.channel {
             child.0.closes_needed.set(child.0.closes_needed.get() + 1);
-            let (to_error, to_close) = (Rc::downgrade(&child.0), Rc::downgrade(&child.0));
+            // Errors go to the child process while someone holds it; the end of file
+            // keeps it (until then) so that `close` still comes.
+            let to_error = Rc::downgrade(&child.0);
+            let to_close = child.clone();
             ch.attach(
                 Rc::new(move |e: &Error| {
                     if let Some(c) = to_error.upgrade() {
                         ChildProcess(c).emit_error(e);
                     }
                 }),
-                Box::new(move || {
-                    if let Some(c) = to_close.upgrade() {
-                        ChildProcess(c).maybe_close();
-                    }
-                }),
+                Box::new(move || to_close.maybe_close()),
             );
         }
         for (i, s) in child.0.stdio.iter().enumerate() {
@@ -494,10 +493,9 @@ impl ChildProcess {
         i.closes_got.set(i.closes_got.get() + 1);
         if i.closes_got.get() == i.closes_needed.get() {
             i.ev.emit_plain(Event::Close, self);
+            // The channel's own listeners stay: its `disconnect` comes a tick after the
+            // end of file that brought this `close`, and it drops them itself then.
             i.ev.clear();
-            if let Some(ch) = &i.channel {
-                ch.clear_listeners();
-            }
         }
     }
 
@@ -663,7 +661,8 @@ impl ChildProcess {
     pub fn on_message_handle(&self, f: impl Fn(&ChildProcess, Message, Option<SentHandle>) + 'static) -> ListenerId {
         match &self.0.channel {
             Some(ch) => {
-                ch.on_message_weak(Rc::downgrade(&self.0), move |c, msg, h| f(&ChildProcess(c.clone()), msg, h))
+                let c = self.clone();
+                ch.on_message_handle(move |_, msg, h| f(&c, msg, h))
             }
             None => ListenerId { event: Event::Message, id: self.0.ev.next_id() },
         }
@@ -679,7 +678,10 @@ impl ChildProcess {
     /// it exited).
     pub fn on_disconnect(&self, f: impl Fn(&ChildProcess) + 'static) -> ListenerId {
         match &self.0.channel {
-            Some(ch) => ch.on_disconnect_weak(Rc::downgrade(&self.0), move |c| f(&ChildProcess(c.clone()))),
+            Some(ch) => {
+                let c = self.clone();
+                ch.on_disconnect(move |_| f(&c))
+            }
             None => ListenerId { event: Event::Disconnect, id: self.0.ev.next_id() },
         }
     }

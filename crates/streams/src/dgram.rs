@@ -173,6 +173,30 @@ pub fn create_socket_with(opts: SocketOptions) -> Socket {
 }
 
 impl Socket {
+    /// `socket.bind(handle, cb)` of a new socket on a bound UDP handle this process
+    /// was given: what a dgram socket sent over an IPC channel becomes in the receiver
+    /// (`handleConversion['dgram.Socket'].got`). Node's `bind` with a handle starts
+    /// receiving and emits `listening` at once, before it returns.
+    pub(crate) fn from_bound_handle(kind: SocketType, handle: Udp, cb: impl Fn(&Socket) + 'static) -> Socket {
+        let s = create_socket(kind);
+        if let Some(old) = s.0.handle.borrow_mut().replace(handle.clone()) {
+            old.close(|_| {});
+        }
+        s.0.ev.on(Event::Listening, true, Handler::Plain(Rc::new(cb)));
+        s.start_listening(&handle);
+        s
+    }
+
+    /// The handle (Node's `state.handle`), to send over an IPC channel.
+    pub(crate) fn udp(&self) -> Option<Udp> {
+        self.0.handle.borrow().clone()
+    }
+
+    /// `socket.type`.
+    pub fn kind(&self) -> SocketType {
+        self.0.opts.kind
+    }
+
     /// `healthCheck`: the handle, or `ERR_SOCKET_DGRAM_NOT_RUNNING` once closed.
     fn handle(&self) -> Result<Udp, Error> {
         self.0.handle.borrow().clone().ok_or_else(|| Error::node(Code::ERR_SOCKET_DGRAM_NOT_RUNNING, ""))

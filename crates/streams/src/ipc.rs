@@ -66,11 +66,11 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::os::fd::RawFd;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Buf, Bytes};
-use millrace_reactor::{self as reactor, Handle, IpcHandle, Loop, Pipe, ReadEvent, Tcp};
+use millrace_reactor::{self as reactor, Handle, IpcHandle, Loop, Pipe, ReadEvent};
 
 use crate::errors::{Code, Error};
 use crate::events::{Emitter, Event, Handler, ListenerId};
@@ -104,6 +104,8 @@ pub enum SentHandle {
     Socket(Socket),
     /// A listening `net.Server`.
     Server(Server),
+    /// A bound `dgram.Socket`, which then receives in both processes.
+    Dgram(crate::dgram::Socket),
 }
 
 impl fmt::Debug for SentHandle {
@@ -111,6 +113,7 @@ impl fmt::Debug for SentHandle {
         match self {
             SentHandle::Socket(_) => f.write_str("SentHandle::Socket"),
             SentHandle::Server(_) => f.write_str("SentHandle::Server"),
+            SentHandle::Dgram(_) => f.write_str("SentHandle::Dgram"),
         }
     }
 }
@@ -139,7 +142,7 @@ struct GotList {
 /// (Node's `_pendingMessage`).
 struct PendingMessage {
     wrapped: Message,
-    native: Tcp,
+    native: IpcHandle,
     retransmissions: u32,
 }
 
@@ -272,15 +275,12 @@ impl Channel {
             error_to: RefCell::new(None),
             on_eof: RefCell::new(None),
         }));
-        // The pipe's read callback holds the channel only weakly: the pipe belongs to
-        // the channel, and a channel no one holds any more has no one to tell; its pipe
-        // still closes at the end of file, as the channel would have closed it.
-        let weak = Rc::downgrade(&ch.0);
-        pipe.read_start(move |p, ev| match weak.upgrade() {
-            Some(inner) => Channel(inner).on_read(p, ev),
-            None if !matches!(ev, ReadEvent::Data(_)) && !p.is_closing() => p.close(|_| {}),
-            None => {}
-        })?;
+        // While the pipe reads, it keeps the channel (and through its listeners and its
+        // end-of-file hook, the child process) alive, as a Node handle keeps its owner:
+        // a child process nobody holds still delivers its messages, `disconnect` and
+        // `close`. Closing the pipe drops the callback, and the cycle with it.
+        let c = ch.clone();
+        pipe.read_start(move |p, ev| c.on_read(p, ev))?;
         Ok(ch)
     }
 
@@ -391,7 +391,7 @@ impl Channel {
                 };
                 if give_up {
                     if let Some(p) = pending.take() {
-                        p.native.close(|_| {});
+                        close_ipc_handle(&p.native);
                     }
                 }
                 pending.as_ref().map(|p| (p.wrapped.clone(), p.native.clone()))
@@ -489,7 +489,16 @@ impl Channel {
                 let deliver = Rc::new(deliver);
                 let _ = server.listen_handle(t, move |server| deliver(&c, SentHandle::Server(server.clone())));
             }
-            (_, h) => close_ipc_handle(&h), // dgram and native handles are not taken here
+            (Some("dgram.Socket"), IpcHandle::Udp(u)) => {
+                let kind = match msg.get("dgramType").and_then(Message::as_str) {
+                    Some("udp6") => crate::dgram::SocketType::Udp6,
+                    _ => crate::dgram::SocketType::Udp4,
+                };
+                let c = self.clone();
+                let deliver = Rc::new(deliver);
+                crate::dgram::Socket::from_bound_handle(kind, u, move |s| deliver(&c, SentHandle::Dgram(s.clone())));
+            }
+            (_, h) => close_ipc_handle(&h), // bare handles are not taken here
         }
     }
 
@@ -615,14 +624,21 @@ impl Channel {
                     }
                     key = Some(k);
                 }
-                ("net.Socket", if keep_open { s.tcp() } else { s.detach_handle() })
+                ("net.Socket", if keep_open { s.tcp() } else { s.detach_handle() }.map(IpcHandle::Tcp))
             }
-            SentHandle::Server(s) => ("net.Server", s.handle()),
+            SentHandle::Server(s) => ("net.Server", s.handle().map(IpcHandle::Tcp)),
+            SentHandle::Dgram(s) => ("dgram.Socket", s.udp().map(IpcHandle::Udp)),
         };
         let Some(native) = native else { return self.write_line(&msg, cb, false) };
         let mut wrapped = serde_json::json!({ "cmd": "NODE_HANDLE", "type": kind, "msg": msg });
         if let Some(k) = key {
             wrapped["key"] = Message::String(k);
+        }
+        if let SentHandle::Dgram(s) = &handle {
+            wrapped["dgramType"] = Message::from(match s.kind() {
+                crate::dgram::SocketType::Udp4 => "udp4",
+                crate::dgram::SocketType::Udp6 => "udp6",
+            });
         }
         let close_on_error = matches!(handle, SentHandle::Socket(_)) && !keep_open;
         let (written, ok) = self.write_handle(&wrapped, &native, close_on_error, cb);
@@ -645,7 +661,7 @@ impl Channel {
     fn write_handle(
         &self,
         msg: &Message,
-        native: &Tcp,
+        native: &IpcHandle,
         close_on_error: bool,
         cb: Option<SendCallback>,
     ) -> (bool, bool) {
@@ -654,7 +670,7 @@ impl Channel {
         line.push(b'\n');
         let cb = Rc::new(RefCell::new(cb));
         let (c, done) = (self.clone(), cb.clone());
-        let written = pipe.write2([Bytes::from(line)], native, move |_, _| {
+        let written = pipe.write2([Bytes::from(line)], native.clone(), move |_, _| {
             c.unref_counted();
             if let Some(cb) = done.borrow_mut().take() {
                 cb(None);
@@ -667,7 +683,7 @@ impl Channel {
             }
             Err(e) => {
                 if close_on_error {
-                    native.close(|_| {});
+                    close_ipc_handle(native);
                 }
                 let cb = cb.borrow_mut().take();
                 self.report(Error::sys(e, "write"), cb);
@@ -766,7 +782,7 @@ impl Channel {
     fn close_channel(&self) {
         let Some(pipe) = self.0.pipe.borrow_mut().take() else { return };
         if let Some(p) = self.0.pending_message.borrow_mut().take() {
-            p.native.close(|_| {});
+            close_ipc_handle(&p.native);
         }
         let c = self.clone();
         self.0.lp.next_tick(move || {
@@ -779,6 +795,11 @@ impl Channel {
                 f(false);
             }
             c.0.ev.emit_plain(Event::Disconnect, &c);
+            // Nothing can arrive any more: the listeners (which may hold the child
+            // process) and the end-of-file hook go, breaking the cycles through them.
+            c.0.ev.clear_event(Event::Message);
+            c.0.ev.clear_event(Event::Disconnect);
+            c.0.on_eof.borrow_mut().take();
         });
     }
 
@@ -878,33 +899,6 @@ impl Channel {
                 }
             });
         }
-    }
-
-    /// A listener registered through the child process that owns this channel.
-    pub(crate) fn on_message_weak<T: 'static>(
-        &self,
-        owner: Weak<T>,
-        f: impl Fn(&Rc<T>, Message, Option<SentHandle>) + 'static,
-    ) -> ListenerId {
-        self.on_message_handle(move |_, msg, handle| {
-            if let Some(o) = owner.upgrade() {
-                f(&o, msg, handle)
-            }
-        })
-    }
-
-    /// As [`on_message_weak`](Channel::on_message_weak), for `'disconnect'`.
-    pub(crate) fn on_disconnect_weak<T: 'static>(&self, owner: Weak<T>, f: impl Fn(&Rc<T>) + 'static) -> ListenerId {
-        self.on_disconnect(move |_| {
-            if let Some(o) = owner.upgrade() {
-                f(&o)
-            }
-        })
-    }
-
-    /// Drops every listener (the child process's `'close'`).
-    pub(crate) fn clear_listeners(&self) {
-        self.0.ev.clear();
     }
 }
 
