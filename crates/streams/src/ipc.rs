@@ -31,12 +31,14 @@
 //!   peer (it disconnected or exited) does the same, and counts towards the child
 //!   process's `'close'`. As in Node, a parent that disconnects by itself never sees
 //!   `'close'`: only the end of file counts, and its own close stops the reading.
-//! - **Handles.** [`send_handle`](Channel::send_handle) sends a socket or a listening
-//!   server as Node's `NODE_HANDLE` message with the descriptor attached. Until the peer
+//! - **Handles.** [`send_handle`](Channel::send_handle) sends a socket, a listening
+//!   server or a bound dgram socket as Node's `NODE_HANDLE` message with the descriptor
+//!   attached. Until the peer
 //!   answers `NODE_HANDLE_ACK`, later sends wait in order; a socket's descriptor is
 //!   closed here once acknowledged (unless `keep_open`), a server keeps listening here
-//!   too. A received handle is acknowledged and becomes a [`Socket`] or a listening
-//!   [`Server`] for the `'message'` listeners ([`on_message_handle`](Channel::on_message_handle)).
+//!   too, as does a dgram socket. A received handle is acknowledged and becomes a
+//!   [`Socket`], a listening [`Server`] or a receiving dgram socket for the `'message'`
+//!   listeners ([`on_message_handle`](Channel::on_message_handle)).
 //!   Sockets a server accepted carry its key: closing that server then waits until the
 //!   peer reports them all closed (Node's `SocketListSend`/`SocketListReceive`,
 //!   `NODE_SOCKET_NOTIFY_CLOSE` and `NODE_SOCKET_ALL_CLOSED`; `NODE_SOCKET_GET_COUNT` is
@@ -49,9 +51,9 @@
 //! Where this differs from Node:
 //! - Only the `'json'` serialization; `'advanced'` (V8's serializer) is
 //!   not supported, and a child started with it gets an error from [`process_channel`].
-//! - Only sockets and servers travel (Node's `net.Socket` and `net.Server`): a UDP
-//!   socket or a bare handle that arrives is closed (it is acknowledged, as Node's
-//!   would be). A `NODE_HANDLE_NACK` resends the handle, at most three times, as Node
+//! - Sockets, servers and dgram sockets travel (Node's `net.Socket`, `net.Server` and
+//!   `dgram.Socket`); a bare handle (`net.Native`, `dgram.Native`) that arrives is
+//!   acknowledged and closed. A `NODE_HANDLE_NACK` resends the handle, at most three times, as Node
 //!   does, without Node's warning when it gives up. A server does not forget a peer
 //!   whose process exited (Node drops it from `_workers` at `'exit'`); its `close`
 //!   stops waiting for that peer once the channel is disconnected, which an exit
