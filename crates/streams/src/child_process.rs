@@ -30,7 +30,7 @@
 //!
 //! [`Stdio::Ipc`] and [`fork`] give the child an IPC channel ([`crate::ipc`]):
 //! [`send`](ChildProcess::send), [`on_message`](ChildProcess::on_message),
-//! [`disconnect`](ChildProcess::disconnect), sockets and servers sent along with
+//! [`disconnect`](ChildProcess::disconnect), sockets, servers and dgram sockets sent with
 //! [`send_handle`](ChildProcess::send_handle); its end of file counts towards `close`.
 //! Not here: passing a stream as a descriptor.
 
