@@ -459,6 +459,15 @@ impl IpcHandle {
             IpcHandle::Udp(u) => u.is_closing(),
         }
     }
+
+    /// `uv_close` of the handle, whichever it is.
+    pub fn close(&self, cb: impl FnOnce() + 'static) {
+        match self {
+            IpcHandle::Tcp(t) => t.close(move |_| cb()),
+            IpcHandle::Pipe(p) => p.close(move |_| cb()),
+            IpcHandle::Udp(u) => u.close(move |_| cb()),
+        }
+    }
 }
 
 impl From<&Tcp> for IpcHandle {

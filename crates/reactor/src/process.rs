@@ -258,7 +258,7 @@ impl Process {
         for (slot, container) in slots.iter_mut().zip(&options.stdio) {
             if let (Some(fd), StdioContainer::CreatePipe { pipe, readable, writable }) = (slot.parent.take(), container)
             {
-                pipe.stream().adopt_pair(fd)?;
+                pipe.stream().adopt(fd)?;
                 pipe.stream().set_access(*writable, *readable);
             }
         }

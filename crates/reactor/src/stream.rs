@@ -354,17 +354,26 @@ fn write_syscall(lp: &crate::Loop, stream: &Conn, iov: &[IoSlice<'_>]) -> Result
         let r = if single { stream.write(&iov[0]) } else { stream.write_vectored(iov) };
         lp.inner().metrics.bump(|m| if single { m.write += 1 } else { m.writev += 1 });
         match r {
-            Ok(n) => {
-                lp.inner().metrics.bump(|m| m.bytes_written += n as u64);
-                return Ok(n);
-            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                lp.inner().metrics.bump(|m| m.write_eagain += 1);
-                return Err(Error::EAGAIN);
-            }
-            Err(e) => return Err(e.into()),
+            r => return counted_write(lp, r),
         }
+    }
+}
+
+/// A write's outcome in the loop's metrics (bytes written, `EAGAIN`s), as the
+/// reactor's error.
+#[inline]
+fn counted_write(lp: &crate::Loop, r: std::io::Result<usize>) -> Result<usize> {
+    match r {
+        Ok(n) => {
+            lp.inner().metrics.bump(|m| m.bytes_written += n as u64);
+            Ok(n)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+            lp.inner().metrics.bump(|m| m.write_eagain += 1);
+            Err(Error::EAGAIN)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -477,20 +486,9 @@ fn ipc_write(lp: &crate::Loop, st: &TcpState, stream: &Conn) -> Option<Result<(u
     });
     let (r, offered) = gather(bufs, |iov| match fd {
         Some(fd) => {
-            let sock = std::os::fd::AsRawFd::as_raw_fd(stream);
-            let r = crate::sys::sendmsg_fd(sock, iov, fd);
+            let r = crate::sys::sendmsg_fd(std::os::fd::AsRawFd::as_raw_fd(stream), iov, fd);
             lp.inner().metrics.bump(|m| m.writev += 1);
-            match r {
-                Ok(n) => {
-                    lp.inner().metrics.bump(|m| m.bytes_written += n as u64);
-                    Ok(n)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    lp.inner().metrics.bump(|m| m.write_eagain += 1);
-                    Err(Error::EAGAIN)
-                }
-                Err(e) => Err(e.into()),
-            }
+            counted_write(lp, r)
         }
         None => write_syscall(lp, stream, iov),
     })?;

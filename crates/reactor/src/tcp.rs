@@ -268,19 +268,6 @@ impl Tcp {
         Ok(())
     }
 
-    /// One end of a socket pair this process just made (a child's stdio or IPC
-    /// channel): a connected stream at once, without asking `getpeername` (the child
-    /// may have written and exited already; its data and end of file are still read).
-    pub(crate) fn adopt_pair(&self, fd: OwnedFd) -> Result<()> {
-        self.check_open()?;
-        if !matches!(self.0.st.borrow().sock, Sock::Empty) {
-            return Err(Error::EBUSY);
-        }
-        let sock = Socket::from(fd);
-        sock.set_nonblocking(true)?;
-        self.attach_stream(Conn::Unix(mio::net::UnixStream::from_std(sock.into())))
-    }
-
     /// `uv_pipe_open` on a pipe, FIFO or terminal, and `uv_tty_init`: a stream at once,
     /// readable and writable as the descriptor's access mode allows (`O_RDONLY`,
     /// `O_WRONLY`, `O_RDWR`), made non-blocking if `nonblock` (a terminal that could not

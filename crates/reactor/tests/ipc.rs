@@ -153,15 +153,6 @@ fn stdin_fd() -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(0) }
 }
 
-/// `uv_close` of a handle whatever its kind.
-fn close_handle(h: &IpcHandle, cb: impl FnOnce() + 'static) {
-    match h {
-        IpcHandle::Tcp(t) => t.close(move |_| cb()),
-        IpcHandle::Pipe(p) => p.close(move |_| cb()),
-        IpcHandle::Udp(u) => u.close(move |_| cb()),
-    }
-}
-
 /// `uv_accept` of the pending handle into a handle of the kind `pending` says
 /// (`uv_tcp_init`, or `uv_pipe_init(…, 0)`): checks that it is that kind.
 fn accept_as(pipe: &Pipe, pending: HandleType) -> IpcHandle {
@@ -794,10 +785,10 @@ fn run_test(lp: &Loop, expected_type: HandleType, send: IpcHandle, send2: IpcHan
 /// MAKE_VALGRIND_HAPPY's uv_walk over what `run_test` leaves open: the handles sent
 /// and received.
 fn close_sent_and_received(lp: &Loop, ctx: Rc<TestCtx>) {
-    close_handle(&ctx.send, || {});
-    close_handle(&ctx.send2, || {});
+    ctx.send.close(|| {});
+    ctx.send2.close(|| {});
     for h in ctx.recv.borrow().iter() {
-        close_handle(h, || {});
+        h.close(|| {});
     }
     drop(ctx);
     make_valgrind_happy(lp);
@@ -861,7 +852,7 @@ fn write2_cb(ctx2: &EchoCtx, status: Result<(), Error>) {
     assert_eq!(status, Ok(()));
     if ctx2.write2_cb_called.inc() == 2 {
         for h in ctx2.recv.borrow().iter() {
-            close_handle(h, || {});
+            h.close(|| {});
         }
         ctx2.channel.borrow().close(|_| {});
         ctx2.listen.close(|_| {});

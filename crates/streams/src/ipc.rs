@@ -306,7 +306,7 @@ impl Channel {
             match pipe.accept_pending() {
                 Ok(h) => {
                     if let Some(old) = self.0.pending_handle.borrow_mut().replace(h) {
-                        close_ipc_handle(&old);
+                        old.close(|| {});
                     }
                 }
                 Err(_) => break,
@@ -315,7 +315,7 @@ impl Channel {
         for line in self.split(&data) {
             match serde_json::from_slice::<Message>(&line) {
                 Ok(msg) if is_internal(&msg) => {
-                    let handle = match msg.get("cmd").and_then(Message::as_str) {
+                    let handle = match cmd_of(&msg) {
                         Some("NODE_HANDLE") => self.0.pending_handle.borrow_mut().take(),
                         _ => None,
                     };
@@ -351,7 +351,7 @@ impl Channel {
     fn handle_message(&self, msg: Message, handle: Option<IpcHandle>, internal: bool) {
         if self.0.pipe.borrow().is_none() {
             if let Some(h) = handle {
-                close_ipc_handle(&h);
+                h.close(|| {});
             }
             return;
         }
@@ -379,7 +379,7 @@ impl Channel {
     /// `NODE_HANDLE` brings a handle, which is acknowledged and turned into a socket or
     /// a server for the `'message'` listeners.
     fn internal_message(&self, msg: Message, handle: Option<IpcHandle>) {
-        let cmd = msg.get("cmd").and_then(Message::as_str).unwrap_or("");
+        let cmd = cmd_of(&msg).unwrap_or("");
         if cmd == "NODE_HANDLE_ACK" || cmd == "NODE_HANDLE_NACK" {
             let resend = {
                 let mut pending = self.0.pending_message.borrow_mut();
@@ -393,7 +393,7 @@ impl Channel {
                 };
                 if give_up {
                     if let Some(p) = pending.take() {
-                        close_ipc_handle(&p.native);
+                        p.native.close(|| {});
                     }
                 }
                 pending.as_ref().map(|p| (p.wrapped.clone(), p.native.clone()))
@@ -500,7 +500,7 @@ impl Channel {
                 let deliver = Rc::new(deliver);
                 crate::dgram::Socket::from_bound_handle(kind, u, move |s| deliver(&c, SentHandle::Dgram(s.clone())));
             }
-            (_, h) => close_ipc_handle(&h), // bare handles are not taken here
+            (_, h) => h.close(|| {}), // bare handles are not taken here
         }
     }
 
@@ -668,11 +668,9 @@ impl Channel {
         cb: Option<SendCallback>,
     ) -> (bool, bool) {
         let Some(pipe) = self.0.pipe.borrow().clone() else { return (false, false) };
-        let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
-        line.push(b'\n');
         let cb = Rc::new(RefCell::new(cb));
         let (c, done) = (self.clone(), cb.clone());
-        let written = pipe.write2([Bytes::from(line)], native.clone(), move |_, _| {
+        let written = pipe.write2([json_line(msg)], native.clone(), move |_, _| {
             c.unref_counted();
             if let Some(cb) = done.borrow_mut().take() {
                 cb(None);
@@ -685,7 +683,7 @@ impl Channel {
             }
             Err(e) => {
                 if close_on_error {
-                    close_ipc_handle(native);
+                    native.close(|| {});
                 }
                 let cb = cb.borrow_mut().take();
                 self.report(Error::sys(e, "write"), cb);
@@ -698,9 +696,7 @@ impl Channel {
     /// Writes one message line as far as the socket takes it at once, the rest queued.
     fn write_line(&self, msg: &Message, cb: Option<SendCallback>, swallow_errors: bool) -> bool {
         let Some(pipe) = self.0.pipe.borrow().clone() else { return false };
-        let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
-        line.push(b'\n');
-        let mut data = Bytes::from(line);
+        let mut data = json_line(msg);
         let written = match pipe.try_write(std::slice::from_ref(&data)) {
             Ok(n) => n,
             Err(reactor::Error::EAGAIN) => 0,
@@ -784,7 +780,7 @@ impl Channel {
     fn close_channel(&self) {
         let Some(pipe) = self.0.pipe.borrow_mut().take() else { return };
         if let Some(p) = self.0.pending_message.borrow_mut().take() {
-            close_ipc_handle(&p.native);
+            p.native.close(|| {});
         }
         let c = self.clone();
         self.0.lp.next_tick(move || {
@@ -907,19 +903,23 @@ impl Channel {
 /// Node's `isInternal`: an object whose `cmd` is a string longer than `NODE_` that
 /// starts with it.
 fn is_internal(msg: &Message) -> bool {
-    msg.get("cmd").and_then(Message::as_str).is_some_and(|c| c.len() > 5 && c.starts_with("NODE_"))
+    cmd_of(msg).is_some_and(|c| c.len() > 5 && c.starts_with("NODE_"))
+}
+
+/// A message's `cmd`, if it is a string.
+fn cmd_of(msg: &Message) -> Option<&str> {
+    msg.get("cmd").and_then(Message::as_str)
+}
+
+/// The json serialization's `writeChannelMessage`: `JSON.stringify(message) + '\n'`.
+fn json_line(msg: &Message) -> Bytes {
+    let mut line = serde_json::to_vec(msg).unwrap_or_else(|_| b"null".to_vec());
+    line.push(b'\n');
+    Bytes::from(line)
 }
 
 fn find_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
-}
-
-fn close_ipc_handle(h: &IpcHandle) {
-    match h {
-        IpcHandle::Tcp(t) => t.close(|_| {}),
-        IpcHandle::Pipe(p) => p.close(|_| {}),
-        IpcHandle::Udp(u) => u.close(|_| {}),
-    }
 }
 
 impl fmt::Debug for Channel {
