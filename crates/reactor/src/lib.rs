@@ -35,7 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 #![deny(clippy::undocumented_unsafe_blocks)]
-#![deny(unsafe_code)] // but in sys.rs
+#![deny(unsafe_code)] // but in sys.rs and fs/sys.rs
 
 #[cfg(not(all(unix, target_pointer_width = "64")))]
 compile_error!("millrace-reactor supports 64-bit Unix (Linux) only");

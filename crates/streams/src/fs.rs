@@ -237,7 +237,7 @@ impl<R: crate::Side, W: crate::Side> Stream<R, W, FileExt> {
 fn open_file<R: crate::Side, W: crate::Side>(s: &Stream<R, W, FileExt>, cb: crate::ConstructCallback<R, W, FileExt>) {
     let e = s.ext();
     let me = s.clone();
-    rfs::open(s.get_loop(), e.path.clone(), &e.flags, e.mode, move |r| match r {
+    rfs::open(s.get_loop(), e.path.clone(), e.flags.as_str(), e.mode, move |r| match r {
         Ok(file) => {
             *me.ext().file.borrow_mut() = Some(file);
             cb.call(Ok(()));
