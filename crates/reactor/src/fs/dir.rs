@@ -103,7 +103,8 @@ pub fn opendir_sync(path: impl AsRef<Path>) -> Result<Dir> {
 }
 
 /// `uv_fs_readdir`, synchronously: the next entries, at most `nentries` (libuv's
-/// `dir->nentries`, which must not be 0: `EINVAL`); an empty batch is the end.
+/// `dir->nentries`); an empty batch is the end. `nentries` 0 is `EINVAL` here, where
+/// libuv reads nothing, since an empty batch would read as the end.
 pub fn readdir_sync(dir: &Dir, nentries: usize) -> Result<Vec<Dirent>> {
     if nentries == 0 {
         return Err(Error::EINVAL);
