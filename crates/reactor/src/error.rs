@@ -4,6 +4,10 @@
 //! `UV_ECANCELED`, …). [`Error`] is the same thing in Rust: a small `Copy` value that
 //! wraps the `errno`, whose [`code`](Error::code) is the name libuv and Node print, and
 //! which converts to and from [`std::io::Error`] without losing the number.
+//!
+//! Resolver failures are not `errno` values: libuv gives them codes of their own
+//! (`UV_EAI_NONAME` is -3008), and so do we (`Error::EAI_NONAME`, whose
+//! [`errno`](Error::errno) is 3008, libuv's number without the sign).
 
 use std::fmt;
 use std::io;
@@ -90,13 +94,53 @@ errnos! {
     EXDEV => "cross-device link not permitted",
 }
 
+/// libuv's resolver codes (`uv/errno.h`'s `UV__EAI_*`, without the sign), named and
+/// described as `uv_err_name` and `uv_strerror` do.
+macro_rules! eai_codes {
+    ($($name:ident = $value:literal => $text:literal,)*) => {
+        #[allow(missing_docs)]
+        impl Error {
+            $(pub const $name: Error = Error($value);)*
+        }
+
+        fn eai_name_of(code: i32) -> Option<(&'static str, &'static str)> {
+            match code {
+                $($value => Some((stringify!($name), $text)),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+eai_codes! {
+    EAI_ADDRFAMILY = 3000 => "address family not supported",
+    EAI_AGAIN = 3001 => "temporary failure",
+    EAI_BADFLAGS = 3002 => "bad ai_flags value",
+    EAI_CANCELED = 3003 => "request canceled",
+    EAI_FAIL = 3004 => "permanent failure",
+    EAI_FAMILY = 3005 => "ai_family not supported",
+    EAI_MEMORY = 3006 => "out of memory",
+    EAI_NODATA = 3007 => "no address",
+    EAI_NONAME = 3008 => "unknown node or service",
+    EAI_OVERFLOW = 3009 => "argument buffer overflow",
+    EAI_SERVICE = 3010 => "service not available for socket type",
+    EAI_SOCKTYPE = 3011 => "socket type not supported",
+    EAI_BADHINTS = 3013 => "invalid value for hints",
+    EAI_PROTOCOL = 3014 => "resolved protocol is unknown",
+}
+
+fn name_and_text(code: i32) -> Option<(&'static str, &'static str)> {
+    name_of(code).or_else(|| eai_name_of(code))
+}
+
 impl Error {
     /// The error for an OS `errno` value.
     pub const fn from_errno(errno: i32) -> Error {
         Error(errno)
     }
 
-    /// The OS `errno` value.
+    /// The OS `errno` value (for the resolver's `EAI_*` codes, libuv's number without
+    /// its sign).
     pub const fn errno(self) -> i32 {
         self.0
     }
@@ -104,12 +148,12 @@ impl Error {
     /// libuv's (and Node's) name for the error: `"ECONNRESET"`, `"ECANCELED"`, …;
     /// `"UNKNOWN"` for a number without a name here.
     pub fn code(self) -> &'static str {
-        name_of(self.0).map_or("UNKNOWN", |(name, _)| name)
+        name_and_text(self.0).map_or("UNKNOWN", |(name, _)| name)
     }
 
     /// The message libuv's `uv_strerror` gives.
     pub fn message(self) -> &'static str {
-        name_of(self.0).map_or("unknown error", |(_, text)| text)
+        name_and_text(self.0).map_or("unknown error", |(_, text)| text)
     }
 
     /// The error of the calling thread's last failed system call.
@@ -181,6 +225,14 @@ mod tests {
         }
         assert_eq!(Error::from_errno(9999).code(), "UNKNOWN");
         assert_eq!(Error::EALREADY.to_string(), "EALREADY: connection already in progress");
+    }
+
+    #[test]
+    fn resolver_codes_have_libuv_names_and_numbers() {
+        assert_eq!(Error::EAI_NONAME.code(), "EAI_NONAME");
+        assert_eq!(Error::EAI_NONAME.errno(), 3008);
+        assert_eq!(Error::EAI_CANCELED.message(), "request canceled");
+        assert_eq!(Error::from_errno(3012).code(), "UNKNOWN");
     }
 
     #[test]

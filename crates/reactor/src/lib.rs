@@ -41,6 +41,7 @@
 compile_error!("millrace-reactor supports 64-bit Unix (Linux) only");
 
 mod async_;
+pub mod dns;
 mod error;
 pub mod fs;
 mod fs_event;

@@ -476,3 +476,105 @@ pub(crate) fn mcast_source_group6(
     })?;
     Ok(())
 }
+
+/// One `struct addrinfo` of a `getaddrinfo(3)` answer, copied out of the list.
+pub(crate) struct RawAddrInfo {
+    pub(crate) flags: i32,
+    pub(crate) family: i32,
+    pub(crate) socktype: i32,
+    pub(crate) protocol: i32,
+    pub(crate) addr: Option<std::net::SocketAddr>,
+    pub(crate) canonname: Option<String>,
+}
+
+/// A `getaddrinfo`/`getnameinfo` failure: the `EAI_*` code, and `errno` for
+/// `EAI_SYSTEM`.
+pub(crate) struct GaiError {
+    pub(crate) code: i32,
+    pub(crate) errno: i32,
+}
+
+fn gai_error(code: i32) -> GaiError {
+    GaiError { code, errno: io::Error::last_os_error().raw_os_error().unwrap_or(0) }
+}
+
+/// `getaddrinfo(3)`: every answer, in the resolver's order; `hints` is (flags, family,
+/// socktype, protocol).
+pub(crate) fn getaddrinfo(
+    node: Option<&std::ffi::CStr>,
+    service: Option<&std::ffi::CStr>,
+    hints: Option<(i32, i32, i32, i32)>,
+) -> Result<Vec<RawAddrInfo>, GaiError> {
+    // SAFETY: an all-zero addrinfo is a valid hints value (null pointers, zero fields).
+    let mut h: libc::addrinfo = unsafe { std::mem::zeroed() };
+    if let Some((flags, family, socktype, protocol)) = hints {
+        (h.ai_flags, h.ai_family, h.ai_socktype, h.ai_protocol) = (flags, family, socktype, protocol);
+    }
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    let ptr = |s: Option<&std::ffi::CStr>| s.map_or(std::ptr::null(), |s| s.as_ptr());
+    let hints_ptr = if hints.is_some() { &h as *const libc::addrinfo } else { std::ptr::null() };
+    // SAFETY: node and service are null or NUL-terminated strings, hints null or a valid
+    // addrinfo, all alive across the call; getaddrinfo writes one pointer to `res`.
+    let r = unsafe { libc::getaddrinfo(ptr(node), ptr(service), hints_ptr, &mut res) };
+    if r != 0 {
+        return Err(gai_error(r));
+    }
+    let mut out = Vec::new();
+    let mut p = res;
+    while !p.is_null() {
+        // SAFETY: `p` walks the list getaddrinfo allocated (not yet freed): each node is
+        // a valid addrinfo whose ai_addr (ai_addrlen bytes) and ai_canonname are null or
+        // valid.
+        unsafe {
+            let ai = &*p;
+            let addr = (!ai.ai_addr.is_null()).then(|| {
+                let mut storage = socket2::SockAddrStorage::zeroed();
+                let len = (ai.ai_addrlen as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
+                let dst = storage.view_as::<libc::sockaddr_storage>() as *mut libc::sockaddr_storage;
+                std::ptr::copy_nonoverlapping(ai.ai_addr.cast::<u8>(), dst.cast::<u8>(), len);
+                socket2::SockAddr::new(storage, len as libc::socklen_t).as_socket()
+            });
+            let canonname = (!ai.ai_canonname.is_null())
+                .then(|| std::ffi::CStr::from_ptr(ai.ai_canonname).to_string_lossy().into_owned());
+            out.push(RawAddrInfo {
+                flags: ai.ai_flags,
+                family: ai.ai_family,
+                socktype: ai.ai_socktype,
+                protocol: ai.ai_protocol,
+                addr: addr.flatten(),
+                canonname,
+            });
+            p = ai.ai_next;
+        }
+    }
+    // SAFETY: `res` is the list getaddrinfo returned, freed once, after the last use.
+    unsafe { libc::freeaddrinfo(res) };
+    Ok(out)
+}
+
+/// `getnameinfo(3)` of `addr` with `NI_*` `flags`: (host, service), each at most
+/// `NI_MAXHOST` (1025) and `NI_MAXSERV` (32) bytes, as libuv's buffers.
+pub(crate) fn getnameinfo(addr: std::net::SocketAddr, flags: i32) -> Result<(String, String), GaiError> {
+    let sa = socket2::SockAddr::from(addr);
+    let mut host = [0 as libc::c_char; 1025];
+    let mut service = [0 as libc::c_char; 32];
+    // SAFETY: `sa` is a valid sockaddr of `sa.len()` bytes; host and service are
+    // writable buffers of the lengths passed, which getnameinfo NUL-terminates.
+    let r = unsafe {
+        libc::getnameinfo(
+            sa.as_ptr().cast(),
+            sa.len(),
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            service.as_mut_ptr(),
+            service.len() as libc::socklen_t,
+            flags,
+        )
+    };
+    if r != 0 {
+        return Err(gai_error(r));
+    }
+    // SAFETY: getnameinfo succeeded, so both buffers hold NUL-terminated strings.
+    let text = |b: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(b.as_ptr()) }.to_string_lossy().into_owned();
+    Ok((text(&host), text(&service)))
+}

@@ -146,6 +146,13 @@ enum Repr {
         syscall: &'static str,
         path: PathBuf,
     },
+    /// A failed lookup (Node's `dnsException`: "getaddrinfo ENOTFOUND example.invalid",
+    /// with `hostname`).
+    Dns {
+        err: reactor::Error,
+        syscall: &'static str,
+        hostname: String,
+    },
     /// A child process that could not be started (Node's `ErrnoException(err, 'spawn
     /// ' + file)` with `path` and `spawnargs`).
     Spawn {
@@ -255,6 +262,22 @@ impl Error {
         Error(Arc::new(Repr::UvPath { err, syscall, path: path.into() }))
     }
 
+    /// A failed lookup, as Node's `dnsException`: `code` is `ENOTFOUND` for the
+    /// resolver's "no such name" (`EAI_NONAME`, `EAI_NODATA`) and the libuv name
+    /// otherwise (`EAI_AGAIN`, …); the message is "getaddrinfo ENOTFOUND host"; the
+    /// name is [`hostname`](Error::hostname).
+    pub fn dns(err: reactor::Error, syscall: &'static str, hostname: impl Into<String>) -> Error {
+        Error(Arc::new(Repr::Dns { err, syscall, hostname: hostname.into() }))
+    }
+
+    /// Node's `err.hostname`, for an error made by [`dns`](Error::dns).
+    pub fn hostname(&self) -> Option<&str> {
+        match &*self.0 {
+            Repr::Dns { hostname, .. } => Some(hostname),
+            _ => None,
+        }
+    }
+
     /// A child process that did not start or run: "spawn FILE ENOENT", with `syscall`
     /// "spawn FILE", `path` FILE and `spawnargs` (the arguments after the program's
     /// name), as Node's `ChildProcess` emits it; `call` is "spawn", or "spawnSync" for
@@ -289,6 +312,7 @@ impl Error {
             Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } | Repr::UvPath { err, .. } => {
                 Some(err.code())
             }
+            Repr::Dns { err, .. } => Some(dns_code(*err)),
             Repr::Custom { code, .. } => code.as_deref(),
         }
     }
@@ -309,9 +333,11 @@ impl Error {
     /// The reactor error, for system errors.
     pub fn sys_error(&self) -> Option<reactor::Error> {
         match &*self.0 {
-            Repr::Sys { err, .. } | Repr::SysAt { err, .. } | Repr::Spawn { err, .. } | Repr::UvPath { err, .. } => {
-                Some(*err)
-            }
+            Repr::Sys { err, .. }
+            | Repr::SysAt { err, .. }
+            | Repr::Spawn { err, .. }
+            | Repr::UvPath { err, .. }
+            | Repr::Dns { err, .. } => Some(*err),
             _ => None,
         }
     }
@@ -322,7 +348,7 @@ impl Error {
             Repr::Sys { syscall: "", .. } => None,
             Repr::Sys { syscall, .. } | Repr::SysAt { syscall, .. } => Some(syscall),
             Repr::Spawn { syscall, .. } => Some(syscall),
-            Repr::UvPath { syscall, .. } => Some(syscall),
+            Repr::UvPath { syscall, .. } | Repr::Dns { syscall, .. } => Some(syscall),
             _ => None,
         }
     }
@@ -361,6 +387,7 @@ impl Error {
             Repr::Sys { err, syscall: "" } => err.code().to_owned(),
             Repr::Sys { err, syscall } => format!("{syscall} {}", err.code()),
             Repr::Spawn { err, syscall, .. } => format!("{syscall} {}", err.code()),
+            Repr::Dns { err, syscall, hostname } => format!("{syscall} {} {hostname}", dns_code(*err)),
             Repr::UvPath { err, syscall, path } => {
                 format!("{}: {}, {syscall} '{}'", err.code(), err.message(), path.display())
             }
@@ -390,6 +417,15 @@ impl Error {
     }
 }
 
+/// lib/internal/errors.js `dnsException`: "no such name" is `ENOTFOUND`.
+fn dns_code(err: reactor::Error) -> &'static str {
+    if err == reactor::Error::EAI_NODATA || err == reactor::Error::EAI_NONAME {
+        "ENOTFOUND"
+    } else {
+        err.code()
+    }
+}
+
 impl From<reactor::Error> for Error {
     fn from(e: reactor::Error) -> Error {
         Error::sys(e, "")
@@ -411,7 +447,7 @@ impl fmt::Display for Error {
             Some(code)
                 if !matches!(
                     &*self.0,
-                    Repr::Sys { .. } | Repr::SysAt { .. } | Repr::Spawn { .. } | Repr::UvPath { .. }
+                    Repr::Sys { .. } | Repr::SysAt { .. } | Repr::Spawn { .. } | Repr::UvPath { .. } | Repr::Dns { .. }
                 ) =>
             {
                 write!(f, "{} ({code})", self.message())
@@ -440,5 +476,20 @@ mod tests {
         assert_eq!(path.to_string(), "connect ENOENT /tmp/app.sock");
         assert_eq!(path.path(), Some(Path::new("/tmp/app.sock")));
         assert_eq!((path.address(), path.port()), (None, None));
+    }
+
+    // Node's dnsException: "no such name" is ENOTFOUND, other resolver failures keep
+    // libuv's name; the message is "syscall code hostname".
+    #[test]
+    fn lookup_errors_are_shaped_as_node_shapes_them() {
+        let e = Error::dns(reactor::Error::EAI_NONAME, "getaddrinfo", "no.such.host");
+        assert_eq!(e.code(), Some("ENOTFOUND"));
+        assert_eq!(e.message(), "getaddrinfo ENOTFOUND no.such.host");
+        assert_eq!((e.syscall(), e.hostname()), (Some("getaddrinfo"), Some("no.such.host")));
+        assert_eq!(Error::dns(reactor::Error::EAI_NODATA, "getaddrinfo", "x").code(), Some("ENOTFOUND"));
+        let e = Error::dns(reactor::Error::EAI_AGAIN, "getnameinfo", "10.0.0.1");
+        assert_eq!(e.code(), Some("EAI_AGAIN"));
+        assert_eq!(e.to_string(), "getnameinfo EAI_AGAIN 10.0.0.1");
+        assert_eq!(e.sys_error(), Some(reactor::Error::EAI_AGAIN));
     }
 }

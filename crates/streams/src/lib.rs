@@ -51,6 +51,7 @@ mod chunk;
 mod decoder;
 mod destroy;
 pub mod dgram;
+pub mod dns;
 mod duplex;
 mod errors;
 mod events;

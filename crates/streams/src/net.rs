@@ -64,6 +64,8 @@ pub struct SocketExt {
     server: RefCell<Option<Server>>,
     /// `process.stdout`'s `_destroy`: never close the handle (see `crate::stdio`).
     pub(crate) keep_open: Cell<bool>,
+    /// `'lookup'` listeners (one lookup per socket; dropped once it is emitted).
+    lookup: RefCell<Vec<LookupListener>>,
 }
 
 /// Options for a new socket.
@@ -141,6 +143,7 @@ fn socket_builder(opts: &SocketOptions) -> Builder<Bytes, Bytes, SocketExt> {
         last_active: Cell::new(0),
         server: RefCell::new(None),
         keep_open: Cell::new(false),
+        lookup: RefCell::new(Vec::new()),
     };
     let mut b = Builder::with_ext(true, true, ext).options(Options {
         allow_half_open: opts.allow_half_open,
@@ -273,20 +276,82 @@ impl Socket {
     /// `net.connect({ port, host, … })`.
     pub fn connect_with(addr: SocketAddr, opts: SocketOptions) -> Socket {
         let s = socket_builder(&opts).build();
-        let tcp = Tcp::new(s.get_loop());
         s.ext().connecting.set(true);
-        *s.ext().tcp.borrow_mut() = Some(tcp.clone());
-        // The handle owns its socket (Node's owner_symbol): its callbacks hold the
-        // socket until the handle is closed and drops them.
+        internal_connect(&s, addr, opts);
+        s
+    }
+
+    /// `net.connect(port, host)` with a host name: the socket looks `host` up first
+    /// (`dns.lookup` with `ADDRCONFIG`, as Node asks on Unix), emits `lookup`, then
+    /// connects to the first address; an IP address connects at once, and an empty host
+    /// is "localhost". A failed lookup emits `lookup` with the error, then `error`
+    /// ("getaddrinfo ENOTFOUND no.such.host") and `close`.
+    ///
+    /// Node 20 tries every address of a name in turn (`autoSelectFamily`); this tries the
+    /// first, as Node with `autoSelectFamily: false`. For a name with one address
+    /// ("localhost" here) the two are the same.
+    pub fn connect_host(host: &str, port: u16) -> Socket {
+        Socket::connect_host_with(host, port, SocketOptions::default())
+    }
+
+    /// `net.connect({ port, host, … })` with a host name (see
+    /// [`connect_host`](Socket::connect_host)).
+    pub fn connect_host_with(host: &str, port: u16, opts: SocketOptions) -> Socket {
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return Socket::connect_with(SocketAddr::new(ip, port), opts);
+        }
+        let host = if host.is_empty() { "localhost" } else { host }.to_owned();
+        let s = socket_builder(&opts).build();
+        s.ext().connecting.set(true);
         let me = s.clone();
-        let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, Peer::Inet(addr)));
+        let dnsopts = crate::dns::LookupOptions { hints: crate::dns::ADDRCONFIG, ..Default::default() };
+        let h = host.clone();
+        let started = crate::dns::lookup(&host, dnsopts, move |r| {
+            let (err, ip) = match r {
+                Ok((Some(ip), _)) => (None, Some(ip)),
+                Ok((None, _)) => (None, None),
+                Err(e) => (Some(e), None),
+            };
+            let listeners = std::mem::take(&mut *me.ext().lookup.borrow_mut());
+            let ev = LookupEvent { error: err.clone(), address: ip, host: h };
+            for f in listeners {
+                f(&me, &ev);
+            }
+            // It's possible we were destroyed while looking this up.
+            if !me.connecting() {
+                return;
+            }
+            match (err, ip) {
+                (Some(e), _) => {
+                    let s2 = me.clone();
+                    me.tick(move |_| {
+                        s2.destroy(Some(e));
+                    });
+                }
+                (None, Some(ip)) => internal_connect(&me, SocketAddr::new(ip, port), opts),
+                (None, None) => {
+                    let e = Error::with_code("ERR_INVALID_IP_ADDRESS", "Invalid IP address: undefined");
+                    let s2 = me.clone();
+                    me.tick(move |_| {
+                        s2.destroy(Some(e));
+                    });
+                }
+            }
+        });
         if let Err(e) = started {
             let s2 = s.clone();
             s.tick(move |_| {
-                s2.destroy(Some(Peer::Inet(addr).error(e)));
+                s2.destroy(Some(e));
             });
         }
         s
+    }
+
+    /// `'lookup'`: the host name of [`connect_host`](Socket::connect_host) was looked up
+    /// (Node's `(err, address, family, host)`). Emitted once; the listeners are dropped
+    /// after it.
+    pub fn on_lookup(&self, f: impl Fn(&Socket, &LookupEvent) + 'static) {
+        self.ext().lookup.borrow_mut().push(Rc::new(f));
     }
 
     /// `net.connect(path)`: a socket connecting to the Unix domain socket at `path`. As
@@ -769,6 +834,43 @@ impl Peer {
             Peer::Inet(addr) => Error::sys_at(e, "connect", addr.ip(), addr.port()),
             Peer::Path(path) => Error::sys_at_path(e, "connect", path),
         }
+    }
+}
+
+/// What a `lookup` listener gets.
+#[derive(Clone, Debug)]
+pub struct LookupEvent {
+    /// The lookup's error, if it failed.
+    pub error: Option<Error>,
+    /// The address it found.
+    pub address: Option<std::net::IpAddr>,
+    /// The name looked up.
+    pub host: String,
+}
+
+impl LookupEvent {
+    /// Node's `family` argument: 4 or 6 (`None` with an error).
+    pub fn family(&self) -> Option<u8> {
+        self.address.map(|a| if a.is_ipv4() { 4 } else { 6 })
+    }
+}
+
+type LookupListener = Rc<dyn Fn(&Socket, &LookupEvent)>;
+
+/// `internalConnect` for an address: a TCP handle that connects; a failure to start is
+/// the socket's error on the next tick.
+fn internal_connect(s: &Socket, addr: SocketAddr, opts: SocketOptions) {
+    let tcp = Tcp::new(s.get_loop());
+    *s.ext().tcp.borrow_mut() = Some(tcp.clone());
+    // The handle owns its socket (Node's owner_symbol): its callbacks hold the socket
+    // until the handle is closed and drops them.
+    let me = s.clone();
+    let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, Peer::Inet(addr)));
+    if let Err(e) = started {
+        let s2 = s.clone();
+        s.tick(move |_| {
+            s2.destroy(Some(Peer::Inet(addr).error(e)));
+        });
     }
 }
 
