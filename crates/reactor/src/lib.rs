@@ -50,6 +50,7 @@ mod handle;
 mod immediate;
 mod loop_;
 mod metrics;
+pub mod os;
 mod pipe;
 mod poll;
 mod process;

@@ -578,3 +578,111 @@ pub(crate) fn getnameinfo(addr: std::net::SocketAddr, flags: i32) -> Result<(Str
     let text = |b: &[libc::c_char]| unsafe { std::ffi::CStr::from_ptr(b.as_ptr()) }.to_string_lossy().into_owned();
     Ok((text(&host), text(&service)))
 }
+
+/// A `struct passwd` entry from `getpwuid_r(3)`: (name, uid, gid, shell, home).
+pub(crate) type PasswdEntry = (String, u32, u32, String, String);
+
+/// Calls a `get*_r` function with a buffer that grows while it says `ERANGE`.
+fn with_growing_buffer<T>(mut f: impl FnMut(&mut [libc::c_char]) -> io::Result<T>) -> io::Result<T> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    loop {
+        match f(&mut buf) {
+            Err(e) if e.raw_os_error() == Some(libc::ERANGE) && buf.len() < (1 << 24) => {
+                let n = buf.len() * 2;
+                buf.resize(n, 0);
+            }
+            r => return r,
+        }
+    }
+}
+
+/// A C string field as a `String` (lossy; a null pointer is empty).
+///
+/// # Safety
+/// `p` is null or points at a NUL-terminated string.
+unsafe fn c_field(p: *const libc::c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: the caller's contract.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// `getpwuid_r(3)` for `uid`: `ENOENT` when there is no such user, as libuv reports it.
+pub(crate) fn getpwuid(uid: u32) -> io::Result<PasswdEntry> {
+    with_growing_buffer(|buf| {
+        // SAFETY: an all-zero passwd is valid (null pointers) and is only written.
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: `pw` and `buf` (with its true length) are writable and outlive the
+        // call; getpwuid_r points `pw`'s strings into `buf` and `result` at `pw`.
+        let r = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+        if result.is_null() {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        // SAFETY: getpwuid_r succeeded: the fields are null or strings in `buf`.
+        Ok(unsafe { (c_field(pw.pw_name), pw.pw_uid, pw.pw_gid, c_field(pw.pw_shell), c_field(pw.pw_dir)) })
+    })
+}
+
+/// `getgrgid_r(3)` for `gid`: (name, gid, members); `ENOENT` when there is none.
+pub(crate) fn getgrgid(gid: u32) -> io::Result<(String, u32, Vec<String>)> {
+    with_growing_buffer(|buf| {
+        // SAFETY: an all-zero group is valid (null pointers) and is only written.
+        let mut gr: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: as for getpwuid_r: `gr` and `buf` are writable and outlive the call.
+        let r = unsafe { libc::getgrgid_r(gid, &mut gr, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if r != 0 {
+            return Err(io::Error::from_raw_os_error(r));
+        }
+        if result.is_null() {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        let mut members = Vec::new();
+        let mut p = gr.gr_mem;
+        // SAFETY: gr_mem is a null-terminated array of strings in `buf` (or null).
+        unsafe {
+            while !p.is_null() && !(*p).is_null() {
+                members.push(c_field(*p));
+                p = p.add(1);
+            }
+            Ok((c_field(gr.gr_name), gr.gr_gid, members))
+        }
+    })
+}
+
+/// `uname(2)`: (sysname, release, version, machine).
+pub(crate) fn uname() -> io::Result<(String, String, String, String)> {
+    // SAFETY: utsname is plain old data; all zeroes is valid.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname fills the one struct behind the pointer.
+    cvt(unsafe { libc::uname(&mut u) })?;
+    // SAFETY: uname NUL-terminates each field within its array.
+    Ok(unsafe {
+        (
+            c_field(u.sysname.as_ptr()),
+            c_field(u.release.as_ptr()),
+            c_field(u.version.as_ptr()),
+            c_field(u.machine.as_ptr()),
+        )
+    })
+}
+
+/// `gethostname(2)` (at most 255 bytes, `UV_MAXHOSTNAMESIZE` less one).
+pub(crate) fn gethostname() -> io::Result<String> {
+    let mut buf = [0 as libc::c_char; 256];
+    // SAFETY: gethostname writes at most `len` bytes into `buf`.
+    cvt(unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len() - 1) })?;
+    // SAFETY: the last byte was never written and is 0, so the string is terminated.
+    Ok(unsafe { c_field(buf.as_ptr()) })
+}
+
+/// `geteuid(2)`.
+pub(crate) fn geteuid() -> u32 {
+    // SAFETY: geteuid has no arguments and cannot fail.
+    unsafe { libc::geteuid() }
+}
