@@ -375,6 +375,8 @@ pool_op!(
 
 /// `uv_fs_read` with several buffers on the thread pool: `bufs` are filled in order
 /// (each up to its length) and handed back with the count read (see [`readv_sync`]).
+/// A request cancelled before it ran gets `ECANCELED` and no buffers: they went with
+/// the work that never ran.
 pub fn readv(
     lp: &Loop,
     file: &File,
