@@ -18,8 +18,8 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use millrace_reactor::dns::{self, AddrInfoHints};
-use millrace_reactor::{Error, Handle, Loop, RunMode, Timer};
-use util::pool::saturate_threadpool;
+use millrace_reactor::{Error, Loop, RunMode};
+use util::pool::{cancel_from_timer, saturate_threadpool};
 use util::{make_valgrind_happy, Counter};
 
 const NAME: &str = "localhost";
@@ -149,25 +149,6 @@ fn getnameinfo_basic_ip6() {
     lp.run(RunMode::Default);
     assert_eq!(called.get(), 1);
     make_valgrind_happy(&lp);
-}
-
-/// Cancels every request from a 10 ms timer, then unblocks the pool, as libuv's
-/// `timer_cb` with its `cancel_info`.
-fn cancel_from_timer(lp: &Loop, reqs: Vec<millrace_reactor::WorkReq>, gate: util::pool::Gate) -> Counter {
-    let timer_cb_called = Counter::new();
-    let t = timer_cb_called.clone();
-    let timer = Timer::new(lp);
-    timer
-        .start(10, 0, move |h| {
-            for req in &reqs {
-                assert_eq!(req.cancel(), Ok(()));
-            }
-            h.close(|_| {});
-            gate.open();
-            t.inc();
-        })
-        .unwrap();
-    timer_cb_called
 }
 
 // test-threadpool-cancel.c: lookups queued behind a saturated pool and cancelled report

@@ -44,8 +44,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use millrace_reactor::fs::{self, File, FsReq};
-use millrace_reactor::{Error, Handle, Loop, RunMode, Signal, Timer};
-use util::pool::saturate_threadpool;
+use millrace_reactor::{Error, Handle, Loop, RunMode, Signal};
+use util::pool::{cancel_from_timer, saturate_threadpool};
 use util::{make_valgrind_happy, Counter, TempDir, TempPath};
 
 const TEST_BUF: &[u8] = b"test-buffer\n";
@@ -441,19 +441,7 @@ fn threadpool_cancel_fs() {
     ];
     let n = reqs.len();
 
-    let timer_cb_called = Counter::new();
-    let timer = Timer::new(&lp);
-    let t = timer_cb_called.clone();
-    timer
-        .start(10, 0, move |h| {
-            for req in &reqs {
-                assert_eq!(req.cancel(), Ok(()));
-            }
-            h.close(|_| {});
-            gate.open();
-            t.inc();
-        })
-        .unwrap();
+    let timer_cb_called = cancel_from_timer(&lp, reqs, gate);
     assert!(!lp.run(RunMode::Default));
     assert_eq!(fs_cb_called.get(), n);
     assert_eq!(timer_cb_called.get(), 1);

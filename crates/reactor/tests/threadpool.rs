@@ -11,10 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use millrace_reactor::{
-    fs, queue_work, threadpool_size, Error, Handle, Loop, RunMode, Timer, WorkReq, DEFAULT_THREADPOOL_SIZE,
-};
-use util::pool::{saturate_threadpool, Gate};
+use millrace_reactor::{fs, queue_work, threadpool_size, Error, Loop, RunMode, WorkReq, DEFAULT_THREADPOOL_SIZE};
+use util::pool::{cancel_from_timer, saturate_threadpool, Gate};
 use util::{make_valgrind_happy, Counter};
 
 // test-threadpool.c: work runs once on the pool, its `after` callback once on the loop.
@@ -50,7 +48,6 @@ fn threadpool_cancel_work() {
     const REQS: usize = 16;
     let lp = Loop::new().unwrap();
     let done2_cb_called = Counter::new();
-    let timer_cb_called = Counter::new();
     let gate = saturate_threadpool(&lp);
 
     let reqs: Vec<WorkReq> = (0..REQS)
@@ -67,18 +64,7 @@ fn threadpool_cancel_work() {
         })
         .collect();
 
-    let timer = Timer::new(&lp);
-    let t = timer_cb_called.clone();
-    timer
-        .start(10, 0, move |h| {
-            for req in &reqs {
-                assert_eq!(req.cancel(), Ok(()));
-            }
-            h.close(|_| {});
-            gate.open();
-            t.inc();
-        })
-        .unwrap();
+    let timer_cb_called = cancel_from_timer(&lp, reqs, gate);
     assert!(!lp.run(RunMode::Default));
     assert_eq!(timer_cb_called.get(), 1);
     assert_eq!(done2_cb_called.get(), REQS);

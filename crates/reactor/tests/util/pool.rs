@@ -39,3 +39,23 @@ pub fn saturate_threadpool(lp: &Loop) -> Gate {
     }
     gate
 }
+
+/// libuv's `timer_cb` with its `cancel_info` (test-threadpool-cancel.c): after 10 ms,
+/// cancels every request (each must still be cancellable), closes the timer and opens
+/// the gate. The returned counter is the timer's calls.
+pub fn cancel_from_timer(lp: &Loop, reqs: Vec<millrace_reactor::WorkReq>, gate: Gate) -> super::Counter {
+    use millrace_reactor::Handle;
+    let timer_cb_called = super::Counter::new();
+    let t = timer_cb_called.clone();
+    millrace_reactor::Timer::new(lp)
+        .start(10, 0, move |h| {
+            for req in &reqs {
+                assert_eq!(req.cancel(), Ok(()));
+            }
+            h.close(|_| {});
+            gate.open();
+            t.inc();
+        })
+        .unwrap();
+    timer_cb_called
+}
