@@ -156,6 +156,20 @@ fn dns_lookup() {
                     .unwrap();
             }),
             Box::new(|t, next| {
+                let c = net::Socket::connect_host("localhost", 9);
+                let t2 = t.clone();
+                c.on_lookup(move |_, _| t2.log("destroyed lookup"));
+                c.on_connect(t.on("destroyed connect"));
+                let t2 = t.clone();
+                c.on_close(move |c| {
+                    t2.log(format!("destroyed close {}", js_bool(c.had_error())));
+                    let next = next.clone();
+                    millrace::reactor::Loop::current().set_timeout(50, move || next());
+                });
+                c.destroy(None);
+                t.log(format!("destroyed while looking up {}", js_bool(c.destroyed())));
+            }),
+            Box::new(|t, next| {
                 let c = net::Socket::connect_host("example.invalid.", 80);
                 let t2 = t.clone();
                 c.on_lookup(move |_, ev| {

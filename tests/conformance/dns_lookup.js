@@ -55,6 +55,14 @@ const steps = [
     });
   },
   (next) => {
+    const c = net.connect(9, 'localhost');
+    c.on('lookup', () => log('destroyed lookup'));
+    c.on('connect', () => log('destroyed connect'));
+    c.on('close', (hadError) => { log('destroyed close', hadError); setTimeout(next, 50); });
+    c.destroy();
+    log('destroyed while looking up', c.destroyed);
+  },
+  (next) => {
     const c = net.connect(80, 'example.invalid.');
     c.on('lookup', (e, address, family, host) => log('bad lookup', e && e.syscall, address, family, host));
     c.on('error', (e) => failed('bad client', e));

@@ -313,11 +313,15 @@ impl Socket {
                 Err(e) => (Some(e), None),
             };
             let listeners = std::mem::take(&mut *me.ext().lookup.borrow_mut());
+            // It's possible we were destroyed while looking this up (Node 20's
+            // lookupAndConnectMultiple asks before it emits 'lookup', and again after).
+            if !me.connecting() {
+                return;
+            }
             let ev = LookupEvent { error: err.clone(), address: ip, host: h };
             for f in listeners {
                 f(&me, &ev);
             }
-            // It's possible we were destroyed while looking this up.
             if !me.connecting() {
                 return;
             }
@@ -348,8 +352,8 @@ impl Socket {
     }
 
     /// `'lookup'`: the host name of [`connect_host`](Socket::connect_host) was looked up
-    /// (Node's `(err, address, family, host)`). Emitted once; the listeners are dropped
-    /// after it.
+    /// (Node's `(err, address, family, host)`). Emitted once, and not at all for a socket
+    /// destroyed while it looked up; the listeners are dropped after it.
     pub fn on_lookup(&self, f: impl Fn(&Socket, &LookupEvent) + 'static) {
         self.ext().lookup.borrow_mut().push(Rc::new(f));
     }
