@@ -7,7 +7,7 @@
 //!
 //! | libuv | here | |
 //! |---|---|---|
-//! | `uv_fs_open`, `close`, `read`, `write` | [`open`], [`close`], [`read`] / [`readv`], [`write`] | `O_CLOEXEC` always; `read`/`readv` and `pread`/`preadv` (a position or none); a write loops until every buffer is written, `IOV_MAX` at a time |
+//! | `uv_fs_open`, `close`, `read`, `write` | [`open`], [`close`], [`read`] / [`readv`], [`write()`] | `O_CLOEXEC` always; `read`/`readv` and `pread`/`preadv` (a position or none); a write loops until every buffer is written, `IOV_MAX` at a time |
 //! | `stat`, `fstat`, `lstat`, `statfs` | [`stat`], [`fstat`], [`lstat`], [`statfs`] | |
 //! | `mkdir`, `mkdtemp`, `mkstemp`, `rmdir` | [`mkdir`], [`mkdtemp`], [`mkstemp`], [`rmdir`] | a template must end in `XXXXXX` |
 //! | `scandir`, `opendir`, `readdir`, `closedir` | [`scandir`], [`opendir`], [`readdir`], [`closedir`] | `.` and `..` left out; scandir sorts by bytes |
