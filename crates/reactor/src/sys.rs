@@ -52,8 +52,9 @@ pub(crate) fn pipe2(flags: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r == -1 {
+/// A system call's result: -1 is the thread's `errno` (for `int` and `ssize_t` calls).
+pub(crate) fn cvt<T: From<i8> + PartialEq>(r: T) -> io::Result<T> {
+    if r == T::from(-1) {
         Err(io::Error::last_os_error())
     } else {
         Ok(r)
@@ -194,7 +195,8 @@ fn name_into(f: impl FnOnce(*mut libc::c_char, libc::size_t) -> libc::c_int) -> 
     }
 }
 
-fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+/// Runs a system call again while it is interrupted (`EINTR`).
+pub(crate) fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     loop {
         match f() {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -308,11 +310,15 @@ pub(crate) fn inotify_init() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// A path as the C string a system call takes; an interior NUL is `EINVAL`.
+pub(crate) fn c_path(path: &std::path::Path) -> io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
 /// `inotify_add_watch(fd, path, mask)`: the watch descriptor.
 pub(crate) fn inotify_add_watch(fd: BorrowedFd<'_>, path: &std::path::Path, mask: u32) -> io::Result<i32> {
-    use std::os::unix::ffi::OsStrExt;
-    let path =
-        std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let path = c_path(path)?;
     // SAFETY: `path` is a NUL-terminated string that lives across the call; `fd` is open
     // for the borrow's lifetime.
     cvt(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), path.as_ptr(), mask) })

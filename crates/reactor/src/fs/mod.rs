@@ -203,6 +203,11 @@ impl File {
         self.with(|file| f(file.as_raw_fd()))
     }
 
+    /// Runs `f` on this descriptor and `other`'s (`EBADF` once either is closed).
+    fn with_fds<R>(&self, other: &File, f: impl FnOnce(RawFd, RawFd) -> std::io::Result<R>) -> Result<R> {
+        self.with_fd(|a| other.with_fd(|b| f(a, b)).map_err(std::io::Error::from))
+    }
+
     /// True until [`close`] (or [`close_sync`]) has run.
     pub fn is_open(&self) -> bool {
         self.0.read().unwrap_or_else(|p| p.into_inner()).is_some()
@@ -232,7 +237,7 @@ pub fn open_sync(path: impl AsRef<Path>, flags: impl TryInto<OpenFlags, Error = 
 /// position if `None`). An empty result is end of file.
 pub fn read_sync(file: &File, len: usize, position: Option<u64>) -> Result<Bytes> {
     let mut buf = BytesMut::zeroed(len);
-    let n = file.with_fd(|fd| retry_eintr(|| sys::read_at(fd, &mut buf, position)))?;
+    let n = file.with_fd(|fd| crate::sys::retry(|| sys::read_at(fd, &mut buf, position)))?;
     buf.truncate(n);
     Ok(buf.freeze())
 }
@@ -270,7 +275,7 @@ fn write_all(fd: RawFd, bufs: &[Bytes], mut position: Option<u64>) -> std::io::R
             .take(crate::stream::IOV_MAX)
             .map(IoSlice::new)
             .collect();
-        let n = match retry_eintr(|| sys::writev(fd, &batch, position)) {
+        let n = match crate::sys::retry(|| sys::writev(fd, &batch, position)) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
@@ -288,15 +293,6 @@ fn write_all(fd: RawFd, bufs: &[Bytes], mut position: Option<u64>) -> std::io::R
         skip = left;
     }
     Ok(total)
-}
-
-fn retry_eintr<T>(mut f: impl FnMut() -> std::io::Result<T>) -> std::io::Result<T> {
-    loop {
-        match f() {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
 }
 
 /// `uv_fs_close`, synchronously. Closing a closed file is `EBADF`.

@@ -184,8 +184,7 @@ pub fn statfs_sync(path: impl AsRef<Path>) -> Result<StatFs> {
 /// loop where neither applies (the loop waits while `output` is full, and reports a
 /// read error only if nothing was sent yet).
 pub fn sendfile_sync(output: &File, input: &File, in_offset: u64, len: usize) -> Result<usize> {
-    output
-        .with_fd(|out| input.with_fd(|inp| Ok(sendfile_fds(out, inp, in_offset, len))).map_err(std::io::Error::from)?)
+    output.with_fds(input, |out, inp| sendfile_fds(out, inp, in_offset, len))
 }
 
 fn sendfile_fds(out: RawFd, inp: RawFd, in_offset: u64, len: usize) -> std::io::Result<usize> {
@@ -282,7 +281,7 @@ fn copy_into(src: &File, src_stat: &super::Stat, out: &File, flags: u32) -> Resu
     }
     fchmod_sync(out, src_stat.mode)?;
     if flags & (COPYFILE_FICLONE | COPYFILE_FICLONE_FORCE) != 0 {
-        match out.with_fd(|o| src.with_fd(|s| Ok(sys::ficlone(o, s))).map_err(std::io::Error::from))? {
+        match out.with_fds(src, |o, s| Ok(sys::ficlone(o, s)))? {
             Ok(()) => return Ok(()),
             Err(e) if flags & COPYFILE_FICLONE_FORCE != 0 => return Err(Error::from(e)),
             Err(_) => {}

@@ -12,28 +12,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use crate::stream::IOV_MAX;
-
-fn cvt<T: Default + PartialOrd>(r: T) -> io::Result<T> {
-    if r < T::default() {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
-fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
-    loop {
-        match f() {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
-}
-
-/// A path as the C string a system call takes; an interior NUL is `EINVAL`.
-pub(crate) fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-}
+use crate::sys::{c_path, cvt, retry};
 
 /// `open(path, flags | O_CLOEXEC, mode)`, as `uv__fs_open` (retried on `EINTR`).
 pub(crate) fn open(path: &Path, flags: libc::c_int, mode: u32) -> io::Result<OwnedFd> {
