@@ -67,7 +67,8 @@ pub struct LookupAddress {
     pub family: u8,
 }
 
-fn family_of(ip: IpAddr) -> u8 {
+/// Node's family number of an address: 4 or 6.
+pub(crate) fn family_of(ip: IpAddr) -> u8 {
     if ip.is_ipv4() {
         4
     } else {

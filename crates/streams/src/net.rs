@@ -307,46 +307,33 @@ impl Socket {
         let dnsopts = crate::dns::LookupOptions { hints: crate::dns::ADDRCONFIG, ..Default::default() };
         let h = host.clone();
         let started = crate::dns::lookup(&host, dnsopts, move |r| {
-            let (err, ip) = match r {
-                Ok((Some(ip), _)) => (None, Some(ip)),
-                Ok((None, _)) => (None, None),
-                Err(e) => (Some(e), None),
-            };
             let listeners = std::mem::take(&mut *me.ext().lookup.borrow_mut());
             // It's possible we were destroyed while looking this up (Node 20's
             // lookupAndConnectMultiple asks before it emits 'lookup', and again after).
             if !me.connecting() {
                 return;
             }
-            let ev = LookupEvent { error: err.clone(), address: ip, host: h };
+            let (error, address) = match &r {
+                Ok((address, _)) => (None, *address),
+                Err(e) => (Some(e.clone()), None),
+            };
+            let ev = LookupEvent { error, address, host: h };
             for f in listeners {
                 f(&me, &ev);
             }
             if !me.connecting() {
                 return;
             }
-            match (err, ip) {
-                (Some(e), _) => {
-                    let s2 = me.clone();
-                    me.tick(move |_| {
-                        s2.destroy(Some(e));
-                    });
+            match r {
+                Ok((Some(ip), _)) => internal_connect(&me, SocketAddr::new(ip, port), opts),
+                Ok((None, _)) => {
+                    destroy_next_tick(&me, Error::with_code("ERR_INVALID_IP_ADDRESS", "Invalid IP address: undefined"))
                 }
-                (None, Some(ip)) => internal_connect(&me, SocketAddr::new(ip, port), opts),
-                (None, None) => {
-                    let e = Error::with_code("ERR_INVALID_IP_ADDRESS", "Invalid IP address: undefined");
-                    let s2 = me.clone();
-                    me.tick(move |_| {
-                        s2.destroy(Some(e));
-                    });
-                }
+                Err(e) => destroy_next_tick(&me, e),
             }
         });
         if let Err(e) = started {
-            let s2 = s.clone();
-            s.tick(move |_| {
-                s2.destroy(Some(e));
-            });
+            destroy_next_tick(&s, e);
         }
         s
     }
@@ -375,10 +362,7 @@ impl Socket {
         let (me, peer) = (s.clone(), Peer::Path(path.clone()));
         let started = pipe.connect(&path, move |_, status| after_connect(&me, status, &opts, peer));
         if let Err(e) = started {
-            let s2 = s.clone();
-            s.tick(move |_| {
-                s2.destroy(Some(Peer::Path(path).error(e)));
-            });
+            destroy_next_tick(&s, Peer::Path(path).error(e));
         }
         s
     }
@@ -855,7 +839,7 @@ pub struct LookupEvent {
 impl LookupEvent {
     /// Node's `family` argument: 4 or 6 (`None` with an error).
     pub fn family(&self) -> Option<u8> {
-        self.address.map(|a| if a.is_ipv4() { 4 } else { 6 })
+        self.address.map(crate::dns::family_of)
     }
 }
 
@@ -871,11 +855,16 @@ fn internal_connect(s: &Socket, addr: SocketAddr, opts: SocketOptions) {
     let me = s.clone();
     let started = tcp.connect(addr, move |_, status| after_connect(&me, status, &opts, Peer::Inet(addr)));
     if let Err(e) = started {
-        let s2 = s.clone();
-        s.tick(move |_| {
-            s2.destroy(Some(Peer::Inet(addr).error(e)));
-        });
+        destroy_next_tick(s, Peer::Inet(addr).error(e));
     }
+}
+
+/// A connect that failed to start: the socket is destroyed with `err` on the next tick,
+/// when its listeners are on (Node's `connectErrorNT`).
+fn destroy_next_tick(s: &Socket, err: Error) {
+    s.tick(move |s| {
+        s.destroy(Some(err));
+    });
 }
 
 /// `afterConnect`.
